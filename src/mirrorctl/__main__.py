@@ -1,0 +1,4 @@
+from mirrorctl.cli import main
+
+if __name__ == "__main__":
+    main()

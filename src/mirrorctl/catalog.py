@@ -1,0 +1,214 @@
+"""The mirror catalogue: the packaged mirrors.toml plus the user's own mirrors."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional
+
+from mirrorctl import urls
+from mirrorctl.context import Context, mirrorctl_config_dir
+from mirrorctl.errors import ConfigFileError, UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on older Pythons only
+    import tomli as tomllib
+
+BUILTIN = "builtin"
+USER = "user"
+ADHOC = "url"  # a URL given on the command line
+
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+RESERVED_NAMES = frozenset({"fastest", "custom"})
+CONDA_LAYOUTS = ("full", "cloud")
+
+
+@dataclass(frozen=True)
+class CondaMirror:
+    url: str
+    layout: str = "full"  # "full": defaults + cloud channels; "cloud": community channels only
+
+
+@dataclass(frozen=True)
+class Mirror:
+    name: str
+    url: str
+    title: str = ""
+    aliases: tuple[str, ...] = ()
+    homepage: str = ""
+    notes: str = ""
+    conda: Optional[CondaMirror] = None
+    unreliable: bool = False
+    source: str = BUILTIN
+
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+@dataclass
+class Catalog:
+    mirrors: list[Mirror] = field(default_factory=list)  # user mirrors first, then builtin ones
+    user_file: Optional[Path] = None
+
+    def get(self, name: str) -> Optional[Mirror]:
+        key = name.strip().lower()
+        for mirror in self.mirrors:  # a name beats an alias
+            if mirror.name == key:
+                return mirror
+        for mirror in self.mirrors:
+            if key in mirror.aliases:
+                return mirror
+        return None
+
+    def resolve(self, spec: str) -> Mirror:
+        """A mirror from a catalogue name, an alias, or a URL (validated)."""
+        if urls.looks_like_url(spec):
+            url = urls.validate_index_url(spec)
+            known = self.match_url(url)
+            if known is not None and known.url == url:
+                return known
+            name = known.name if known is not None else "custom"
+            return Mirror(name=name, url=url, title="URL given on the command line", source=ADHOC,
+                          conda=known.conda if known else None)
+        mirror = self.get(spec)
+        if mirror is None:
+            raise unknown_mirror(spec, self.all_names())
+        return mirror
+
+    def match_url(self, url: Optional[str]) -> Optional[Mirror]:
+        if not url:
+            return None
+        for mirror in self.mirrors:
+            if urls.same_index(mirror.url, url):
+                return mirror
+        return None
+
+    def all_names(self) -> list[str]:
+        out: list[str] = []
+        for mirror in self.mirrors:
+            out.extend(mirror.names())
+        return out
+
+    def visible(self) -> list[Mirror]:
+        """Each name once: a user mirror shadows the built-in one of the same name."""
+        seen: set[str] = set()
+        out = []
+        for mirror in self.mirrors:
+            if mirror.name not in seen:
+                seen.add(mirror.name)
+                out.append(mirror)
+        return out
+
+
+def unknown_mirror(spec: str, names: Iterable[str]) -> UsageError:
+    close = difflib.get_close_matches(spec.lower(), list(names), n=3, cutoff=0.6)
+    hint = f"did you mean {' or '.join(close)}?" if close else "see `mirrorctl list`, or give a URL"
+    return UsageError(f"unknown mirror {spec!r}", hint=hint)
+
+
+def builtin_catalog_text() -> str:
+    from importlib import resources
+
+    packaged = resources.files("mirrorctl").joinpath("mirrors.toml")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    # a source checkout run without installing: the file at the top of the repo
+    return (Path(__file__).resolve().parents[2] / "mirrors.toml").read_text(encoding="utf-8")
+
+
+def parse_catalog(text: str, *, source: str, origin: str) -> list[Mirror]:
+    """Mirrors from catalogue TOML text; ``origin`` names the file in messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigFileError(
+            f"{origin}: not valid TOML ({exc})",
+            hint="fix the file by hand, or move it aside and add your mirrors again",
+        ) from None
+    entries = data.get("mirror", [])
+    if not isinstance(entries, list):
+        raise ConfigFileError(f"{origin}: 'mirror' must be an array of tables ([[mirror]])", hint="see docs/catalogue.md")
+    mirrors = []
+    for index, entry in enumerate(entries, 1):
+        mirrors.append(_mirror_from_entry(entry, source=source, where=f"{origin}: mirror #{index}"))
+    return mirrors
+
+
+def _mirror_from_entry(entry: object, *, source: str, where: str) -> Mirror:
+    hint = "each [[mirror]] needs name = \"...\" and url = \"https://...\""
+    if not isinstance(entry, dict):
+        raise ConfigFileError(f"{where}: not a table", hint=hint)
+    name, url = entry.get("name"), entry.get("url")
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        raise ConfigFileError(f"{where}: bad or missing name {name!r}", hint=hint)
+    if not isinstance(url, str):
+        raise ConfigFileError(f"{where} ({name}): missing url", hint=hint)
+    try:
+        url = urls.validate_index_url(url)
+    except UsageError as exc:
+        raise ConfigFileError(f"{where} ({name}): {exc.message}", hint=exc.hint) from None
+    conda = None
+    raw_conda = entry.get("conda")
+    if raw_conda is not None:
+        if isinstance(raw_conda, str):
+            raw_conda = {"url": raw_conda}
+        if not isinstance(raw_conda, dict) or not isinstance(raw_conda.get("url"), str):
+            raise ConfigFileError(f"{where} ({name}): conda must be a table with a url", hint=hint)
+        layout = raw_conda.get("layout", "full")
+        if layout not in CONDA_LAYOUTS:
+            raise ConfigFileError(f"{where} ({name}): conda layout must be one of {', '.join(CONDA_LAYOUTS)}", hint=hint)
+        try:
+            conda_url = urls.validate_index_url(raw_conda["url"], what="conda URL").rstrip("/")
+        except UsageError as exc:
+            raise ConfigFileError(f"{where} ({name}): {exc.message}", hint=exc.hint) from None
+        conda = CondaMirror(url=conda_url, layout=layout)
+    aliases = entry.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise ConfigFileError(f"{where} ({name}): aliases must be a list of names", hint=hint)
+
+    def text(key: str) -> str:
+        value = entry.get(key, "")
+        return value if isinstance(value, str) else str(value)
+
+    return Mirror(
+        name=name,
+        url=url,
+        title=text("title") or name,
+        aliases=tuple(a.lower() for a in aliases),
+        homepage=text("homepage"),
+        notes=text("notes"),
+        conda=conda,
+        unreliable=bool(entry.get("unreliable", False)),
+        source=source,
+    )
+
+
+def user_catalog_path(ctx: Context) -> Path:
+    return mirrorctl_config_dir(ctx) / "mirrors.toml"
+
+
+def read_user_catalog_text(path: Path) -> Optional[str]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise ConfigFileError(f"{path}: is a folder, not a file", hint="move it aside") from None
+    except OSError as exc:
+        raise ConfigFileError(f"{path}: cannot be read ({exc.strerror})", hint="check its permissions") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError(f"{path}: not valid UTF-8 (byte {exc.start})", hint="save it as UTF-8") from None
+
+
+def load_catalog(ctx: Context) -> Catalog:
+    builtin = parse_catalog(builtin_catalog_text(), source=BUILTIN, origin="packaged mirrors.toml")
+    path = user_catalog_path(ctx)
+    text = read_user_catalog_text(path)
+    user = parse_catalog(text, source=USER, origin=str(path)) if text is not None else []
+    return Catalog(mirrors=user + builtin, user_file=path)

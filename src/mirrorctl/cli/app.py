@@ -1,0 +1,114 @@
+"""The Typer app and what every command shares: error handling, common options."""
+
+from __future__ import annotations
+
+import functools
+import shlex
+import sys
+from typing import Callable, List, Optional
+
+import typer
+
+from mirrorctl import __version__
+from mirrorctl.errors import ExitCode, MirrorctlError
+
+app = typer.Typer(
+    name="mirrorctl",
+    help=(
+        "Point pip (and conda, pipenv, uv, Poetry, PDM) at the right package-index mirror, "
+        "and prove the choice was right.\n\n"
+        "Examples:\n\n"
+        "  mirrorctl list\n\n"
+        "  mirrorctl use tuna\n\n"
+        "  mirrorctl status\n\n"
+        "  mirrorctl undo"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+state = {"verbose": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"mirrorctl {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show a traceback on errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    state["verbose"] = verbose
+
+
+def handled(func: Callable) -> Callable:
+    """Turn a MirrorctlError into one line on stderr and its exit code; never a traceback unless -v."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from mirrorctl import render
+
+        try:
+            return func(*args, **kwargs)
+        except MirrorctlError as exc:
+            if state["verbose"]:
+                import traceback
+
+                traceback.print_exc()
+            render.error(exc)
+            raise typer.Exit(int(exc.exit_code)) from None
+        except KeyboardInterrupt:
+            sys.stderr.write("mirrorctl: interrupted\n")
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as exc:  # a bug: still one line, unless -v
+            if state["verbose"]:
+                raise
+            render.error(MirrorctlError(f"internal error: {type(exc).__name__}: {exc}",
+                                        hint="run again with -v for the traceback, and please report it"))
+            raise typer.Exit(int(ExitCode.ERROR)) from None
+
+    return wrapper
+
+
+def command_line() -> str:
+    """The command as typed, with passwords in URLs masked (it goes into the journal)."""
+    from mirrorctl.urls import mask_url
+
+    return "mirrorctl " + " ".join(shlex.quote(mask_url(a)) for a in sys.argv[1:])
+
+
+def make_context(root: Optional[str] = None, venv: Optional[str] = None, project: Optional[str] = None):
+    from mirrorctl.context import Context
+
+    return Context.from_os(root=root, venv=venv, project=project)
+
+
+def parse_scope(value: str):
+    from mirrorctl.context import Scope
+    from mirrorctl.errors import UsageError
+
+    try:
+        return Scope(value.strip().lower())
+    except ValueError:
+        raise UsageError(f"unknown scope {value!r}", hint="use user, global, venv or project") from None
+
+
+# options shared by the commands that write
+TOOL_OPTION = typer.Option(None, "--tool", "-t", help="Tool(s) to configure: pip (comma list, may repeat). Default: every tool in use.")
+SCOPE_OPTION = typer.Option("user", "--scope", "-s", help="user, global, venv or project.")
+VENV_OPTION = typer.Option(None, "--venv", help="The virtualenv for --scope venv (default: $VIRTUAL_ENV).")
+ROOT_OPTION = typer.Option(None, "--root", help="Put every system-wide path under this folder (image builds, chroots).")
+PROJECT_OPTION = typer.Option(None, "--project", help="The project folder for --scope project (default: here).")
+DRY_RUN_OPTION = typer.Option(False, "--dry-run", "-n", help="Print a diff of each file and write nothing.")
+CHECK_OPTION = typer.Option(False, "--check", help=f"Write nothing; exit 0 if already so, {int(ExitCode.CHANGES_PENDING)} if a change is needed.")
+JSON_OPTION = typer.Option(False, "--json", help="Print the result as JSON.")
+
+ToolList = Optional[List[str]]

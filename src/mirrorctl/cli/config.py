@@ -1,0 +1,142 @@
+"""`mirrorctl use`, `reset`, `status`, `undo`, `history`."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from mirrorctl.cli.app import (CHECK_OPTION, DRY_RUN_OPTION, JSON_OPTION, PROJECT_OPTION, ROOT_OPTION, SCOPE_OPTION,
+                               TOOL_OPTION, VENV_OPTION, ToolList, app, command_line, handled, make_context,
+                               parse_scope)
+from mirrorctl.errors import ExitCode
+
+
+@app.command()
+@handled
+def use(
+    mirror: str = typer.Argument(..., help="A catalogue name or alias, a URL, or 'fastest'."),
+    tool: ToolList = TOOL_OPTION,
+    scope: str = SCOPE_OPTION,
+    venv: Optional[str] = VENV_OPTION,
+    root: Optional[str] = ROOT_OPTION,
+    project: Optional[str] = PROJECT_OPTION,
+    dry_run: bool = DRY_RUN_OPTION,
+    check: bool = CHECK_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Switch pip (and the other tools in use) to a mirror.
+
+    Examples:
+
+      mirrorctl use tuna
+
+      mirrorctl use https://pypi.corp.example/simple --scope global
+
+      mirrorctl use aliyun --scope venv --venv .venv --dry-run
+
+      mirrorctl use tuna --check || echo "not yet on tuna"
+    """
+    from mirrorctl import ops
+    from mirrorctl.render.results import render_change
+
+    ctx = make_context(root=root, venv=venv, project=project)
+    target = mirror
+    if mirror.strip().lower() == "fastest":
+        from mirrorctl.cli.bench import pick_fastest
+
+        target = pick_fastest(ctx, as_json=as_json)
+    result = ops.use_mirror(ctx, target, tools=tool, scope=parse_scope(scope), dry_run=dry_run, check=check,
+                            command=command_line())
+    render_change(result, as_json)
+    if check and result.changed:
+        raise typer.Exit(int(ExitCode.CHANGES_PENDING))
+
+
+@app.command()
+@handled
+def reset(
+    tool: ToolList = TOOL_OPTION,
+    scope: str = SCOPE_OPTION,
+    venv: Optional[str] = VENV_OPTION,
+    root: Optional[str] = ROOT_OPTION,
+    project: Optional[str] = PROJECT_OPTION,
+    dry_run: bool = DRY_RUN_OPTION,
+    check: bool = CHECK_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Remove the index settings mirrorctl manages; the rest of each file stays as it was.
+
+    Example: mirrorctl reset --tool pip --scope user
+    """
+    from mirrorctl import ops
+    from mirrorctl.render.results import render_change
+
+    ctx = make_context(root=root, venv=venv, project=project)
+    result = ops.reset(ctx, tools=tool, scope=parse_scope(scope), dry_run=dry_run, check=check,
+                       command=command_line())
+    render_change(result, as_json)
+    if check and result.changed:
+        raise typer.Exit(int(ExitCode.CHANGES_PENDING))
+
+
+@app.command()
+@handled
+def status(
+    tool: ToolList = typer.Option(None, "--tool", "-t", help="Only these tools (comma list, may repeat)."),
+    venv: Optional[str] = VENV_OPTION,
+    root: Optional[str] = ROOT_OPTION,
+    project: Optional[str] = PROJECT_OPTION,
+    verbose: bool = typer.Option(False, "--files", help="Also list every file each tool reads, like `pip config debug`."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Show the index each tool really uses now, and which file or variable decides it.
+
+    Examples:
+
+      mirrorctl status
+
+      mirrorctl status --files
+
+      mirrorctl status --json | jq -r '.tools[0].index_url'
+    """
+    from mirrorctl import ops
+    from mirrorctl.render.results import render_status
+
+    report = ops.status(make_context(root=root, venv=venv, project=project), tools=tool)
+    render_status(report, as_json, verbose=verbose)
+    if report.has_errors:
+        raise typer.Exit(int(ExitCode.BAD_CONFIG))
+
+
+@app.command()
+@handled
+def undo(
+    force: bool = typer.Option(False, "--force", help="Restore even files edited since mirrorctl wrote them."),
+    dry_run: bool = DRY_RUN_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Put back every file of the last change exactly as it was.
+
+    Example: mirrorctl undo
+    """
+    from mirrorctl import ops
+    from mirrorctl.render.results import render_undo
+
+    render_undo(ops.undo(make_context(), force=force, dry_run=dry_run), as_json, dry_run=dry_run)
+
+
+@app.command()
+@handled
+def history(
+    limit: Optional[int] = typer.Option(None, "--limit", help="Show only the newest N changes."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """List the changes mirrorctl made, newest first (undo takes the newest applied one).
+
+    Example: mirrorctl history --limit 5
+    """
+    from mirrorctl import ops
+    from mirrorctl.render.results import render_history
+
+    render_history(ops.history(make_context(), limit), as_json)

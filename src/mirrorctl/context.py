@@ -1,0 +1,141 @@
+"""The injected environment every path is computed from.
+
+Nothing below reads ``os.environ`` or ``sys.platform`` directly: a :class:`Context`
+carries them, so Windows and macOS layouts can be computed (and tested) on Linux.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
+from typing import Mapping, Optional
+
+from mirrorctl.errors import UsageError
+
+
+class Scope(str, enum.Enum):
+    USER = "user"
+    GLOBAL = "global"
+    VENV = "venv"
+    PROJECT = "project"
+
+    def __str__(self) -> str:  # pragma: no cover - cosmetic
+        return self.value
+
+
+def normalize_platform(name: str) -> str:
+    if name.startswith("win") or name == "cygwin":
+        return "win32"
+    if name == "darwin":
+        return "darwin"
+    return "linux"
+
+
+@dataclass(frozen=True)
+class Context:
+    environ: Mapping[str, str]
+    platform: str = "linux"  # "linux" (any POSIX but macOS), "darwin" or "win32"
+    cwd: PurePath = field(default_factory=lambda: PurePosixPath("/"))
+    root: Optional[PurePath] = None  # --root: prefix for every system-wide path
+    venv: Optional[PurePath] = None  # --venv: the virtual environment to configure
+    project: Optional[PurePath] = None  # --project: the project folder
+
+    @classmethod
+    def from_os(cls, *, root=None, venv=None, project=None) -> "Context":
+        return cls(
+            environ=dict(os.environ),
+            platform=normalize_platform(sys.platform),
+            cwd=Path.cwd(),
+            root=Path(root).absolute() if root else None,
+            venv=Path(venv).absolute() if venv else None,
+            project=Path(project).absolute() if project else None,
+        )
+
+    # -- paths ----------------------------------------------------------
+    @property
+    def windows(self) -> bool:
+        return self.platform == "win32"
+
+    def path(self, *parts: str) -> PurePath:
+        """A path of this context's platform (a real ``Path`` when it is this machine's)."""
+        if normalize_platform(sys.platform) == self.platform or (
+            self.platform != "win32" and os.name == "posix"
+        ):
+            return Path(*parts)
+        return PureWindowsPath(*parts) if self.windows else PurePosixPath(*parts)
+
+    @property
+    def home(self) -> PurePath:
+        env = self.environ
+        if self.windows:
+            home = env.get("USERPROFILE") or (env.get("HOMEDRIVE", "") + env.get("HOMEPATH", ""))
+            if not home:
+                home = env.get("HOME", "")
+        else:
+            home = env.get("HOME", "")
+        if not home:
+            raise UsageError("cannot tell your home folder: HOME is not set", hint="set HOME and run again")
+        return self.path(home)
+
+    def system(self, path: PurePath) -> PurePath:
+        """A system-wide path, moved under ``--root`` when one is given."""
+        if self.root is None:
+            return path
+        rel = path.relative_to(path.anchor) if path.anchor else path
+        return self.root / rel
+
+    @property
+    def xdg_config_home(self) -> PurePath:
+        value = self.environ.get("XDG_CONFIG_HOME", "")
+        # the XDG spec ignores relative values
+        if value and self.path(value).is_absolute():
+            return self.path(value)
+        return self.home / ".config"
+
+    @property
+    def xdg_config_dirs(self) -> list[PurePath]:
+        value = self.environ.get("XDG_CONFIG_DIRS", "") or "/etc/xdg"
+        return [self.path(p) for p in value.split(":") if p and self.path(p).is_absolute()]
+
+    @property
+    def appdata(self) -> PurePath:
+        value = self.environ.get("APPDATA")
+        return self.path(value) if value else self.home / "AppData" / "Roaming"
+
+    @property
+    def programdata(self) -> PurePath:
+        value = self.environ.get("PROGRAMDATA") or self.environ.get("ALLUSERSPROFILE")
+        return self.path(value) if value else self.path("C:\\ProgramData")
+
+    def active_venv(self) -> Optional[PurePath]:
+        """``--venv`` if given, else the activated virtualenv ($VIRTUAL_ENV)."""
+        if self.venv is not None:
+            return self.venv
+        value = self.environ.get("VIRTUAL_ENV")
+        return self.path(value) if value else None
+
+    def project_dir(self) -> PurePath:
+        return self.project if self.project is not None else self.cwd
+
+
+def mirrorctl_config_dir(ctx: Context) -> Path:
+    """Where the user's own catalogue lives (``MIRRORCTL_CONFIG_DIR`` overrides)."""
+    override = ctx.environ.get("MIRRORCTL_CONFIG_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("mirrorctl", appauthor=False))
+
+
+def mirrorctl_state_dir(ctx: Context) -> Path:
+    """Where the journal and backups live (``MIRRORCTL_STATE_DIR`` overrides)."""
+    override = ctx.environ.get("MIRRORCTL_STATE_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir("mirrorctl", appauthor=False))

@@ -1,0 +1,249 @@
+"""What the commands do. Each function takes a Context, returns a result dataclass, never prints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+from mirrorctl import targets, transaction, urls
+from mirrorctl.catalog import (BUILTIN, NAME_RE, RESERVED_NAMES, USER, Catalog, Mirror, load_catalog,
+                               parse_catalog, read_user_catalog_text, unknown_mirror, user_catalog_path)
+from mirrorctl.context import Context, Scope, mirrorctl_state_dir
+from mirrorctl.errors import UsageError
+from mirrorctl.targets.base import ToolStatus
+from mirrorctl.transaction import FileChange, JournalEntry, UndoResult
+
+
+@dataclass
+class ChangeResult:
+    """What `use`, `reset`, `add` and `remove` did (or would do)."""
+
+    action: str  # "use", "reset", "add", "remove"
+    changes: list[FileChange]
+    mirror: Optional[Mirror] = None
+    scope: Optional[str] = None
+    tools: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    check: bool = False
+    journal_id: Optional[str] = None
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(c.changed for c in self.changes)
+
+
+@dataclass
+class StatusReport:
+    tools: list[ToolStatus]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(t.error for t in self.tools)
+
+
+@dataclass
+class ListResult:
+    mirrors: list[Mirror]
+    current: Optional[str]  # the catalogue name pip uses now
+    current_url: Optional[str]
+    shadowed_builtins: list[str] = field(default_factory=list)
+    user_file: Optional[str] = None
+
+
+def state_dir(ctx: Context) -> Path:
+    return mirrorctl_state_dir(ctx)
+
+
+# -- use / reset -------------------------------------------------------------------
+
+def choose_tools(ctx: Context, tools: Optional[Sequence[str]], scope: Scope) -> list[str]:
+    chosen = targets.parse_tools(list(tools) if tools else None)
+    if chosen:
+        for name in chosen:
+            target = targets.get(name)
+            if scope not in target.scopes:
+                allowed = ", ".join(s.value for s in target.scopes)
+                raise UsageError(f"{name} has no {scope.value} scope", hint=f"{name} takes --scope {allowed}")
+        return chosen
+    out = []
+    for name in targets.TOOLS:
+        target = targets.get(name)
+        if scope in target.scopes and target.in_use(ctx, scope):
+            out.append(name)
+    if not out:
+        raise UsageError(f"no supported tool has a {scope.value} scope in use here", hint="name one with --tool")
+    return out
+
+
+def _finish(ctx: Context, result: ChangeResult, command: str) -> ChangeResult:
+    for change in result.changes:
+        result.notes.extend(change.notes)
+    if result.dry_run or result.check or not result.changed:
+        return result
+    entry = transaction.apply(result.changes, state_dir=state_dir(ctx), command=command)
+    result.journal_id = entry.id if entry else None
+    return result
+
+
+def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[str]] = None,
+               scope: Scope = Scope.USER, dry_run: bool = False, check: bool = False,
+               command: str = "use", catalog: Optional[Catalog] = None) -> ChangeResult:
+    """Point the chosen tools (default: every tool in use) at a mirror, in one transaction."""
+    catalog = catalog or load_catalog(ctx)
+    mirror = spec if isinstance(spec, Mirror) else catalog.resolve(spec)
+    chosen = choose_tools(ctx, tools, scope)
+    changes: list[FileChange] = []
+    for name in chosen:
+        changes.extend(targets.get(name).plan_use(ctx, mirror, scope))
+    result = ChangeResult("use", changes, mirror=mirror, scope=scope.value, tools=chosen, dry_run=dry_run, check=check)
+    result.warnings.extend(_still_shadowed(ctx, catalog, chosen, changes, mirror))
+    return _finish(ctx, result, command)
+
+
+def reset(ctx: Context, *, tools: Optional[Sequence[str]] = None, scope: Scope = Scope.USER,
+          dry_run: bool = False, check: bool = False, command: str = "reset") -> ChangeResult:
+    """Remove the settings mirrorctl manages, leaving everything else in the files as it was."""
+    chosen = choose_tools(ctx, tools, scope)
+    changes: list[FileChange] = []
+    for name in chosen:
+        changes.extend(targets.get(name).plan_reset(ctx, scope))
+    result = ChangeResult("reset", changes, scope=scope.value, tools=chosen, dry_run=dry_run, check=check)
+    return _finish(ctx, result, command)
+
+
+def _still_shadowed(ctx: Context, catalog: Catalog, tools: Sequence[str], changes: Sequence[FileChange],
+                    mirror: Mirror) -> list[str]:
+    """After the change, does each tool really use the mirror? Say who overrides it if not."""
+    overlay = {str(c.path): c.after for c in changes}
+    out = []
+    for name in tools:
+        st = targets.get(name).status(ctx, catalog, overlay)
+        if st.error:
+            out.append(f"{name}: {st.error}")
+        elif not urls.same_index(st.index_url, mirror.url):
+            out.append(f"{name} will still use {urls.mask_url(st.index_url or '?')}: "
+                       f"{st.origin.describe()} overrides the file written")
+    return out
+
+
+# -- status ------------------------------------------------------------------------
+
+def status(ctx: Context, tools: Optional[Sequence[str]] = None) -> StatusReport:
+    catalog = load_catalog(ctx)
+    chosen = targets.parse_tools(list(tools) if tools else None) or list(targets.TOOLS)
+    report = StatusReport(tools=[targets.get(name).status(ctx, catalog) for name in chosen])
+    for tool in report.tools:
+        report.warnings.extend(f"{tool.tool}: {w}" for w in tool.warnings)
+    configured = {t.tool: t.index_url for t in report.tools if t.index_url and not t.error}
+    distinct = {urls.canonical(u) for u in configured.values()}
+    if len(distinct) > 1:
+        listing = ", ".join(f"{tool} uses {urls.mask_url(u)}" for tool, u in configured.items())
+        report.warnings.append(f"the tools disagree: {listing}")
+    return report
+
+
+# -- the catalogue -----------------------------------------------------------------
+
+def list_mirrors(ctx: Context) -> ListResult:
+    catalog = load_catalog(ctx)
+    pip_status = targets.get("pip").status(ctx, catalog)
+    visible = catalog.visible()
+    user_names = {m.name for m in visible if m.source == USER}
+    shadowed = sorted({m.name for m in catalog.mirrors if m.source == BUILTIN and m.name in user_names})
+    return ListResult(mirrors=visible, current=pip_status.mirror, current_url=pip_status.index_url,
+                      shadowed_builtins=shadowed, user_file=str(catalog.user_file))
+
+
+def _user_doc(ctx: Context):
+    import tomlkit
+
+    path = user_catalog_path(ctx)
+    text = read_user_catalog_text(path)
+    if text is not None:
+        parse_catalog(text, source=USER, origin=str(path))  # refuse to edit a broken file
+    before = path.read_bytes() if text is not None else None
+    doc = tomlkit.parse(text) if text is not None else tomlkit.document()
+    if text is None:
+        doc.add(tomlkit.comment("mirrorctl: your own mirrors (`mirrorctl add NAME URL`). Same format as mirrors.toml."))
+    return path, before, doc
+
+
+def add_mirror(ctx: Context, name: str, url: str, *, conda: Optional[str] = None, conda_layout: str = "full",
+               title: Optional[str] = None, dry_run: bool = False, command: str = "add") -> ChangeResult:
+    import tomlkit
+
+    key = name.strip().lower()
+    if not NAME_RE.match(key):
+        raise UsageError(f"bad mirror name {name!r}",
+                         hint="use lowercase letters, digits, '.', '_' or '-', starting with a letter or digit")
+    if key in RESERVED_NAMES:
+        raise UsageError(f"{key!r} is a reserved word, not a mirror name", hint="choose another name")
+    clean_url = urls.validate_index_url(url)
+    clean_conda = urls.validate_index_url(conda, what="conda URL").rstrip("/") if conda else None
+    path, before, doc = _user_doc(ctx)
+    entries = doc.get("mirror")
+    if entries is None:
+        entries = tomlkit.aot()
+        doc.append("mirror", entries)
+    table = next((t for t in entries if str(t.get("name", "")).lower() == key), None)
+    notes = []
+    if table is None:
+        table = tomlkit.table()
+        table["name"] = key
+        entries.append(table)
+    else:
+        notes.append(f"updated your mirror {key!r}")
+    table["url"] = clean_url
+    if title:
+        table["title"] = title
+    if clean_conda:
+        conda_table = tomlkit.table()
+        conda_table["url"] = clean_conda
+        conda_table["layout"] = conda_layout
+        table["conda"] = conda_table
+    builtin = load_catalog(ctx)
+    if any(m.name == key and m.source == BUILTIN for m in builtin.mirrors):
+        notes.append(f"your {key!r} shadows the built-in mirror of that name")
+    after = tomlkit.dumps(doc).encode("utf-8")
+    change = FileChange(path, before, after, tool="catalogue", scope="user")
+    mirror = Mirror(name=key, url=clean_url, title=title or key, source=USER)
+    result = ChangeResult("add", [change], mirror=mirror, dry_run=dry_run, notes=notes)
+    return _finish(ctx, result, command)
+
+
+def remove_mirror(ctx: Context, name: str, *, dry_run: bool = False, command: str = "remove") -> ChangeResult:
+    import tomlkit
+
+    key = name.strip().lower()
+    catalog = load_catalog(ctx)
+    path, before, doc = _user_doc(ctx)
+    entries = doc.get("mirror") or []
+    index = next((i for i, t in enumerate(entries) if str(t.get("name", "")).lower() == key), None)
+    if index is None:
+        known = catalog.get(key)
+        if known is not None and known.source == BUILTIN:
+            raise UsageError(f"{key!r} is a built-in mirror and cannot be removed",
+                             hint="only mirrors you added can be removed; `mirrorctl list` shows which")
+        raise unknown_mirror(key, [m.name for m in catalog.mirrors if m.source == USER] or catalog.all_names())
+    mirror = next(m for m in catalog.mirrors if m.name == key and m.source == USER)
+    del entries[index]
+    if not len(entries):
+        del doc["mirror"]
+    after = tomlkit.dumps(doc).encode("utf-8")
+    change = FileChange(path, before, after, tool="catalogue", scope="user")
+    result = ChangeResult("remove", [change], mirror=mirror, dry_run=dry_run)
+    return _finish(ctx, result, command)
+
+
+# -- undo / history ----------------------------------------------------------------
+
+def undo(ctx: Context, *, force: bool = False, dry_run: bool = False) -> UndoResult:
+    return transaction.undo(state_dir(ctx), force=force, dry_run=dry_run)
+
+
+def history(ctx: Context, limit: Optional[int] = None) -> list[JournalEntry]:
+    return transaction.history(state_dir(ctx), limit)

@@ -1,0 +1,64 @@
+"""The only place that prints: result dataclasses -> rich text or JSON.
+
+Plumbing shared by every renderer lives here; the renderers themselves are in
+``render.results`` (catalogue, use, status, undo) and ``render.bench``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Optional
+
+from mirrorctl.errors import MirrorctlError
+
+_consoles: dict[bool, Any] = {}
+
+
+def console(stderr: bool = False):
+    """A rich Console on stdout or stderr (created once, on first use)."""
+    if stderr not in _consoles:
+        import os
+
+        from rich.console import Console
+
+        stream = sys.stderr if stderr else sys.stdout
+        width = None
+        if not (hasattr(stream, "isatty") and stream.isatty()) and not os.environ.get("COLUMNS"):
+            width = 200  # a pipe or a file: do not fold paths and URLs at 80 columns
+        _consoles[stderr] = Console(stderr=stderr, highlight=False, width=width)
+    return _consoles[stderr]
+
+
+def reset_consoles() -> None:
+    """Forget cached consoles (tests swap sys.stdout per run)."""
+    _consoles.clear()
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def error(exc: MirrorctlError) -> None:
+    """One line on stderr: the message and the hint."""
+    line = f"mirrorctl: error: {exc.message}"
+    if exc.hint:
+        line += f" (hint: {exc.hint})"
+    _plain_stderr(line)
+
+
+def warn(text: str) -> None:
+    _plain_stderr(f"mirrorctl: warning: {text}")
+
+
+def _plain_stderr(line: str) -> None:
+    # no rich markup here: messages carry paths and URLs with brackets
+    sys.stderr.write(line.replace("\n", " ") + "\n")
+    sys.stderr.flush()
+
+
+def escape(text: Optional[str]) -> str:
+    from rich.markup import escape as _escape
+
+    return _escape(text or "")

@@ -1,0 +1,335 @@
+"""pip: pip.conf / pip.ini at global, user and virtualenv scope.
+
+The file layout and the override order follow pip's own configuration loader
+(see docs/files.md): global files, then the user files (legacy before new),
+then the site file of the virtualenv, then PIP_CONFIG_FILE, then PIP_*
+variables. Within that, a command's section (``[install]``) beats ``[global]``
+in every file, for that command only.
+"""
+
+from __future__ import annotations
+
+import locale
+import sys
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Optional
+
+from mirrorctl import urls
+from mirrorctl.catalog import Catalog, Mirror
+from mirrorctl.context import Context, Scope, normalize_platform
+from mirrorctl.errors import ConfigFileError, UsageError
+from mirrorctl.formats.ini import IniDocument, read_values
+from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, read_with_overlay
+from mirrorctl.transaction import FileChange, read_bytes
+
+NAME = "pip"
+name = NAME
+scopes = (Scope.USER, Scope.GLOBAL, Scope.VENV)
+OFFICIAL = "https://pypi.org/simple"
+BOM = b"\xef\xbb\xbf"
+INDEX_KEY = "index-url"
+TRUSTED_KEY = "trusted-host"
+COMMANDS = ("install", "download", "wheel", "index", "lock")
+
+
+def normalize_key(name: str) -> str:
+    """pip's option-name rule: case-insensitive, ``_`` is ``-``, a leading ``--`` is dropped."""
+    name = name.strip().lower().replace("_", "-")
+    return name[2:] if name.startswith("--") else name
+
+
+# -- where pip looks ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PipFile:
+    kind: str  # global, user, site, env
+    path: PurePath
+
+
+def _basename(ctx: Context) -> str:
+    return "pip.ini" if ctx.windows else "pip.conf"
+
+
+def global_files(ctx: Context) -> list[PurePath]:
+    base = _basename(ctx)
+    if ctx.platform == "darwin":
+        dirs = [ctx.path("/Library/Application Support/pip")]
+    elif ctx.windows:
+        dirs = [ctx.programdata / "pip"]
+    else:
+        dirs = [d / "pip" for d in ctx.xdg_config_dirs] + [ctx.path("/etc")]
+    return [ctx.system(d / base) for d in dirs]
+
+
+def user_files(ctx: Context) -> list[PurePath]:
+    """[legacy, new]: the new one is where ``pip config set --user`` writes."""
+    base = _basename(ctx)
+    home = ctx.home
+    if ctx.windows:
+        return [home / "pip" / base, ctx.appdata / "pip" / base]
+    legacy = home / ".pip" / base
+    if ctx.platform == "darwin":
+        app_support = home / "Library" / "Application Support" / "pip"
+        new_dir = app_support if Path(app_support).is_dir() else home / ".config" / "pip"
+        return [legacy, new_dir / base]
+    return [legacy, ctx.xdg_config_home / "pip" / base]
+
+
+def site_file(ctx: Context) -> Optional[PurePath]:
+    venv = ctx.active_venv()
+    return venv / _basename(ctx) if venv is not None else None
+
+
+def env_config_file(ctx: Context) -> Optional[str]:
+    return ctx.environ.get("PIP_CONFIG_FILE")
+
+
+def _devnull(ctx: Context) -> str:
+    return "nul" if ctx.windows else "/dev/null"
+
+
+def files_in_order(ctx: Context) -> list[tuple[PipFile, Optional[str]]]:
+    """Every file pip considers, lowest precedence first, with the reason it is skipped (or None)."""
+    env_file = env_config_file(ctx)
+    out: list[tuple[PipFile, Optional[str]]] = []
+    if env_file is not None and env_file.lower() == _devnull(ctx):
+        skip = "PIP_CONFIG_FILE is the null device: pip loads no file"
+    else:
+        skip = None
+    for path in global_files(ctx):
+        out.append((PipFile("global", path), skip))
+    user_skip = skip
+    if skip is None and env_file and Path(env_file).exists():
+        user_skip = "PIP_CONFIG_FILE is set to an existing file: pip skips the user files"
+    for path in user_files(ctx):
+        out.append((PipFile("user", path), user_skip))
+    site = site_file(ctx)
+    if site is not None:
+        out.append((PipFile("site", site), skip))
+    if env_file and skip is None:
+        out.append((PipFile("env", ctx.path(env_file)), None))
+    return out
+
+
+def config_path(ctx: Context, scope: Scope) -> Path:
+    """The file ``use`` writes for a scope (the one pip's own ``pip config set`` would write)."""
+    if scope == Scope.USER:
+        return user_files(ctx)[-1]  # type: ignore[return-value]
+    if scope == Scope.GLOBAL:
+        return global_files(ctx)[-1]  # type: ignore[return-value]
+    if scope == Scope.VENV:
+        venv = ctx.active_venv()
+        if venv is None:
+            raise UsageError("no virtualenv to configure: none is active and --venv was not given",
+                             hint="activate it first, or pass --venv PATH")
+        if not Path(venv).is_dir():
+            raise UsageError(f"{venv}: no such virtualenv folder", hint="check --venv or $VIRTUAL_ENV")
+        if not (Path(venv) / "pyvenv.cfg").is_file() and not (Path(venv) / "conda-meta").is_dir():
+            raise UsageError(f"{venv}: not a virtualenv (it has no pyvenv.cfg)",
+                             hint="pass the folder that `python -m venv` created")
+        return venv / _basename(ctx)  # type: ignore[return-value]
+    raise UsageError(f"pip has no {scope.value} scope", hint="use --scope user, global or venv")
+
+
+# -- decoding -------------------------------------------------------------------
+
+def encoding(ctx: Context) -> str:
+    """The encoding pip reads its files in (the locale's; UTF-8 on Linux and macOS)."""
+    if ctx.environ.get("MIRRORCTL_PIP_ENCODING"):
+        return ctx.environ["MIRRORCTL_PIP_ENCODING"]
+    if ctx.windows and normalize_platform(sys.platform) == "win32":
+        return locale.getpreferredencoding(False)
+    return "utf-8"
+
+
+def decode(data: bytes, path: PurePath, enc: str, *, allow_bom: bool) -> str:
+    if data.startswith(BOM):
+        if not allow_bom:
+            raise ConfigFileError(f"{path}: starts with a UTF-8 byte-order mark, which pip cannot read",
+                                  hint="`mirrorctl use` removes it when it writes the file; or save it without BOM")
+        data = data[len(BOM):]
+    try:
+        return data.decode(enc)
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError(f"{path}: invalid {enc} characters at byte {exc.start}; pip cannot read it",
+                              hint=f"save the file as {enc}") from None
+    except LookupError:
+        raise ConfigFileError(f"{path}: unknown encoding {enc!r}", hint="check MIRRORCTL_PIP_ENCODING") from None
+
+
+# -- planning -------------------------------------------------------------------
+
+def _hosts(value: Optional[str]) -> list[str]:
+    return value.split() if value else []
+
+
+def _edit(doc: IniDocument, url: Optional[str]) -> None:
+    """Point every section that names an index at ``url`` (None: remove it), with trusted-host to match."""
+    sections = doc.section_names()
+    old_urls = [doc.get_raw(s, INDEX_KEY, normalize_key) for s in sections]
+    stale_hosts = {urls.trusted_host_for(u) for u in old_urls if u} - {None}
+    new_host = urls.trusted_host_for(url) if url else None
+    stale_hosts.discard(new_host)
+
+    index_sections = ["global"] + [s for s in sections if s != "global" and doc.has_option(s, INDEX_KEY, normalize_key)]
+    for section in index_sections:
+        if url is None:
+            doc.remove(section, INDEX_KEY, normalize_key)
+        else:
+            doc.set(section, INDEX_KEY, url, normalize_key)
+
+    trust_sections = {"global"} | {s for s in doc.section_names() if doc.has_option(s, TRUSTED_KEY, normalize_key)}
+    for section in [s for s in doc.section_names() if s in trust_sections] or ["global"]:
+        current = _hosts(doc.get_full(section, TRUSTED_KEY, normalize_key))
+        hosts = [h for h in current if h not in stale_hosts]
+        if new_host and (section == "global" or current) and new_host not in hosts:
+            hosts.append(new_host)
+        if hosts == current:
+            continue
+        if hosts:
+            doc.set(section, TRUSTED_KEY, " ".join(hosts), normalize_key)
+        else:
+            doc.remove(section, TRUSTED_KEY, normalize_key)
+
+
+def _plan(ctx: Context, scope: Scope, url: Optional[str]) -> list[FileChange]:
+    path = config_path(ctx, scope)
+    before = read_bytes(path)
+    if before is None and url is None:
+        return [FileChange(path, None, None, tool=NAME, scope=scope.value)]
+    enc = encoding(ctx)
+    notes = []
+    text = decode(before, path, enc, allow_bom=True) if before is not None else ""
+    if before is not None and before.startswith(BOM):
+        notes.append(f"removed the UTF-8 byte-order mark that kept pip from reading {path}")
+    doc = IniDocument(text, str(path))
+    _edit(doc, url)
+    if url is None and doc.is_blank():
+        after = None
+    else:
+        try:
+            after = doc.text().encode(enc)
+        except UnicodeEncodeError:  # pragma: no cover - only ASCII is ever added
+            raise ConfigFileError(f"{path}: cannot be written back in {enc}", hint="save it as UTF-8") from None
+    return [FileChange(path, before, after, tool=NAME, scope=scope.value, notes=notes)]
+
+
+def plan_use(ctx: Context, mirror: Mirror, scope: Scope) -> list[FileChange]:
+    return _plan(ctx, scope, mirror.url)
+
+
+def plan_reset(ctx: Context, scope: Scope) -> list[FileChange]:
+    return _plan(ctx, scope, None)
+
+
+def in_use(ctx: Context, scope: Scope) -> bool:
+    return True  # pip is everywhere Python is
+
+
+# -- status -----------------------------------------------------------------------
+
+def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) -> ToolStatus:
+    enc = encoding(ctx)
+    infos: list[FileInfo] = []
+    # "section.key" -> Setting; later files override earlier ones, as in pip
+    merged: dict[tuple[str, str], Setting] = {}
+    definitions: list[Setting] = []  # every index-url definition, in load order
+    errors: list[str] = []
+    for pipfile, skipped in files_in_order(ctx):
+        path = Path(pipfile.path)
+        info = FileInfo(path=str(pipfile.path), kind=pipfile.kind, exists=False, skipped=skipped)
+        infos.append(info)
+        try:
+            data = read_with_overlay(path, overlay)
+        except ConfigFileError:  # a folder: pip skips it silently
+            info.skipped = info.skipped or "is a folder: pip skips it"
+            continue
+        except Exception as exc:  # unreadable: pip fails the same way
+            info.error = getattr(exc, "message", str(exc))
+            continue
+        if data is None:
+            continue
+        info.exists = True
+        if skipped:
+            continue
+        try:
+            text = decode(data, pipfile.path, enc, allow_bom=False)
+            values = read_values(text, str(pipfile.path))
+        except ConfigFileError as exc:
+            info.error = exc.message
+            errors.append(exc.message)
+            continue
+        for section, items in values.items():
+            for raw_key, value in items.items():
+                key = normalize_key(raw_key)
+                info.values[f"{section}.{key}"] = value
+                setting = Setting(value=value, origin=Origin("file", str(pipfile.path), section=section),
+                                  scope=pipfile.kind)
+                merged[(section, key)] = setting
+                if key == INDEX_KEY and value:
+                    definitions.append(setting)
+    for var, value in sorted(ctx.environ.items()):
+        if var.upper().startswith("PIP_"):
+            key = normalize_key(var[4:])
+            if key in ("version", "help"):
+                continue
+            setting = Setting(value=value, origin=Origin("env", variable=var), scope="env")
+            merged[(":env:", key)] = setting
+            if key == INDEX_KEY and value:
+                definitions.append(setting)
+
+    def effective(command: str, key: str) -> Optional[Setting]:
+        winner = None
+        for section in ("global", command, ":env:"):
+            setting = merged.get((section, key))
+            if setting is not None and setting.value:  # pip ignores empty values
+                winner = setting
+        return winner
+
+    if errors:
+        return ToolStatus(tool=NAME, index_url=None, mirror=None, origin=Origin("default"), files=infos,
+                          error=errors[0], warnings=[f"pip cannot run until this is fixed: {errors[0]}"])
+
+    install = effective("install", INDEX_KEY)
+    index_url = install.value.strip() if install else OFFICIAL
+    origin = install.origin if install else Origin("default")
+    result = ToolStatus(tool=NAME, index_url=index_url, mirror=_mirror_name(catalog, index_url), origin=origin,
+                        files=infos)
+    for setting in definitions:
+        if setting is install:
+            continue
+        section = setting.origin.section
+        if section not in (None, "global", "install"):
+            continue  # a section for another command: reported under "commands"
+        result.shadowed.append(setting)
+        result.warnings.append(
+            f"{_label(setting)} sets index-url {urls.mask_url(setting.value)}, "
+            f"but pip install uses {_label(install) if install else 'the default'}"
+        )
+    for command in COMMANDS[1:]:
+        other = effective(command, INDEX_KEY)
+        other_url = other.value.strip() if other else OFFICIAL
+        if not urls.same_index(other_url, index_url):
+            result.commands[command] = other or Setting(OFFICIAL, Origin("default"))
+            result.warnings.append(f"pip {command} uses {urls.mask_url(other_url)} ({_label(other) if other else 'default'}), "
+                                   f"not the index of pip install")
+    extra = effective("install", "extra-index-url")
+    if extra:
+        result.extra_index_urls = extra.value.split()
+    no_index = effective("install", "no-index")
+    if no_index and no_index.value.strip().lower() in ("1", "true", "yes", "on"):
+        result.warnings.append(f"{_label(no_index)} sets no-index: pip install ignores every index")
+    return result
+
+
+def _label(setting: Setting) -> str:
+    origin = setting.origin
+    if origin.kind == "env":
+        return str(origin.variable)
+    return f"{origin.path} [{origin.section}]"
+
+
+def _mirror_name(catalog: Catalog, url: str) -> Optional[str]:
+    mirror = catalog.match_url(url)
+    return mirror.name if mirror else None
