@@ -79,7 +79,9 @@ def run(monkeypatch):
     from typer.testing import CliRunner
 
     from mirrorctl import render
-    from mirrorctl.cli import app
+    from mirrorctl.cli import load_app
+
+    app = load_app()
 
     def _run(*args: str, input: Optional[str] = None) -> RunResult:
         render.reset_consoles()

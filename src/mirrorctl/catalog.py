@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import sys
 from dataclasses import dataclass, field
@@ -105,19 +104,24 @@ class Catalog:
 
 
 def unknown_mirror(spec: str, names: Iterable[str]) -> UsageError:
+    import difflib
+
     close = difflib.get_close_matches(spec.lower(), list(names), n=3, cutoff=0.6)
     hint = f"did you mean {' or '.join(close)}?" if close else "see `mirrorctl list`, or give a URL"
     return UsageError(f"unknown mirror {spec!r}", hint=hint)
 
 
 def builtin_catalog_text() -> str:
-    from importlib import resources
-
-    packaged = resources.files("mirrorctl").joinpath("mirrors.toml")
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    # a source checkout run without installing: the file at the top of the repo
-    return (Path(__file__).resolve().parents[2] / "mirrors.toml").read_text(encoding="utf-8")
+    # the wheel puts mirrors.toml beside this module; a source checkout has it at the top
+    # (a plain path, not importlib.resources: this is on the start-up path of `status`)
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "mirrors.toml", here.parents[1] / "mirrors.toml"):
+        try:
+            return candidate.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            continue
+    raise ConfigFileError(f"{here / 'mirrors.toml'}: the packaged catalogue is missing",
+                          hint="reinstall mirrorctl")
 
 
 def parse_catalog(text: str, *, source: str, origin: str) -> list[Mirror]:

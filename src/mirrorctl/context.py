@@ -121,21 +121,33 @@ class Context:
         return self.project if self.project is not None else self.cwd
 
 
+def _app_dir(ctx: Context, kind: str) -> Path:
+    """mirrorctl's own folder of a kind ("config" or "state"), by each platform's convention:
+    XDG on Linux, ~/Library/Application Support on macOS, %LOCALAPPDATA% on Windows.
+
+    Computed from the injected environment (not platformdirs: its import alone is a sizeable
+    share of `status`'s start-up time, and these three rules are all we need)."""
+    if ctx.windows:
+        local = ctx.environ.get("LOCALAPPDATA")
+        base = ctx.path(local) if local else ctx.home / "AppData" / "Local"
+        return Path(base / "mirrorctl" / ("State" if kind == "state" else ""))  # type: ignore[arg-type]
+    if ctx.platform == "darwin":
+        return Path(ctx.home / "Library" / "Application Support" / "mirrorctl")  # type: ignore[arg-type]
+    if kind == "state":
+        value = ctx.environ.get("XDG_STATE_HOME", "")
+        base = ctx.path(value) if value and ctx.path(value).is_absolute() else ctx.home / ".local" / "state"
+    else:
+        base = ctx.xdg_config_home
+    return Path(base / "mirrorctl")  # type: ignore[arg-type]
+
+
 def mirrorctl_config_dir(ctx: Context) -> Path:
     """Where the user's own catalogue lives (``MIRRORCTL_CONFIG_DIR`` overrides)."""
     override = ctx.environ.get("MIRRORCTL_CONFIG_DIR")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("mirrorctl", appauthor=False))
+    return Path(override) if override else _app_dir(ctx, "config")
 
 
 def mirrorctl_state_dir(ctx: Context) -> Path:
     """Where the journal and backups live (``MIRRORCTL_STATE_DIR`` overrides)."""
     override = ctx.environ.get("MIRRORCTL_STATE_DIR")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_state_dir("mirrorctl", appauthor=False))
+    return Path(override) if override else _app_dir(ctx, "state")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
-from mirrorctl import targets, transaction, urls
+from mirrorctl import targets, urls
+from mirrorctl.changes import FileChange
 from mirrorctl.catalog import (BUILTIN, NAME_RE, RESERVED_NAMES, USER, Catalog, Mirror, load_catalog,
                                parse_catalog, read_user_catalog_text, unknown_mirror, user_catalog_path)
 from mirrorctl.context import Context, Scope, mirrorctl_state_dir
 from mirrorctl.errors import UsageError
 from mirrorctl.targets.base import ToolStatus
-from mirrorctl.transaction import FileChange, JournalEntry, UndoResult
+
+if TYPE_CHECKING:
+    from mirrorctl.transaction import JournalEntry, UndoResult
 
 
 @dataclass
@@ -84,6 +87,8 @@ def _finish(ctx: Context, result: ChangeResult, command: str) -> ChangeResult:
         result.notes.extend(change.notes)
     if result.dry_run or result.check or not result.changed:
         return result
+    from mirrorctl import transaction
+
     entry = transaction.apply(result.changes, state_dir=state_dir(ctx), command=command)
     result.journal_id = entry.id if entry else None
     return result
@@ -242,8 +247,12 @@ def remove_mirror(ctx: Context, name: str, *, dry_run: bool = False, command: st
 # -- undo / history ----------------------------------------------------------------
 
 def undo(ctx: Context, *, force: bool = False, dry_run: bool = False) -> UndoResult:
+    from mirrorctl import transaction
+
     return transaction.undo(state_dir(ctx), force=force, dry_run=dry_run)
 
 
 def history(ctx: Context, limit: Optional[int] = None) -> list[JournalEntry]:
+    from mirrorctl import transaction
+
     return transaction.history(state_dir(ctx), limit)

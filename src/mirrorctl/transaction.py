@@ -8,46 +8,19 @@ state dir, readable by the user only) keeps, for each file, its previous bytes
 
 from __future__ import annotations
 
-import datetime as _dt
 import errno
-import hashlib
-import json
 import os
 import stat
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
+from mirrorctl.changes import FileChange, first_file_ancestor as _first_file_ancestor, read_bytes
 from mirrorctl.errors import ConfigFileError, ConflictError, ExitCode, MirrorctlError, NotWritableError
 
+__all__ = ["FileChange", "read_bytes", "apply", "undo", "history", "write_all"]
+
 LOCK_TIMEOUT = 30.0
-
-
-@dataclass
-class FileChange:
-    """One file a command wants to change. ``after is None`` removes the file."""
-
-    path: Path
-    before: Optional[bytes]
-    after: Optional[bytes]
-    tool: str = ""
-    scope: str = ""
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return self.before != self.after
-
-    @property
-    def action(self) -> str:
-        if not self.changed:
-            return "unchanged"
-        if self.before is None:
-            return "create"
-        if self.after is None:
-            return "delete"
-        return "modify"
 
 
 @dataclass
@@ -82,33 +55,10 @@ class UndoResult:
     forced: list[str] = field(default_factory=list)
 
 
-# -- reading ------------------------------------------------------------------
-
-def read_bytes(path: Path) -> Optional[bytes]:
-    """The file's bytes, or None when it does not exist. A folder in the way is an error."""
-    try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError:
-        raise ConfigFileError(f"{path}: is a folder, not a file", hint="move the folder aside, or choose another scope") from None
-    except NotADirectoryError:
-        raise NotWritableError(f"{path}: a part of this path is a file, not a folder",
-                               hint=f"look at {_first_file_ancestor(Path(path))}") from None
-    except PermissionError:
-        raise NotWritableError(f"{path}: permission denied while reading it",
-                               hint="run with sudo, or choose --scope user") from None
-
-
 def sha256(data: Optional[bytes]) -> Optional[str]:
+    import hashlib
+
     return None if data is None else hashlib.sha256(data).hexdigest()
-
-
-def _first_file_ancestor(path: Path) -> Path:
-    for parent in [path, *path.parents]:
-        if parent.exists() and not parent.is_dir():
-            return parent
-    return path
 
 
 # -- the lock -------------------------------------------------------------------
@@ -210,6 +160,8 @@ def _stage(change: FileChange) -> _Staged:
             _remove_dirs(created)
             raise _permission_error(folder, exc) from None
     try:
+        import tempfile
+
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".mirrorctl-tmp", dir=str(target.parent))
     except OSError as exc:
         _remove_dirs(created)
@@ -290,6 +242,8 @@ def _restore(staged: _Staged) -> None:
 
 
 def _write_simple(target: Path, data: bytes) -> None:
+    import tempfile
+
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".mirrorctl-tmp", dir=str(target.parent))
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)
@@ -343,6 +297,8 @@ def journal_dir(state_dir: Path) -> Path:
 
 
 def _new_entry_id(root: Path) -> str:
+    import datetime as _dt
+
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     n = 1
     while (root / f"{stamp}-{n:03d}").exists():
@@ -360,6 +316,8 @@ def _write_private(path: Path, data: bytes) -> None:
 
 def iter_entries(state_dir: Path) -> Iterator[JournalEntry]:
     """Journal entries, newest first; unreadable ones are skipped."""
+    import json
+
     root = journal_dir(state_dir)
     if not root.is_dir():
         return
@@ -372,6 +330,8 @@ def iter_entries(state_dir: Path) -> Iterator[JournalEntry]:
 
 
 def _save_entry(state_dir: Path, entry: JournalEntry) -> None:
+    import json
+
     folder = journal_dir(state_dir) / entry.id
     _write_private(folder / "entry.json.tmp", json.dumps(asdict(entry), indent=2).encode("utf-8"))
     os.replace(folder / "entry.json.tmp", folder / "entry.json")
@@ -417,6 +377,8 @@ def _remove_tree(folder: Path) -> None:
 
 
 def _now() -> str:
+    import datetime as _dt
+
     return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
 
 

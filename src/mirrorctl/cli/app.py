@@ -10,7 +10,7 @@ from typing import Callable, List, Optional
 import typer
 
 from mirrorctl import __version__
-from mirrorctl.errors import ExitCode, MirrorctlError
+from mirrorctl.errors import ExitCode
 
 app = typer.Typer(
     name="mirrorctl",
@@ -52,28 +52,11 @@ def handled(func: Callable) -> Callable:
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        from mirrorctl import render
+        from mirrorctl.cli.guard import guarded
 
-        try:
-            return func(*args, **kwargs)
-        except MirrorctlError as exc:
-            if state["verbose"]:
-                import traceback
-
-                traceback.print_exc()
-            render.error(exc)
-            raise typer.Exit(int(exc.exit_code)) from None
-        except KeyboardInterrupt:
-            sys.stderr.write("mirrorctl: interrupted\n")
-            raise typer.Exit(130) from None
-        except (typer.Exit, typer.Abort, SystemExit):
-            raise
-        except Exception as exc:  # a bug: still one line, unless -v
-            if state["verbose"]:
-                raise
-            render.error(MirrorctlError(f"internal error: {type(exc).__name__}: {exc}",
-                                        hint="run again with -v for the traceback, and please report it"))
-            raise typer.Exit(int(ExitCode.ERROR)) from None
+        code = guarded(lambda: func(*args, **kwargs), verbose=state["verbose"])
+        if code:
+            raise typer.Exit(code)
 
     return wrapper
 

@@ -9,6 +9,7 @@ import typer
 from mirrorctl.cli.app import (CHECK_OPTION, DRY_RUN_OPTION, JSON_OPTION, PROJECT_OPTION, ROOT_OPTION, SCOPE_OPTION,
                                TOOL_OPTION, VENV_OPTION, ToolList, app, command_line, handled, make_context,
                                parse_scope)
+from mirrorctl.cli.guard import Exit
 from mirrorctl.errors import ExitCode
 
 
@@ -50,7 +51,7 @@ def use(
                             command=command_line())
     render_change(result, as_json)
     if check and result.changed:
-        raise typer.Exit(int(ExitCode.CHANGES_PENDING))
+        raise Exit(ExitCode.CHANGES_PENDING)
 
 
 @app.command()
@@ -77,7 +78,7 @@ def reset(
                        command=command_line())
     render_change(result, as_json)
     if check and result.changed:
-        raise typer.Exit(int(ExitCode.CHANGES_PENDING))
+        raise Exit(ExitCode.CHANGES_PENDING)
 
 
 @app.command()
@@ -106,7 +107,7 @@ def status(
     report = ops.status(make_context(root=root, venv=venv, project=project), tools=tool)
     render_status(report, as_json, verbose=verbose)
     if report.has_errors:
-        raise typer.Exit(int(ExitCode.BAD_CONFIG))
+        raise Exit(ExitCode.BAD_CONFIG)
 
 
 @app.command()

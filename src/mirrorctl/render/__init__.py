@@ -35,6 +35,37 @@ def reset_consoles() -> None:
     _consoles.clear()
 
 
+def write(text: str = "") -> None:
+    """One line (or block) of plain output on stdout."""
+    sys.stdout.write(text + "\n")
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """Plain aligned columns (no wrapping: paths and URLs stay whole and greppable).
+
+    Kept free of rich on purpose: `status` is on the fast path, and rich's import
+    alone costs about half of its time budget.
+    """
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    head = line(headers)
+    if sys.stdout.isatty() and not _no_color():
+        head = f"\033[1m{head}\033[0m"
+    return "\n".join([head] + [line(r) for r in rows])
+
+
+def _no_color() -> bool:
+    import os
+
+    return bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import difflib
-from typing import Optional
+import sys
+from typing import TYPE_CHECKING, Optional
 
 from mirrorctl.catalog import Mirror
 from mirrorctl.ops import ChangeResult, ListResult, StatusReport
-from mirrorctl.render import console, escape, print_json, warn
+from mirrorctl.render import print_json, table, warn, write
 from mirrorctl.targets.base import Origin, Setting, ToolStatus
-from mirrorctl.transaction import FileChange, JournalEntry, UndoResult
+from mirrorctl.changes import FileChange
+
+if TYPE_CHECKING:
+    from mirrorctl.transaction import JournalEntry, UndoResult
 from mirrorctl.urls import mask_url
 
 
@@ -90,6 +93,8 @@ def entry_dict(entry: JournalEntry) -> dict:
 # -- diffs -------------------------------------------------------------------------
 
 def diff_text(change: FileChange) -> str:
+    import difflib
+
     def lines(data: Optional[bytes]) -> list[str]:
         if data is None:
             return []
@@ -118,53 +123,47 @@ def render_list(result: ListResult, as_json: bool) -> None:
             data.append(item)
         print_json(data)
         return
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("", "name", "aliases", "url", "conda", "source"):
-        table.add_column(column, overflow="fold")
+    rows = []
     for m in result.mirrors:
         mark = "*" if m.name == result.current else ""
-        name = escape(m.name) + (" (unreliable)" if m.unreliable else "")
+        name = m.name + (" (unreliable)" if m.unreliable else "")
         conda = m.conda.layout if m.conda else "-"
-        table.add_row(mark, name, escape(", ".join(m.aliases)), escape(mask_url(m.url)), conda, m.source)
-    out = console()
-    out.print(table)
+        rows.append([mark, name, ", ".join(m.aliases) or "-", mask_url(m.url), conda, m.source])
+    write(table(["", "name", "aliases", "url", "conda", "source"], rows))
     if result.current:
-        out.print(f"* pip uses {escape(result.current)} now")
+        write(f"* pip uses {result.current} now")
     else:
-        out.print(f"pip uses {escape(mask_url(result.current_url or '?'))}, not in the catalogue")
+        write(f"pip uses {mask_url(result.current_url or '?')}, not in the catalogue")
     for name in result.shadowed_builtins:
-        out.print(f"your mirror {escape(name)!s} shadows the built-in one of that name")
+        write(f"your mirror {name} shadows the built-in one of that name")
 
 
 def render_change(result: ChangeResult, as_json: bool) -> None:
     if as_json:
         print_json(change_result_dict(result))
         return
-    out = console()
     changed = [c for c in result.changes if c.changed]
     if result.dry_run or result.check:
         for change in changed:
-            out.print(escape(diff_text(change)), end="")
+            sys.stdout.write(diff_text(change))
         if result.check:
             state = "would change" if changed else "already in that state"
-            out.print(f"{_what(result)}: {state}" + (f" ({len(changed)} file(s))" if changed else ""))
+            write(f"{_what(result)}: {state}" + (f" ({len(changed)} file(s))" if changed else ""))
         elif not changed:
-            out.print(f"{_what(result)}: nothing to change")
+            write(f"{_what(result)}: nothing to change")
         else:
-            out.print(f"dry run: {len(changed)} file(s) would change; nothing was written")
+            write(f"dry run: {len(changed)} file(s) would change; nothing was written")
     else:
         if not changed:
-            out.print(f"{_what(result)}: already so, nothing changed")
+            write(f"{_what(result)}: already so, nothing changed")
         for change in changed:
             verb = {"create": "created", "delete": "removed", "modify": "updated"}[change.action]
             label = f"{change.tool}: " if change.tool else ""
-            out.print(f"{label}{verb} {escape(str(change.path))}")
+            write(f"{label}{verb} {str(change.path)}")
         if changed and result.action in ("use", "reset"):
-            out.print(f"{_what(result)} (undo with `mirrorctl undo`)")
+            write(f"{_what(result)} (undo with `mirrorctl undo`)")
     for note in result.notes:
-        out.print(escape(note))
+        write(note)
     for warning in result.warnings:
         warn(mask_url(warning))
 
@@ -185,32 +184,25 @@ def render_status(report: StatusReport, as_json: bool, verbose: bool = False) ->
         print_json({"tools": [tool_status_dict(t) for t in report.tools],
                     "warnings": [mask_url(w) for w in report.warnings]})
         return
-    from rich.table import Table
-
-    out = console()
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("tool", "index", "mirror", "decided by"):
-        table.add_column(column, overflow="fold")
+    rows = []
     for st in report.tools:
         if st.error:
-            table.add_row(st.tool, "[red]cannot read its configuration[/red]", "-", escape(st.error))
+            rows.append([st.tool, "(cannot read its configuration)", "-", st.error])
             continue
-        table.add_row(st.tool, escape(mask_url(st.index_url or "")), escape(st.mirror or "-"),
-                      escape(st.origin.describe()))
+        rows.append([st.tool, mask_url(st.index_url or ""), st.mirror or "-", st.origin.describe()])
         for command, setting in st.commands.items():
-            table.add_row(f"  {st.tool} {command}", escape(mask_url(setting.value)), "",
-                          escape(setting.origin.describe()))
-    out.print(table)
+            rows.append([f"  {st.tool} {command}", mask_url(setting.value), "-", setting.origin.describe()])
+    write(table(["tool", "index", "mirror", "decided by"], rows))
     if verbose:
         for st in report.tools:
-            out.print(f"\n[bold]{st.tool}[/bold] reads, lowest precedence first:")
+            write(f"\n{st.tool} reads, lowest precedence first:")
             for f in st.files:
                 state = "exists" if f.exists else "absent"
                 extra = f" - {f.skipped}" if f.skipped else ""
                 extra += f" - ERROR: {f.error}" if f.error else ""
-                out.print(f"  {escape(f.kind)}: {escape(f.path)} ({state}){escape(extra)}")
+                write(f"  {f.kind}: {f.path} ({state}){extra}")
                 for key, value in f.values.items():
-                    out.print(f"      {escape(key)} = {escape(mask_url(value))}")
+                    write(f"      {key} = {mask_url(value)}")
     for warning in report.warnings:
         warn(mask_url(warning))
 
@@ -220,16 +212,15 @@ def render_undo(result: UndoResult, as_json: bool, dry_run: bool = False) -> Non
         print_json({"undone": result.entry.id, "command": result.entry.command, "dry_run": dry_run,
                     "files": [change_dict(c) for c in result.restored], "forced": result.forced})
         return
-    out = console()
     if dry_run:
         for change in result.restored:
-            out.print(escape(diff_text(change)), end="")
-        out.print(f"dry run: undo of `{escape(result.entry.command)}` would restore {len(result.restored)} file(s)")
+            sys.stdout.write(diff_text(change))
+        write(f"dry run: undo of `{result.entry.command}` would restore {len(result.restored)} file(s)")
         return
     for change in result.restored:
         verb = "removed" if change.after is None else "restored"
-        out.print(f"{verb} {escape(str(change.path))}")
-    out.print(f"undone: `{escape(result.entry.command)}` from {result.entry.time}")
+        write(f"{verb} {str(change.path)}")
+    write(f"undone: `{result.entry.command}` from {result.entry.time}")
     for path in result.forced:
         warn(f"{path} had been edited since; --force restored it anyway")
 
@@ -238,16 +229,11 @@ def render_history(entries: list[JournalEntry], as_json: bool) -> None:
     if as_json:
         print_json([entry_dict(e) for e in entries])
         return
-    out = console()
     if not entries:
-        out.print("no changes recorded yet")
+        write("no changes recorded yet")
         return
-    from rich.table import Table
-
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("id", "time", "command", "files", "state"):
-        table.add_column(column, overflow="fold")
+    rows = []
     for e in entries:
-        files = "\n".join(escape(f.path) for f in e.files)
-        table.add_row(e.id, e.time, escape(e.command), files, "undone" if e.undone else "applied")
-    out.print(table)
+        paths = ", ".join(f.path for f in e.files)
+        rows.append([e.id, e.time, "undone" if e.undone else "applied", e.command, paths])
+    write(table(["id", "time", "state", "command", "files"], rows))

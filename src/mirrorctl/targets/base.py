@@ -8,7 +8,7 @@ from typing import Mapping, Optional, Protocol, Sequence
 
 from mirrorctl.catalog import Catalog, Mirror
 from mirrorctl.context import Context, Scope
-from mirrorctl.transaction import FileChange, read_bytes
+from mirrorctl.changes import FileChange, read_bytes
 
 # path -> bytes (None: absent) that a status should see instead of the disk,
 # so `use --dry-run` can tell what the tool would use after the change.

@@ -21,7 +21,7 @@ from mirrorctl.context import Context, Scope, normalize_platform
 from mirrorctl.errors import ConfigFileError, UsageError
 from mirrorctl.formats.ini import IniDocument, read_values
 from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, read_with_overlay
-from mirrorctl.transaction import FileChange, read_bytes
+from mirrorctl.changes import FileChange, read_bytes
 
 NAME = "pip"
 name = NAME
