@@ -53,5 +53,11 @@ class ConflictError(MirrorctlError):
     exit_code = ExitCode.CONFLICT
 
 
+class UnsupportedError(MirrorctlError):
+    """The mirror cannot serve this tool (a PyPI mirror without a conda mirror, say)."""
+
+    exit_code = ExitCode.USAGE
+
+
 class NoHealthyMirrorError(MirrorctlError):
     exit_code = ExitCode.NO_HEALTHY_MIRROR

@@ -11,7 +11,7 @@ from mirrorctl.changes import FileChange
 from mirrorctl.catalog import (BUILTIN, NAME_RE, RESERVED_NAMES, USER, Catalog, Mirror, load_catalog,
                                parse_catalog, read_user_catalog_text, unknown_mirror, user_catalog_path)
 from mirrorctl.context import Context, Scope, mirrorctl_state_dir
-from mirrorctl.errors import UsageError
+from mirrorctl.errors import UnsupportedError, UsageError
 from mirrorctl.targets.base import ToolStatus
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def choose_tools(ctx: Context, tools: Optional[Sequence[str]], scope: Scope) -> 
                 raise UsageError(f"{name} has no {scope.value} scope", hint=f"{name} takes --scope {allowed}")
         return chosen
     out = []
-    for name in targets.TOOLS:
+    for name in targets.available():
         target = targets.get(name)
         if scope in target.scopes and target.in_use(ctx, scope):
             out.append(name)
@@ -100,11 +100,20 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
     """Point the chosen tools (default: every tool in use) at a mirror, in one transaction."""
     catalog = catalog or load_catalog(ctx)
     mirror = spec if isinstance(spec, Mirror) else catalog.resolve(spec)
+    explicit = bool(targets.parse_tools(list(tools) if tools else None))
     chosen = choose_tools(ctx, tools, scope)
     changes: list[FileChange] = []
-    for name in chosen:
-        changes.extend(targets.get(name).plan_use(ctx, mirror, scope))
+    skipped: list[str] = []
+    for name in list(chosen):
+        try:
+            changes.extend(targets.get(name).plan_use(ctx, mirror, scope))
+        except UnsupportedError as exc:
+            if explicit:
+                raise
+            chosen.remove(name)  # found in use, but this mirror cannot serve it: say so, go on
+            skipped.append(f"{name} left as it is: {exc.message}")
     result = ChangeResult("use", changes, mirror=mirror, scope=scope.value, tools=chosen, dry_run=dry_run, check=check)
+    result.warnings.extend(skipped)
     result.warnings.extend(_still_shadowed(ctx, catalog, chosen, changes, mirror))
     return _finish(ctx, result, command)
 
@@ -139,14 +148,16 @@ def _still_shadowed(ctx: Context, catalog: Catalog, tools: Sequence[str], change
 
 def status(ctx: Context, tools: Optional[Sequence[str]] = None) -> StatusReport:
     catalog = load_catalog(ctx)
-    chosen = targets.parse_tools(list(tools) if tools else None) or list(targets.TOOLS)
+    chosen = targets.parse_tools(list(tools) if tools else None) or targets.available()
     report = StatusReport(tools=[targets.get(name).status(ctx, catalog) for name in chosen])
     for tool in report.tools:
         report.warnings.extend(f"{tool.tool}: {w}" for w in tool.warnings)
-    configured = {t.tool: t.index_url for t in report.tools if t.index_url and not t.error}
-    distinct = {urls.canonical(u) for u in configured.values()}
-    if len(distinct) > 1:
-        listing = ", ".join(f"{tool} uses {urls.mask_url(u)}" for tool, u in configured.items())
+    # tools agree when they use the same catalogue mirror (each tool's URL differs: a conda
+    # channel is not a PyPI index); an index outside the catalogue is compared by its URL
+    configured = {t.tool: (t.mirror or urls.canonical(t.index_url), t.mirror or urls.mask_url(t.index_url))
+                  for t in report.tools if t.index_url and not t.error}
+    if len({key for key, _ in configured.values()}) > 1:
+        listing = ", ".join(f"{tool} uses {shown}" for tool, (_, shown) in configured.items())
         report.warnings.append(f"the tools disagree: {listing}")
     return report
 

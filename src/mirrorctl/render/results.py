@@ -51,6 +51,7 @@ def tool_status_dict(st: ToolStatus) -> dict:
         "extra_index_urls": [mask_url(u) for u in st.extra_index_urls],
         "warnings": [mask_url(w) for w in st.warnings],
         "error": st.error,
+        "details": st.details,
         "files": [
             {"path": f.path, "kind": f.kind, "exists": f.exists, "error": f.error, "skipped": f.skipped,
              "values": {k: mask_url(v) for k, v in f.values.items()}}

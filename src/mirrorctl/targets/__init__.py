@@ -13,21 +13,32 @@ from mirrorctl.errors import UsageError
 if TYPE_CHECKING:
     from mirrorctl.targets.base import Target
 
-# tool name -> module; the order is the order of status and of `use` output
-TOOLS: dict[str, str] = {
-    "pip": "mirrorctl.targets.pip",
-}
+# every tool mirrorctl knows, in the order of status and of `use` output; the module of
+# tool NAME is mirrorctl.targets.NAME (a tool whose module is not there yet is "not supported yet")
+TOOLS: tuple[str, ...] = ("pip", "conda", "pipenv", "uv", "poetry", "pdm", "easy_install", "buildout")
+
+
+def available() -> list[str]:
+    """The tools whose module is installed, in TOOLS order."""
+    import importlib.util
+
+    return [name for name in TOOLS if importlib.util.find_spec(f"mirrorctl.targets.{name}") is not None]
 
 
 def get(name: str) -> "Target":
-    key = name.strip().lower()
+    key = name.strip().lower().replace("-", "_")
     if key not in TOOLS:
         import difflib
 
         close = difflib.get_close_matches(key, list(TOOLS), n=2)
         hint = f"did you mean {' or '.join(close)}?" if close else f"known tools: {', '.join(TOOLS)}"
         raise UsageError(f"unknown tool {name!r}", hint=hint)
-    return importlib.import_module(TOOLS[key])  # type: ignore[return-value]
+    try:
+        return importlib.import_module(f"mirrorctl.targets.{key}")  # type: ignore[return-value]
+    except ModuleNotFoundError as exc:
+        if exc.name != f"mirrorctl.targets.{key}":
+            raise
+        raise UsageError(f"{key} is not supported yet", hint=f"supported now: {', '.join(available())}") from None
 
 
 def parse_tools(values: "list[str] | None") -> list[str]:
@@ -35,7 +46,7 @@ def parse_tools(values: "list[str] | None") -> list[str]:
     out: list[str] = []
     for value in values or []:
         for part in value.split(","):
-            part = part.strip().lower()
+            part = part.strip().lower().replace("-", "_")
             if not part:
                 continue
             get(part)

@@ -66,21 +66,31 @@ class ToolStatus:
     error: Optional[str] = None  # the tool cannot read its configuration at all
     commands: dict[str, Setting] = field(default_factory=dict)  # per-command overrides (pip download ...)
     extra_index_urls: list[str] = field(default_factory=list)
+    details: dict = field(default_factory=dict)  # tool-specific facts (conda's channels, ...), JSON-able
 
 
 class Target(Protocol):
+    """What a tool module (``mirrorctl/targets/<name>.py``) provides, as module-level names."""
+
     name: str
-    scopes: Sequence[Scope]
+    scopes: Sequence[Scope]  # the scopes it can be configured at
 
-    def config_path(self, ctx: Context, scope: Scope) -> Path: ...
+    def plan_use(self, ctx: Context, mirror: Mirror, scope: Scope) -> list[FileChange]:
+        """The file changes that point the tool at ``mirror`` (nothing is written here).
+        Raise ``errors.UnsupportedError`` when the mirror cannot serve this tool (no conda mirror)."""
 
-    def plan_use(self, ctx: Context, mirror: Mirror, scope: Scope) -> list[FileChange]: ...
+    def plan_reset(self, ctx: Context, scope: Scope) -> list[FileChange]:
+        """The changes that remove what mirrorctl manages, leaving the rest as it was."""
 
-    def plan_reset(self, ctx: Context, scope: Scope) -> list[FileChange]: ...
+    def status(self, ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) -> ToolStatus:
+        """What the tool really uses now, and what decides it. ``overlay`` replaces file contents."""
 
-    def status(self, ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) -> ToolStatus: ...
+    def in_use(self, ctx: Context, scope: Scope) -> bool:
+        """Whether `use` without --tool should configure this tool at that scope
+        (on PATH, or already configured there). Legacy tools answer False: only --tool picks them."""
 
-    def in_use(self, ctx: Context, scope: Scope) -> bool: ...
+    def environment(self, mirror: Mirror) -> dict[str, str]:
+        """Environment variables that point the tool at ``mirror`` for one process (`env`, `exec`)."""
 
 
 def read_with_overlay(path: Path, overlay: Optional[Overlay]) -> Optional[bytes]:

@@ -227,6 +227,14 @@ def in_use(ctx: Context, scope: Scope) -> bool:
     return True  # pip is everywhere Python is
 
 
+def environment(mirror: Mirror) -> dict[str, str]:
+    env = {"PIP_INDEX_URL": mirror.url}
+    host = urls.trusted_host_for(mirror.url)
+    if host:
+        env["PIP_TRUSTED_HOST"] = host
+    return env
+
+
 # -- status -----------------------------------------------------------------------
 
 def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) -> ToolStatus:

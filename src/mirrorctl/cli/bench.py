@@ -1,0 +1,107 @@
+"""`mirrorctl bench`, and the bench behind `mirrorctl use fastest`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, List, Optional
+
+import typer
+
+from mirrorctl.cli.app import (DRY_RUN_OPTION, JSON_OPTION, PROJECT_OPTION, ROOT_OPTION, SCOPE_OPTION, TOOL_OPTION,
+                               VENV_OPTION, ToolList, app, command_line, handled, make_context, parse_scope)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mirrorctl.catalog import Mirror
+    from mirrorctl.context import Context
+
+
+@app.command()
+@handled
+def bench(
+    names: Optional[List[str]] = typer.Argument(
+        None, help="Mirrors to probe: catalogue names, aliases or URLs. Default: the whole catalogue."),
+    samples: int = typer.Option(5, "--samples", help="Requests per mirror (one kept-alive connection each)."),
+    timeout: float = typer.Option(3.0, "--timeout", help="Seconds each request may take, all told."),
+    package: str = typer.Option("pip", "--package", help="The project whose page is fetched: GET <index>/<package>/."),
+    throughput: bool = typer.Option(False, "--throughput",
+                                    help="Also download one file linked from the page (bounded) and rank by MB/s."),
+    max_lag: Optional[int] = typer.Option(None, "--max-lag",
+                                          help="Mirrors further behind the freshest than this cannot win."),
+    include_all: bool = typer.Option(False, "--all", help="Also probe catalogue mirrors marked unreliable."),
+    proxy: Optional[str] = typer.Option(None, "--proxy",
+                                        help="Probe through this proxy (default: pip's proxy setting, then HTTPS_PROXY)."),
+    apply: bool = typer.Option(False, "--apply", help="Switch to the winner, as `mirrorctl use` does."),
+    tool: ToolList = TOOL_OPTION,
+    scope: str = SCOPE_OPTION,
+    venv: Optional[str] = VENV_OPTION,
+    root: Optional[str] = ROOT_OPTION,
+    project: Optional[str] = PROJECT_OPTION,
+    dry_run: bool = DRY_RUN_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Measure mirrors from here, all at once, and rank the healthy ones by latency.
+
+    Exits 7 when no mirror answered correctly.
+
+    Examples:
+
+      mirrorctl bench
+
+      mirrorctl bench tuna aliyun https://pypi.corp.example/simple --samples 10
+
+      mirrorctl bench --max-lag 0 --apply --scope user
+
+      mirrorctl bench --json | jq -r .fastest
+    """
+    from mirrorctl import bench as core
+    from mirrorctl.catalog import load_catalog
+    from mirrorctl.errors import NoHealthyMirrorError, UsageError
+    from mirrorctl.render.bench import live_progress, render_applied, render_bench
+
+    if not apply and (tool or dry_run):
+        raise UsageError("--tool and --dry-run go with --apply", hint="add --apply to switch to the winner")
+    ctx = make_context(root=root, venv=venv, project=project)
+    scope_value = parse_scope(scope) if apply else None
+    catalog = load_catalog(ctx)
+    selection = core.select_mirrors(catalog, names or [], include_unreliable=include_all)
+    network = core.pip_network_settings(ctx)
+    with live_progress(selection.mirrors, samples=samples, throughput=throughput, enabled=not as_json) as on_event:
+        report = core.run_bench(selection.mirrors, samples=samples, timeout=timeout, package=package,
+                                throughput=throughput, max_lag=max_lag, proxy=proxy or network["proxy"],
+                                ca_bundle=network["ca_bundle"], on_event=on_event)
+    render_bench(report, as_json, skipped=selection.skipped, will_apply=apply)
+    if not apply:
+        core.winning_mirror(report, selection.mirrors)  # exit 7 when nothing is healthy
+        return
+    from mirrorctl import ops
+
+    try:
+        winner = core.winning_mirror(report, selection.mirrors)
+    except NoHealthyMirrorError:
+        render_applied(report, None, as_json, skipped=selection.skipped)
+        raise
+    result = ops.use_mirror(ctx, winner, tools=tool, scope=scope_value, dry_run=dry_run, command=command_line(),
+                            catalog=catalog)
+    render_applied(report, result, as_json, skipped=selection.skipped)
+
+
+def pick_fastest(ctx: "Context", *, as_json: bool = False) -> "Mirror":
+    """For `mirrorctl use fastest`: bench the catalogue (reliable mirrors) with the defaults; return the winner.
+
+    Shows the live progress and the table unless ``as_json`` (stdout then carries
+    only the JSON of `use`). Raises NoHealthyMirrorError when no mirror is healthy,
+    before anything is written.
+    """
+    from mirrorctl import bench as core
+    from mirrorctl.catalog import load_catalog
+    from mirrorctl.render import console
+    from mirrorctl.render.bench import live_progress, print_bench
+
+    catalog = load_catalog(ctx)
+    selection = core.select_mirrors(catalog)
+    network = core.pip_network_settings(ctx)
+    with live_progress(selection.mirrors, samples=core.DEFAULT_SAMPLES, enabled=not as_json) as on_event:
+        report = core.run_bench(selection.mirrors, proxy=network["proxy"], ca_bundle=network["ca_bundle"],
+                                on_event=on_event)
+    if not as_json:
+        print_bench(report, console(), skipped=selection.skipped)
+    return core.winning_mirror(report, selection.mirrors)

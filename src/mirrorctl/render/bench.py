@@ -1,0 +1,294 @@
+"""Bench results for people (a rich table, a live progress display) and for programs (JSON).
+
+Passwords in index URLs are masked here, at display time: the results keep the real URL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
+
+from mirrorctl.urls import mask_url
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import Console, RenderableType
+    from rich.table import Table
+
+    from mirrorctl.bench import BenchReport, ProbeProgress, ProbeResult
+    from mirrorctl.catalog import Mirror
+
+BAR_WIDTH = 20
+_EIGHTHS = " ▏▎▍▌▋▊▉█"
+
+
+def bench_json(report: "BenchReport", *, skipped: Sequence["Mirror"] = ()) -> Dict[str, Any]:
+    """The ``--json`` document (see docs/bench.md)."""
+    data = report.to_dict()
+    data["skipped"] = [{"name": m.name, "url": mask_url(m.url), "reason": "unreliable"} for m in skipped]
+    return data
+
+
+def print_json(data: Any) -> None:
+    from mirrorctl.render import print_json as _print_json
+
+    _print_json(data)
+
+
+
+def ordered(report: "BenchReport") -> List["ProbeResult"]:
+    """Fastest first, then the mirrors that cannot win (stale, then failed) in catalogue order."""
+
+    def key(r: "ProbeResult") -> tuple:
+        if r.rank is not None:
+            return (0, r.rank, r.index)
+        return (1 if r.ok else 2, 0, r.index)
+
+    return sorted(report.results, key=key)
+
+
+def bar(fraction: float, width: int = BAR_WIDTH) -> str:
+    """A horizontal bar of ``fraction`` (0..1) of ``width`` cells, in eighths of a cell."""
+    fraction = min(max(fraction, 0.0), 1.0)
+    eighths = round(fraction * width * 8)
+    if fraction > 0 and eighths == 0:
+        eighths = 1
+    full, part = divmod(eighths, 8)
+    text = "█" * full + (_EIGHTHS[part] if part else "")
+    return text.ljust(width)
+
+
+def _ms(value: Optional[float]) -> str:
+    if value is None:
+        return "-"
+    if value >= 1000:
+        return f"{value / 1000:.2f} s"
+    if value >= 100:
+        return f"{value:.0f} ms"
+    return f"{value:.1f} ms"
+
+
+def _lag(r: "ProbeResult") -> str:
+    if r.lag is None:
+        return "?" if r.ok else ""
+    if r.lag == 0:
+        return "0"
+    unit = " rel." if r.lag_unit == "releases" else ""
+    return f"{r.lag}{unit}"
+
+
+def bench_table(report: "BenchReport") -> "Table":
+    """The results table: one row a mirror, fastest first, with a bar, and failures with reasons."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    by_throughput = report.ranked_by == "throughput"
+    rows = ordered(report)
+    healthy = [r for r in rows if r.rank is not None]
+    if by_throughput:
+        best = max((r.throughput_mbps or 0.0 for r in healthy), default=0.0)
+    else:
+        worst = max((r.median_ms or 0.0 for r in healthy), default=0.0)
+
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    table.add_column("#", justify="right", style="bold")
+    table.add_column("mirror", no_wrap=True)
+    if by_throughput:
+        table.add_column("MB/s", justify="right")
+    table.add_column("median", justify="right")
+    table.add_column("p90", justify="right")
+    table.add_column("", no_wrap=True)  # the bar
+    table.add_column("connect", justify="right")
+    table.add_column("TLS", justify="right")
+    table.add_column("lag", justify="right")
+    table.add_column("notes")
+
+    for r in rows:
+        name = Text(r.name, style="bold green" if r.rank == 1 else "")
+        notes: List[Union[str, Text]] = []
+        if r.rank is not None:
+            if by_throughput:
+                fraction = (r.throughput_mbps or 0.0) / best if best else 0.0
+            else:
+                fraction = (r.median_ms or 0.0) / worst if worst else 0.0
+            bar_text = Text(bar(fraction), style="green" if r.rank == 1 else "cyan")
+            if r.rank == 1:
+                notes.append(Text("fastest", style="bold green"))
+        else:
+            bar_text = Text("")
+        if r.stale and r.ok:
+            unit = "releases" if r.lag_unit == "releases" else "serials"
+            notes.append(Text(f"stale: {r.lag} {unit} behind (max {report.max_lag})", style="yellow"))
+        if not r.ok:
+            notes.append(Text(r.error or "failed", style="red"))
+        if r.final_url:
+            notes.append(Text(f"→ {mask_url(r.final_url)}", style="dim"))
+        cells: List[Union[str, Text]] = [str(r.rank) if r.rank is not None else ("~" if r.ok else "✗"), name]
+        if by_throughput:
+            cells.append("-" if r.throughput_mbps is None else f"{r.throughput_mbps:.2f}")
+        cells += [
+            _ms(r.median_ms) if r.ok else "",
+            _ms(r.p90_ms) if r.ok else "",
+            bar_text,
+            _ms(r.connect_ms) if r.connect_ms is not None else "",
+            _ms(r.tls_ms) if r.tls_ms is not None else "",
+            _lag(r),
+            Text(" · ").join(Text(n) if isinstance(n, str) else n for n in notes),
+        ]
+        table.add_row(*cells)
+    return table
+
+
+def bench_summary(report: "BenchReport") -> "Text":
+    """One line under the table: the winner, or why there is none."""
+    from rich.text import Text
+
+    winner = report.winner
+    if winner is not None:
+        if report.ranked_by == "throughput" and winner.throughput_mbps is not None:
+            measure = f"{winner.throughput_mbps:.2f} MB/s, {_ms(winner.median_ms)} median"
+        else:
+            measure = f"{_ms(winner.median_ms)} median of {len(winner.samples_ms)} samples"
+        text = Text.assemble(("fastest: ", "bold"), (winner.name, "bold green"), f"  {mask_url(winner.url)}  ({measure})")
+    else:
+        text = Text("no healthy mirror: none answered every request with a Simple-API page", style="bold red")
+        if any(r.ok and r.stale for r in report.results):
+            text.append(" (stale mirrors were left out by --max-lag)", style="yellow")
+    failed = len(report.failed)
+    tail = f"\nprobed {len(report.results)} mirror{'s' if len(report.results) != 1 else ''} with /{report.package}/"
+    if report.elapsed_ms is not None:
+        tail += f" in {report.elapsed_ms / 1000:.1f} s"
+    if failed:
+        tail += f"; {failed} failed"
+    if report.reference:
+        tail += f"; lag is measured against {report.reference}"
+    text.append(tail, style="dim")
+    return text
+
+
+def print_bench(report: "BenchReport", console: "Console", *, skipped: Sequence["Mirror"] = ()) -> None:
+    """The table and the summary line, on ``console``."""
+    if not report.results:
+        console.print("no mirror to probe")
+    else:
+        console.print(bench_table(report))
+        console.print(bench_summary(report))
+    if skipped:
+        from rich.text import Text
+
+        names = ", ".join(m.name for m in skipped)
+        console.print(Text(f"not probed (marked unreliable; name one, or use --all, to include it): {names}",
+                           style="dim"))
+
+
+def render_bench(report: "BenchReport", as_json: bool, *, skipped: Sequence["Mirror"] = (),
+                 applied: Any = None, will_apply: bool = False) -> None:
+    """``mirrorctl bench``: the table on stdout, or the JSON document.
+
+    With ``--apply`` and ``--json`` the JSON is printed once, at the end, with the
+    change under ``"applied"`` (null when nothing could be applied): call this with
+    ``will_apply=True`` before applying (prints the table only), then
+    :func:`render_applied`.
+    """
+    from mirrorctl.render import console
+
+    if as_json:
+        if not will_apply:
+            print_json(bench_json(report, skipped=skipped))
+        return
+    print_bench(report, console(), skipped=skipped)
+
+
+def render_applied(report: "BenchReport", result: Any, as_json: bool, *, skipped: Sequence["Mirror"] = ()) -> None:
+    """After ``bench --apply``: what ``use`` changed (``result`` is an ops.ChangeResult, or None)."""
+    from mirrorctl.render.results import change_result_dict, render_change
+
+    if as_json:
+        data = bench_json(report, skipped=skipped)
+        data["applied"] = change_result_dict(result) if result is not None else None
+        print_json(data)
+        return
+    if result is not None:
+        render_change(result, False)
+
+
+# ---------------------------------------------------------------------------
+# the live display while probing
+
+
+class LiveBench:
+    """A rich progress display, one line a mirror, fed by run_bench's ``on_event``."""
+
+    def __init__(self, mirrors: Sequence["Mirror"], samples: int, console: "Console", *, throughput: bool = False):
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
+
+        self.samples = samples
+        self.throughput = throughput
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}", style="bold"),
+            BarColumn(bar_width=BAR_WIDTH),
+            TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+            TextColumn("{task.fields[state]}"),
+            console=console,
+            transient=True,
+        )
+        self.tasks = {}
+        for index, mirror in enumerate(mirrors):
+            total = samples + (1 if throughput else 0)
+            self.tasks[index] = self.progress.add_task(mirror.name, total=total, state="[dim]connecting…")
+
+    def __enter__(self) -> "LiveBench":
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def __call__(self, kind: str, payload: Union["ProbeProgress", "ProbeResult"]) -> None:
+        task = self.tasks.get(payload.index)
+        if task is None:
+            return
+        if kind == "sample":
+            last = getattr(payload, "last_ms", None)
+            self.progress.update(task, completed=payload.done, state=f"{_ms(last)}")  # type: ignore[union-attr]
+        elif kind == "download":
+            self.progress.update(task, state="[dim]downloading a file…")
+        elif kind == "done":
+            result = payload
+            total = self.samples + (1 if self.throughput else 0)
+            if getattr(result, "ok", False):
+                self.progress.update(task, completed=total, state=f"[green]✓ {_ms(result.median_ms)}")  # type: ignore[union-attr]
+            else:
+                self.progress.update(task, completed=total, state=f"[red]✗ {getattr(result, 'error', '')}")
+
+
+def _stderr_console() -> "Console":
+    from mirrorctl.render import console
+
+    return console(stderr=True)
+
+
+@contextlib.contextmanager
+def live_progress(
+    mirrors: Sequence["Mirror"],
+    *,
+    samples: int,
+    throughput: bool = False,
+    enabled: bool = True,
+    console: Optional["Console"] = None,
+) -> Iterator[Optional[Callable[[str, Any], None]]]:
+    """Yield an ``on_event`` callback showing live progress on stderr, or None.
+
+    Nothing is shown unless ``enabled`` (the CLI passes ``not --json``) and the
+    console (stderr by default) is a terminal.
+    """
+    if not enabled or not mirrors:
+        yield None
+        return
+    console = console or _stderr_console()
+    if not console.is_terminal:
+        yield None
+        return
+    with LiveBench(mirrors, samples, console, throughput=throughput) as live:
+        yield live
