@@ -54,11 +54,31 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     monkeypatch.setenv("LOCALAPPDATA", str(box.home / "AppData" / "Local"))
     monkeypatch.setenv("PIP_DISABLE_PIP_VERSION_CHECK", "1")  # pip's own chatter; no index setting
     monkeypatch.setenv("PIP_NO_INPUT", "1")
+    # tools "in use" are found on PATH: keep this machine's (and this venv's) tools out of it;
+    # a test puts a tool there with the on_path fixture
+    (root / "bin").mkdir()
+    monkeypatch.setenv("PATH", os.pathsep.join([str(root / "bin"), "/usr/bin", "/bin"]))
     monkeypatch.chdir(root)
     from mirrorctl import render
 
     render.reset_consoles()
     return box
+
+
+@pytest.fixture
+def on_path(sandbox: Sandbox):
+    """on_path("conda") puts an executable of that name (a stub, or a link to ``target``) on PATH."""
+
+    def _put(name: str, target: Optional[Path] = None) -> Path:
+        exe = sandbox.root / "bin" / name
+        if target is not None:
+            exe.symlink_to(target)
+        else:
+            exe.write_text("#!/bin/sh\nexit 0\n")
+            exe.chmod(0o755)
+        return exe
+
+    return _put
 
 
 @dataclass

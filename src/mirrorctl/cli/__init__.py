@@ -8,16 +8,22 @@ from __future__ import annotations
 import sys
 
 
+# command modules, each registering its commands on the app; one module per area
+COMMAND_MODULES = ("catalog", "config", "bench", "shell")
+
+
 def load_app():
     """The typer app with every command registered."""
-    from mirrorctl.cli import catalog as _catalog  # noqa: F401  (registers commands)
-    from mirrorctl.cli import config as _config  # noqa: F401
+    import importlib
+
     from mirrorctl.cli.app import app
 
-    try:
-        from mirrorctl.cli import bench as _bench  # noqa: F401
-    except ImportError:  # pragma: no cover - bench is optional while it is being built
-        pass
+    for name in COMMAND_MODULES:
+        try:
+            importlib.import_module(f"mirrorctl.cli.{name}")
+        except ModuleNotFoundError as exc:  # an area not built yet
+            if exc.name != f"mirrorctl.cli.{name}":
+                raise
     return app
 
 

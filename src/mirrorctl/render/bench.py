@@ -10,8 +10,14 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional,
 
 from mirrorctl.urls import mask_url
 
+
+def escape(text: str) -> str:
+    from rich.markup import escape as _escape
+
+    return _escape(text)
+
 if TYPE_CHECKING:  # pragma: no cover
-    from rich.console import Console, RenderableType
+    from rich.console import Console
     from rich.table import Table
 
     from mirrorctl.bench import BenchReport, ProbeProgress, ProbeResult
@@ -32,7 +38,6 @@ def print_json(data: Any) -> None:
     from mirrorctl.render import print_json as _print_json
 
     _print_json(data)
-
 
 
 def ordered(report: "BenchReport") -> List["ProbeResult"]:
@@ -236,7 +241,7 @@ class LiveBench:
         self.tasks = {}
         for index, mirror in enumerate(mirrors):
             total = samples + (1 if throughput else 0)
-            self.tasks[index] = self.progress.add_task(mirror.name, total=total, state="[dim]connecting…")
+            self.tasks[index] = self.progress.add_task(escape(mirror.name), total=total, state="[dim]connecting…")
 
     def __enter__(self) -> "LiveBench":
         self.progress.start()
@@ -260,7 +265,8 @@ class LiveBench:
             if getattr(result, "ok", False):
                 self.progress.update(task, completed=total, state=f"[green]✓ {_ms(result.median_ms)}")  # type: ignore[union-attr]
             else:
-                self.progress.update(task, completed=total, state=f"[red]✗ {getattr(result, 'error', '')}")
+                reason = escape(getattr(result, "error", None) or "failed")
+                self.progress.update(task, completed=total, state=f"[red]✗ {reason}")
 
 
 def _stderr_console() -> "Console":
