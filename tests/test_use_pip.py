@@ -227,3 +227,32 @@ def test_never_prompts_without_a_terminal(run_cli, sandbox):
     result = run_cli("use", "tuna")  # stdin is /dev/null
     assert result.exit_code == 0, result.stderr
     assert sandbox.user_pip_conf.exists()
+
+
+def test_dry_run_diff_masks_passwords(run, sandbox):
+    sandbox.user_pip_conf.parent.mkdir(parents=True)
+    sandbox.user_pip_conf.write_text("[global]\nindex-url = https://bob:oldsecret@corp.example/simple\n")
+    for args in (("--dry-run",), ("--dry-run", "--json")):
+        result = run("use", "https://bob:newsecret@corp.example/simple", *args)
+        assert result.exit_code == 0
+        assert "oldsecret" not in result.stdout and "newsecret" not in result.stdout
+        assert "bob:****@corp.example" in result.stdout
+
+
+def test_reset_json_and_dry_run(run, sandbox):
+    run("use", "tuna")
+    data = run("reset", "--dry-run", "--json").json()
+    assert data["action"] == "reset" and data["changed"] and data["dry_run"]
+    assert data["files"][0]["action"] == "delete"
+    assert sandbox.user_pip_conf.exists()
+
+
+def test_global_scope_keeps_other_global_settings(run, sandbox):
+    conf = sandbox.global_pip_conf
+    conf.parent.mkdir(parents=True)
+    conf.write_text("[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n")
+    assert run("use", "tuna", "--scope", "global", "--root", str(sandbox.etc)).exit_code == 0
+    assert conf.read_text() == ("[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n"
+                                f"index-url = {TUNA}\n")
+    assert run("reset", "--scope", "global", "--root", str(sandbox.etc)).exit_code == 0
+    assert conf.read_text() == "[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n"
