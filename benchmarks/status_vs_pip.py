@@ -32,6 +32,8 @@ no-warn-script-location = true
 def sandbox_env(home: Path) -> dict:
     env = {k: v for k, v in os.environ.items()
            if not k.upper().startswith(("PIP_", "UV_", "PIPENV_", "CONDA", "PDM_", "XDG_", "VIRTUAL_ENV"))}
+    # an installed package has its bytecode; let both sides write and use theirs
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_STATE_HOME=str(home / ".state"),
                PIP_DISABLE_PIP_VERSION_CHECK="1")
     return env

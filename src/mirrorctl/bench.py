@@ -185,7 +185,7 @@ class BenchReport:
         return [r for r in self.results if not r.ok]
 
     def to_dict(self) -> Dict[str, Any]:
-        """The ``--json`` shape (documented in docs/bench.md)."""
+        """The ``--json`` shape (documented in docs/json.md)."""
         return {
             "fastest": self.fastest,
             "ranked_by": self.ranked_by,

@@ -10,12 +10,6 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional,
 
 from mirrorctl.urls import mask_url
 
-
-def escape(text: str) -> str:
-    from rich.markup import escape as _escape
-
-    return _escape(text)
-
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
     from rich.table import Table
@@ -27,8 +21,15 @@ BAR_WIDTH = 20
 _EIGHTHS = " ▏▎▍▌▋▊▉█"
 
 
+def escape(text: str) -> str:
+    """Rich markup escaped: error messages carry brackets ("[Errno 101] ...")."""
+    from rich.markup import escape as _escape
+
+    return _escape(text)
+
+
 def bench_json(report: "BenchReport", *, skipped: Sequence["Mirror"] = ()) -> Dict[str, Any]:
-    """The ``--json`` document (see docs/bench.md)."""
+    """The ``--json`` document (see docs/json.md)."""
     data = report.to_dict()
     data["skipped"] = [{"name": m.name, "url": mask_url(m.url), "reason": "unreliable"} for m in skipped]
     return data
