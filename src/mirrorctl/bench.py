@@ -206,45 +206,12 @@ EventCallback = Callable[[str, Union[ProbeResult, ProbeProgress]], None]
 # entry points
 
 
-def run_bench(
-    mirrors: Sequence["Mirror"],
-    *,
-    samples: int = DEFAULT_SAMPLES,
-    timeout: float = DEFAULT_TIMEOUT,
-    package: str = DEFAULT_PACKAGE,
-    throughput: bool = False,
-    max_lag: Optional[int] = None,
-    proxy: Optional[str] = None,
-    on_event: Optional[EventCallback] = None,
-    ca_bundle: Optional[str] = None,
-    throughput_bytes: int = DEFAULT_THROUGHPUT_BYTES,
-    throughput_seconds: Optional[float] = None,
-) -> BenchReport:
-    """Probe ``mirrors`` concurrently and rank them; see the module docstring.
-
-    ``timeout`` bounds each request as a whole (connect, TLS, answer and body).
-    ``proxy`` overrides the environment's (``HTTPS_PROXY``/``NO_PROXY`` are honoured
-    otherwise). ``ca_bundle`` is a CA file to verify TLS with (pip's ``cert``);
-    verification is never turned off. ``on_event(kind, payload)`` is called in this
-    thread: ``"start"``/``"sample"``/``"download"`` with a :class:`ProbeProgress`,
-    ``"done"`` with the mirror's :class:`ProbeResult` (lag is not known yet then).
+def run_bench(mirrors: Sequence["Mirror"], **options: Any) -> BenchReport:
+    """Probe ``mirrors`` concurrently and rank them; the options are :func:`bench_async`'s.
 
     Must not be called from a running event loop: use :func:`bench_async` there.
     """
-    coro = bench_async(
-        mirrors,
-        samples=samples,
-        timeout=timeout,
-        package=package,
-        throughput=throughput,
-        max_lag=max_lag,
-        proxy=proxy,
-        on_event=on_event,
-        ca_bundle=ca_bundle,
-        throughput_bytes=throughput_bytes,
-        throughput_seconds=throughput_seconds,
-    )
-    return asyncio.run(_in_own_loop(coro))
+    return asyncio.run(_in_own_loop(bench_async(mirrors, **options)))
 
 
 async def _in_own_loop(coro: Any) -> BenchReport:
@@ -267,7 +234,16 @@ async def bench_async(
     throughput_bytes: int = DEFAULT_THROUGHPUT_BYTES,
     throughput_seconds: Optional[float] = None,
 ) -> BenchReport:
-    """:func:`run_bench` for callers already inside an event loop."""
+    """Probe ``mirrors`` concurrently and rank them; see the module docstring.
+
+    ``timeout`` bounds each request as a whole (connect, TLS, answer and body).
+    ``proxy`` overrides the environment's (``HTTPS_PROXY``/``NO_PROXY`` are honoured
+    otherwise). ``ca_bundle`` is a CA file to verify TLS with (pip's ``cert``);
+    verification is never turned off. ``on_event(kind, payload)`` is called in the
+    loop's thread: ``"start"``/``"sample"``/``"download"`` with a :class:`ProbeProgress`,
+    ``"done"`` with the mirror's :class:`ProbeResult` (lag is not known yet then).
+    :func:`run_bench` is the synchronous entry point.
+    """
     _check_arguments(samples=samples, timeout=timeout, package=package, max_lag=max_lag,
                      throughput_bytes=throughput_bytes, throughput_seconds=throughput_seconds)
     project = normalize_project(package)

@@ -132,8 +132,7 @@ class IniDocument:
         return None
 
     def has_option(self, section: str, key: str, normalize: Normalizer = plain) -> bool:
-        sec = self._section(section)
-        return bool(sec and any(i.kind == "option" and normalize(i.key or "") == normalize(key) for i in sec.items))
+        return self._find(section, key, normalize) is not None
 
     # -- editing --------------------------------------------------------
     def set(self, section: str, key: str, value: str, normalize: Normalizer = plain) -> None:
@@ -189,29 +188,28 @@ class IniDocument:
                 prev.items.pop()
         return True
 
-    def get_raw(self, section: str, key: str, normalize: Normalizer = plain) -> Optional[str]:
-        """The value as written (first line only), or None."""
+    def _find(self, section: str, key: str, normalize: Normalizer) -> Optional[_Item]:
         sec = self._section(section)
         if sec is None:
             return None
-        for item in sec.items:
-            if item.kind == "option" and normalize(item.key or "") == normalize(key):
-                match = _OPTION_RE.match(item.lines[0])
-                return match.group("value").strip() if match else None
-        return None
+        return next((i for i in sec.items if i.kind == "option" and normalize(i.key or "") == normalize(key)), None)
+
+    def get_raw(self, section: str, key: str, normalize: Normalizer = plain) -> Optional[str]:
+        """The value as written (first line only), or None."""
+        item = self._find(section, key, normalize)
+        if item is None:
+            return None
+        match = _OPTION_RE.match(item.lines[0])
+        return match.group("value").strip() if match else None
 
     def get_full(self, section: str, key: str, normalize: Normalizer = plain) -> Optional[str]:
         """The whole value, continuation lines joined with newlines (comment lines left out)."""
-        sec = self._section(section)
-        if sec is None:
+        item = self._find(section, key, normalize)
+        if item is None:
             return None
-        for item in sec.items:
-            if item.kind == "option" and normalize(item.key or "") == normalize(key):
-                match = _OPTION_RE.match(item.lines[0])
-                first = match.group("value").strip() if match else ""
-                rest = [line.strip() for line in item.lines[1:] if line.strip() and not _is_comment(line)]
-                return "\n".join([first, *rest]).strip()
-        return None
+        first = self.get_raw(section, key, normalize) or ""
+        rest = [line.strip() for line in item.lines[1:] if line.strip() and not _is_comment(line)]
+        return "\n".join([first, *rest]).strip()
 
     def is_blank(self) -> bool:
         return not self.text().strip()
