@@ -180,3 +180,9 @@ def test_list_marks_the_mirror_pip_uses(run, sandbox):
     write(sandbox.user_pip_conf, "[global]\nindex-url = https://mirrors.aliyun.com/pypi/simple/\n")
     data = run("list", "--json").json()
     assert [m["name"] for m in data if m["current"]] == ["aliyun"]
+
+
+def test_tools_left_at_their_default_do_not_disagree_with_pip(run, sandbox):
+    write(sandbox.user_pip_conf, "[global]\nindex-url = https://pypi.tuna.tsinghua.edu.cn/simple\n")
+    result = run("status", "--json")
+    assert not any("disagree" in w for w in result.json()["warnings"])

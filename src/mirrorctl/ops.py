@@ -78,7 +78,11 @@ def choose_tools(ctx: Context, tools: Optional[Sequence[str]], scope: Scope) -> 
         if scope in target.scopes and target.in_use(ctx, scope):
             out.append(name)
     if not out:
-        raise UsageError(f"no supported tool has a {scope.value} scope in use here", hint="name one with --tool")
+        if scope == Scope.VENV:
+            raise UsageError("nothing to configure at venv scope: no virtualenv or conda env is active "
+                             "and --venv was not given", hint="activate one, or pass --venv PATH")
+        raise UsageError(f"no tool in use at {scope.value} scope here",
+                         hint="name one with --tool" + (", or pass --project DIR" if scope == Scope.PROJECT else ""))
     return out
 
 
@@ -138,7 +142,7 @@ def _still_shadowed(ctx: Context, catalog: Catalog, tools: Sequence[str], change
         st = targets.get(name).status(ctx, catalog, overlay)
         if st.error:
             out.append(f"{name}: {st.error}")
-        elif not urls.same_index(st.index_url, mirror.url):
+        elif not (urls.same_index(st.index_url, mirror.url) or (st.mirror is not None and st.mirror == mirror.name)):
             out.append(f"{name} will still use {urls.mask_url(st.index_url or '?')}: "
                        f"{st.origin.describe()} overrides the file written")
     return out
@@ -154,8 +158,10 @@ def status(ctx: Context, tools: Optional[Sequence[str]] = None) -> StatusReport:
         report.warnings.extend(f"{tool.tool}: {w}" for w in tool.warnings)
     # tools agree when they use the same catalogue mirror (each tool's URL differs: a conda
     # channel is not a PyPI index); an index outside the catalogue is compared by its URL
+    # a tool left at its built-in default is not compared (it may not even be installed); pip always is
     configured = {t.tool: (t.mirror or urls.canonical(t.index_url), t.mirror or urls.mask_url(t.index_url))
-                  for t in report.tools if t.index_url and not t.error}
+                  for t in report.tools
+                  if t.index_url and not t.error and (t.origin.kind != "default" or t.tool == "pip")}
     if len({key for key, _ in configured.values()}) > 1:
         listing = ", ".join(f"{tool} uses {shown}" for tool, (_, shown) in configured.items())
         report.warnings.append(f"the tools disagree: {listing}")

@@ -224,6 +224,8 @@ def plan_reset(ctx: Context, scope: Scope) -> list[FileChange]:
 
 
 def in_use(ctx: Context, scope: Scope) -> bool:
+    if scope == Scope.VENV:  # a conda env may be active without a virtualenv
+        return ctx.active_venv() is not None
     return True  # pip is everywhere Python is
 
 
