@@ -12,7 +12,8 @@ from typing import Optional
 import pytest
 
 SANDBOX_PREFIXES = ("PIP_", "UV_", "PIPENV_", "CONDA", "PDM_", "POETRY_", "MIRRORCTL_", "XDG_", "VIRTUAL_ENV",
-                    "PYTHONUSERBASE", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+                    "PYTHONUSERBASE", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "ZDOTDIR",
+                    "WORKON_HOME", "PSMODULEPATH")
 
 
 @dataclass
@@ -54,6 +55,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     monkeypatch.setenv("LOCALAPPDATA", str(box.home / "AppData" / "Local"))
     monkeypatch.setenv("PIP_DISABLE_PIP_VERSION_CHECK", "1")  # pip's own chatter; no index setting
     monkeypatch.setenv("PIP_NO_INPUT", "1")
+    monkeypatch.setenv("SHELL", "/bin/bash")  # user-scope shell files: a known shell, in the sandbox HOME
     # tools "in use" are found on PATH: keep this machine's (and this venv's) tools out of it;
     # a test puts a tool there with the on_path fixture
     (root / "bin").mkdir()

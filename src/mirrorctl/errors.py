@@ -17,6 +17,8 @@ class ExitCode(enum.IntEnum):
     CONFLICT = 6  # undo: a file was edited after mirrorctl wrote it
     NO_HEALTHY_MIRROR = 7  # bench / use fastest: no mirror answered correctly
     NOTHING_TO_UNDO = 8  # undo with an empty journal
+    NOT_EXECUTABLE = 126  # exec: the command is there but cannot be run (as a shell answers)
+    COMMAND_NOT_FOUND = 127  # exec: no such command (as a shell answers)
 
 
 class MirrorctlError(Exception):
