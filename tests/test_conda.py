@@ -72,7 +72,7 @@ def conda_reads(path: Path) -> dict:
 
 
 def conda_status(run, *args) -> dict:
-    result = run("status", "--json", *args)
+    result = run("status", "--json", "--tool", "conda", *args)
     assert result.exit_code == 0, result.stderr
     return next(t for t in result.json()["tools"] if t["tool"] == "conda")
 
@@ -379,7 +379,7 @@ def test_a_file_conda_cannot_read_is_refused_and_left_alone(run, sandbox, conten
 # -- status ----------------------------------------------------------------------------
 
 def test_status_with_nothing_configured_is_the_official_default(run, sandbox):
-    result = run("status", "--json")
+    result = run("status", "--json", "--all")
     assert result.exit_code == 0
     st = next(t for t in result.json()["tools"] if t["tool"] == "conda")
     assert st["index_url"] == "https://repo.anaconda.com/pkgs/main"

@@ -14,6 +14,7 @@ def write_conf(sandbox, text):
     ("status",),
     ("status", "--json"),
     ("status", "--files"),
+    ("status", "--all", "--json"),
     ("status", "--tool", "pip", "--json"),
     ("status", "-t", "pip"),
     ("status", "--tool=pip"),

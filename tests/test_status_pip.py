@@ -186,3 +186,15 @@ def test_tools_left_at_their_default_do_not_disagree_with_pip(run, sandbox):
     write(sandbox.user_pip_conf, "[global]\nindex-url = https://pypi.tuna.tsinghua.edu.cn/simple\n")
     result = run("status", "--json")
     assert not any("disagree" in w for w in result.json()["warnings"])
+
+
+def test_status_hides_tools_neither_in_use_nor_configured(run, sandbox, on_path):
+    data = run("status", "--json").json()
+    assert [t["tool"] for t in data["tools"]] == ["pip"]
+    assert "conda" in data["hidden"]
+    on_path("conda")
+    data = run("status", "--json").json()
+    assert [t["tool"] for t in data["tools"]] == ["pip", "conda"]
+    everything = run("status", "--all", "--json").json()
+    assert everything["hidden"] == [] and len(everything["tools"]) > 2
+    assert "not shown" in run("status").stdout

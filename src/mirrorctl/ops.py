@@ -42,6 +42,7 @@ class ChangeResult:
 class StatusReport:
     tools: list[ToolStatus]
     warnings: list[str] = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)  # tools neither in use nor configured (see --all)
 
     @property
     def has_errors(self) -> bool:
@@ -150,15 +151,24 @@ def _still_shadowed(ctx: Context, catalog: Catalog, tools: Sequence[str], change
 
 # -- status ------------------------------------------------------------------------
 
-def status(ctx: Context, tools: Optional[Sequence[str]] = None) -> StatusReport:
+def status(ctx: Context, tools: Optional[Sequence[str]] = None, *, show_all: bool = False) -> StatusReport:
+    """What each tool uses. Without ``tools`` or ``show_all``: pip, and every other tool that is
+    in use (on PATH) or configured somewhere; the rest are named in ``hidden``."""
     catalog = load_catalog(ctx)
-    chosen = targets.parse_tools(list(tools) if tools else None) or targets.available()
-    report = StatusReport(tools=[targets.get(name).status(ctx, catalog) for name in chosen])
+    named = targets.parse_tools(list(tools) if tools else None)
+    report = StatusReport(tools=[])
+    for name in named or targets.available():
+        target = targets.get(name)
+        st = target.status(ctx, catalog)
+        if named or show_all or _worth_showing(ctx, target, st):
+            report.tools.append(st)
+        else:
+            report.hidden.append(name)
     for tool in report.tools:
         report.warnings.extend(f"{tool.tool}: {w}" for w in tool.warnings)
     # tools agree when they use the same catalogue mirror (each tool's URL differs: a conda
-    # channel is not a PyPI index); an index outside the catalogue is compared by its URL
-    # a tool left at its built-in default is not compared (it may not even be installed); pip always is
+    # channel is not a PyPI index); an index outside the catalogue is compared by its URL.
+    # A tool left at its built-in default is not compared (it may not even be installed); pip always is.
     configured = {t.tool: (t.mirror or urls.canonical(t.index_url), t.mirror or urls.mask_url(t.index_url))
                   for t in report.tools
                   if t.index_url and not t.error and (t.origin.kind != "default" or t.tool == "pip")}
@@ -166,6 +176,12 @@ def status(ctx: Context, tools: Optional[Sequence[str]] = None) -> StatusReport:
         listing = ", ".join(f"{tool} uses {shown}" for tool, (_, shown) in configured.items())
         report.warnings.append(f"the tools disagree: {listing}")
     return report
+
+
+def _worth_showing(ctx: Context, target, st: ToolStatus) -> bool:
+    if st.tool == "pip" or st.error or (st.index_url and st.origin.kind != "default"):
+        return True
+    return any(target.in_use(ctx, scope) for scope in target.scopes)
 
 
 # -- the catalogue -----------------------------------------------------------------

@@ -89,6 +89,7 @@ def status(
     root: Optional[str] = ROOT_OPTION,
     project: Optional[str] = PROJECT_OPTION,
     verbose: bool = typer.Option(False, "--files", help="Also list every file each tool reads, like `pip config debug`."),
+    show_all: bool = typer.Option(False, "--all", help="Also show tools neither installed nor configured."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show the index each tool really uses now, and which file or variable decides it.
@@ -104,7 +105,7 @@ def status(
     from mirrorctl import ops
     from mirrorctl.render.results import render_status
 
-    report = ops.status(make_context(root=root, venv=venv, project=project), tools=tool)
+    report = ops.status(make_context(root=root, venv=venv, project=project), tools=tool, show_all=show_all)
     render_status(report, as_json, verbose=verbose)
     if report.has_errors:
         raise Exit(ExitCode.BAD_CONFIG)

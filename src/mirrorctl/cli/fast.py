@@ -13,11 +13,12 @@ import sys
 from typing import Optional, Sequence
 
 _VALUE_OPTIONS = {"--tool": "tool", "-t": "tool", "--venv": "venv", "--root": "root", "--project": "project"}
-_FLAGS = {"--json": "as_json", "--files": "files"}
+_FLAGS = {"--json": "as_json", "--files": "files", "--all": "show_all"}
 
 
 def _parse_status(args: Sequence[str]) -> Optional[dict]:
-    opts: dict = {"tool": [], "venv": None, "root": None, "project": None, "as_json": False, "files": False}
+    opts: dict = {"tool": [], "venv": None, "root": None, "project": None, "as_json": False, "files": False,
+                  "show_all": False}
     i = 0
     while i < len(args):
         arg = args[i]
@@ -60,7 +61,7 @@ def try_fast(argv: Sequence[str]) -> Optional[int]:
         from mirrorctl.render.results import render_status
 
         ctx = Context.from_os(root=opts["root"], venv=opts["venv"], project=opts["project"])
-        report = ops.status(ctx, tools=opts["tool"] or None)
+        report = ops.status(ctx, tools=opts["tool"] or None, show_all=opts["show_all"])
         render_status(report, opts["as_json"], verbose=opts["files"])
         if report.has_errors:
             raise Exit(ExitCode.BAD_CONFIG)

@@ -183,7 +183,8 @@ def _what(result: ChangeResult) -> str:
 def render_status(report: StatusReport, as_json: bool, verbose: bool = False) -> None:
     if as_json:
         print_json({"tools": [tool_status_dict(t) for t in report.tools],
-                    "warnings": [mask_url(w) for w in report.warnings]})
+                    "warnings": [mask_url(w) for w in report.warnings],
+                    "hidden": report.hidden})
         return
     rows = []
     for st in report.tools:
@@ -194,6 +195,8 @@ def render_status(report: StatusReport, as_json: bool, verbose: bool = False) ->
         for command, setting in st.commands.items():
             rows.append([f"  {st.tool} {command}", mask_url(setting.value), "-", setting.origin.describe()])
     write(table(["tool", "index", "mirror", "decided by"], rows))
+    if report.hidden:
+        write(f"not shown (not installed, not configured; --all shows them): {', '.join(report.hidden)}")
     if verbose:
         for st in report.tools:
             write(f"\n{st.tool} reads, lowest precedence first:")
