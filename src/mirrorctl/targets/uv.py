@@ -1,0 +1,428 @@
+"""uv: ``uv.toml`` at user and system level, and the project's ``uv.toml`` or ``pyproject.toml [tool.uv]``.
+
+How uv picks its default index (checked against the real uv, see tests/test_uv.py):
+
+- ``UV_DEFAULT_INDEX``, then the deprecated ``UV_INDEX_URL``, beat every file.
+- ``UV_CONFIG_FILE`` replaces every discovered file (even under ``UV_NO_CONFIG``); otherwise a
+  true ``UV_NO_CONFIG`` disables them; otherwise uv merges the nearest project file (walking up
+  from the project folder: ``uv.toml``, else a ``pyproject.toml`` that has ``[tool.uv]``; a
+  ``uv.toml`` wins in one folder), the user file, and the first system file that exists.
+- The default index is the first of: the variables; the ``[[index]]`` tables with
+  ``default = true`` of every file, nearest file first; then one legacy ``index-url`` (the
+  nearest file's; for ``uv pip`` a ``[pip] index-url`` in any file beats every top-level one).
+
+``use`` writes one ``[[index]]`` named ``mirrorctl`` with ``default = true`` and removes the legacy
+keys of that file that would contradict it (see docs/tools/uv.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from typing import Optional
+
+from mirrorctl import urls
+from mirrorctl.catalog import Catalog, Mirror
+from mirrorctl.context import Context, Scope
+from mirrorctl.errors import ConfigFileError, MirrorctlError, UsageError
+from mirrorctl.formats import toml
+from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, read_with_overlay
+
+NAME = "uv"
+name = NAME
+scopes = (Scope.USER, Scope.GLOBAL, Scope.PROJECT)
+OFFICIAL = "https://pypi.org/simple"
+INDEX_NAME = "mirrorctl"  # the [[index]] mirrorctl owns
+INSECURE_KEY = "allow-insecure-host"
+PYPROJECT_TABLE = ("tool", "uv")
+TRUE_WORDS = ("1", "true", "yes", "on", "y", "t")  # uv's boolean variables (clap's "boolish")
+FALSE_WORDS = ("0", "false", "no", "off", "n", "f")
+ENV_INDEX = ("UV_DEFAULT_INDEX", "UV_INDEX_URL")  # highest precedence first
+PROJECT_COMMANDS = "sync"  # key in ToolStatus.commands for uv's project commands (lock, sync, add, run)
+
+
+@dataclass(frozen=True)
+class UvFile:
+    kind: str  # "project", "user", "system" or "env" (UV_CONFIG_FILE)
+    path: PurePath
+    table: tuple = ()  # where uv's settings sit: () in uv.toml, ("tool", "uv") in pyproject.toml
+
+
+# -- where uv looks ---------------------------------------------------------------------
+
+def user_file(ctx: Context) -> PurePath:
+    if ctx.windows:
+        return ctx.appdata / "uv" / "uv.toml"
+    return ctx.xdg_config_home / "uv" / "uv.toml"  # macOS too: uv follows XDG there
+
+
+def system_files(ctx: Context) -> list:
+    """Every system file uv may read, in its order; it reads only the first that exists."""
+    if ctx.windows:
+        return [ctx.system(ctx.programdata / "uv" / "uv.toml")]
+    dirs = [ctx.path(d) for d in ctx.environ.get("XDG_CONFIG_DIRS", "").split(":") if d]
+    candidates = [d / "uv" / "uv.toml" for d in dirs if d.is_absolute()] + [ctx.path("/etc/uv/uv.toml")]
+    return [ctx.system(p) for p in candidates]
+
+
+def system_file(ctx: Context, overlay: Optional[Overlay] = None) -> PurePath:
+    """The system file uv reads (the first that exists), else the one ``use`` creates."""
+    files = system_files(ctx)
+    return next((p for p in files if _read(p, overlay) is not None), files[-1])
+
+
+def project_file(ctx: Context, folder: Optional[PurePath] = None,
+                 overlay: Optional[Overlay] = None) -> Optional[UvFile]:
+    """The file uv reads in one folder: uv.toml, else a pyproject.toml with [tool.uv], else None."""
+    folder = folder if folder is not None else ctx.project_dir()
+    uv_toml = folder / "uv.toml"
+    if _read(uv_toml, overlay) is not None:
+        return UvFile("project", uv_toml)
+    pyproject = folder / "pyproject.toml"
+    data = _read(pyproject, overlay)
+    if data is not None and _has_uv_table(toml.loads(data, pyproject)):
+        return UvFile("project", pyproject, PYPROJECT_TABLE)
+    return None
+
+
+def discover_project(ctx: Context, overlay: Optional[Overlay] = None) -> Optional[UvFile]:
+    """The nearest project file, walking up from the project folder, as uv does."""
+    start = ctx.project_dir()
+    for folder in [start, *start.parents]:
+        found = project_file(ctx, folder, overlay)
+        if found is not None:
+            return found
+    return None
+
+
+def config_file(ctx: Context, scope: Scope) -> UvFile:
+    """The file ``use`` writes for a scope."""
+    if scope == Scope.USER:
+        return UvFile("user", user_file(ctx))
+    if scope == Scope.GLOBAL:
+        return UvFile("system", system_file(ctx))
+    if scope == Scope.PROJECT:
+        folder = ctx.project_dir()
+        if not Path(folder).is_dir():
+            raise UsageError(f"{folder}: no such project folder", hint="check --project")
+        return project_file(ctx, folder) or UvFile("project", folder / "uv.toml")
+    raise UsageError(f"uv has no {scope.value} scope", hint="use --scope user, global or project")
+
+
+def _has_uv_table(data: dict) -> bool:
+    return isinstance(toml.value_at(data, PYPROJECT_TABLE), dict)
+
+
+def _read(path: PurePath, overlay: Optional[Overlay]) -> Optional[bytes]:
+    return read_with_overlay(Path(path), overlay)
+
+
+def _boolish(ctx: Context, var: str) -> bool:
+    """A boolean variable as uv reads it; a value uv rejects is an error, as in uv."""
+    value = ctx.environ.get(var)
+    if value is None or value.lower() in FALSE_WORDS:
+        return False
+    if value.lower() in TRUE_WORDS:
+        return True
+    raise UsageError(f"{var}={value!r} is not a boolean: uv refuses to run", hint=f"set {var} to 1 or 0")
+
+
+# -- planning -------------------------------------------------------------------------
+
+def _is_ours(table) -> bool:
+    return table.get("name") == INDEX_NAME
+
+
+def _is_unnamed_default(table) -> bool:
+    return "name" not in table and table.get("default") is True
+
+
+def _point_at(settings, url: str, path) -> list:
+    """Make mirrorctl's [[index]] the first default index of ``settings``; returns the URLs it replaced.
+
+    Its own [[index]] is updated in place; without one, the file's unnamed default index (the
+    form mirror guides give) is taken over in place, comments and all. A named default index of
+    the user's stays, but mirrorctl's goes before it, so uv uses the mirror."""
+    entries = toml.array_tables(settings, "index", path=path)
+    keep = next((t for t in entries if _is_ours(t)), None) or next((t for t in entries if _is_unnamed_default(t)), None)
+
+    def superseded(table) -> bool:  # a second one of ours, or another unnamed default index
+        return table is not keep and (_is_ours(table) or _is_unnamed_default(table))
+
+    replaced = [t.get("url") for t in toml.remove_array_tables(settings, "index", superseded)]
+    if keep is not None:
+        replaced.append(keep.get("url"))
+        toml.set_value(keep, "url", url, keep_comment=False)
+        toml.set_value(keep, "default", True)
+        if "name" not in keep:
+            keep["name"] = INDEX_NAME
+    entries = toml.array_tables(settings, "index", path=path)
+    first_default = next((t for t in entries if t.get("default") is True), None)
+    if keep is not None and first_default is keep:
+        return replaced
+    values = {"name": INDEX_NAME, "url": url, "default": True}
+    if keep is not None:
+        values = {**values, **keep.unwrap()}
+        toml.remove_array_tables(settings, "index", lambda t: t is keep)
+    toml.add_array_table(settings, "index", values, before=first_default)
+    return replaced
+
+
+def _remove_legacy(settings) -> list:
+    """Remove ``index-url`` and ``[pip] index-url``, which would contradict the [[index]]."""
+    replaced = [toml.remove_value(settings, "index-url")]
+    pip = settings.get("pip")
+    if pip is not None and hasattr(pip, "value"):  # a table (not a stray value named pip)
+        replaced.append(toml.remove_value(pip, "index-url"))
+        toml.remove_if_empty(settings, ["pip"])
+    return replaced
+
+
+def _set_insecure_hosts(settings, replaced: list, url: Optional[str]) -> None:
+    """``allow-insecure-host`` gets the host of an http mirror, and loses those of the URLs replaced."""
+    new_host = urls.trusted_host_for(url) if url else None
+    stale = {urls.trusted_host_for(u) for u in replaced if isinstance(u, str)} - {None, new_host}
+    raw = settings.get(INSECURE_KEY, [])
+    raw = raw.unwrap() if hasattr(raw, "unwrap") else raw
+    current = [raw] if isinstance(raw, str) else list(raw)
+    hosts = [h for h in current if h not in stale]
+    if new_host and new_host not in hosts:
+        hosts.append(new_host)
+    if hosts == current:
+        return
+    if hosts:
+        settings[INSECURE_KEY] = hosts
+    else:
+        toml.remove_value(settings, INSECURE_KEY)
+
+
+def _edit(target: UvFile, url: Optional[str]):
+    def edit(doc: toml.TomlDocument) -> None:
+        settings = doc.table(target.table) if target.table else doc.root
+        if settings is None:  # pyproject.toml without [tool.uv]: nothing to reset
+            return
+        if url is None:
+            removed = toml.remove_array_tables(settings, "index", _is_ours)
+            _set_insecure_hosts(settings, [t.get("url") for t in removed], None)
+            return
+        replaced = _point_at(settings, url, target.path)
+        replaced += _remove_legacy(settings)
+        _set_insecure_hosts(settings, replaced, url)
+    return edit
+
+
+def _owned(target: UvFile) -> list:
+    keys = [("index",), ("index-url",), ("pip", "index-url"), (INSECURE_KEY,)]
+    return [tuple(target.table) + k for k in keys]
+
+
+def _lock_note(ctx: Context, scope: Scope) -> str:
+    if scope == Scope.PROJECT:
+        lock = ctx.project_dir() / "uv.lock"
+        if Path(lock).exists():
+            return f"{lock} records the index URLs: run `uv lock` there to re-lock against the new index"
+    return "uv.lock files record index URLs: run `uv lock` in your uv projects to re-lock against the new index"
+
+
+def _plan(ctx: Context, scope: Scope, url: Optional[str]) -> list:
+    target = config_file(ctx, scope)
+    before = _read(target.path, None)
+    change = toml.plan(target.path, before, _edit(target, url), tool=NAME, scope=scope.value,
+                       owned=_owned(target), remove_if_blank=not target.table,
+                       notes=[_lock_note(ctx, scope)])
+    return [change]
+
+
+def plan_use(ctx: Context, mirror: Mirror, scope: Scope) -> list:
+    return _plan(ctx, scope, mirror.url)
+
+
+def plan_reset(ctx: Context, scope: Scope) -> list:
+    return _plan(ctx, scope, None)
+
+
+def in_use(ctx: Context, scope: Scope) -> bool:
+    import shutil
+
+    if shutil.which("uv", path=ctx.environ.get("PATH", "")):
+        return True
+    try:
+        if scope == Scope.PROJECT:
+            folder = ctx.project_dir()
+            return project_file(ctx, folder) is not None or Path(folder / "uv.lock").exists()
+        return _read(config_file(ctx, scope).path, None) is not None
+    except MirrorctlError:  # unreadable: `use` will say so when asked with --tool
+        return False
+
+
+def environment(mirror: Mirror) -> dict:
+    env = {"UV_DEFAULT_INDEX": mirror.url}
+    host = urls.trusted_host_for(mirror.url)
+    if host:
+        env["UV_INSECURE_HOST"] = host
+    return env
+
+
+# -- status ---------------------------------------------------------------------------
+
+@dataclass
+class _Loaded:
+    file: UvFile
+    settings: dict
+
+
+def _files(ctx: Context, overlay: Optional[Overlay], infos: list) -> list:
+    """The files uv reads, highest precedence first, each with its settings; ``infos`` gets a
+    FileInfo for every file considered (lowest precedence first, like pip's)."""
+    env_file = ctx.environ.get("UV_CONFIG_FILE")
+    no_config = _boolish(ctx, "UV_NO_CONFIG")
+    if env_file is not None:
+        skip = "UV_CONFIG_FILE replaces every discovered file"
+    elif no_config:
+        skip = "UV_NO_CONFIG is set: uv reads no configuration file"
+    else:
+        skip = None
+    system = system_file(ctx, overlay)
+    considered = [UvFile("system", p) for p in system_files(ctx)] + [UvFile("user", user_file(ctx))]
+    project = discover_project(ctx, overlay) if skip is None else None
+    considered.append(project or UvFile("project", ctx.project_dir() / "uv.toml"))
+    loaded = []
+    for uvfile in considered:
+        reason = skip
+        if reason is None and uvfile.kind == "system" and uvfile.path != system:
+            reason = "uv reads only the first system file that exists"
+        loaded += _load(uvfile, reason, overlay, infos)
+    if env_file:
+        loaded += _load(UvFile("env", ctx.path(env_file)), None, overlay, infos, required=True)
+    return list(reversed(loaded))
+
+
+def _load(uvfile: UvFile, skipped: Optional[str], overlay: Optional[Overlay], infos: list,
+          required: bool = False) -> list:
+    info = FileInfo(path=str(uvfile.path), kind=uvfile.kind, exists=False, skipped=skipped)
+    infos.append(info)
+    data = _read(uvfile.path, overlay)
+    if data is None:
+        if required:
+            info.error = f"{uvfile.path}: UV_CONFIG_FILE names a file that does not exist; uv fails"
+        return []
+    info.exists = True
+    if skipped:
+        return []
+    try:
+        parsed = toml.loads(data, uvfile.path)
+    except ConfigFileError as exc:
+        info.error = exc.message
+        return []
+    settings = toml.value_at(parsed, uvfile.table, {}) if uvfile.table else parsed
+    settings = settings if isinstance(settings, dict) else {}
+    for key in ("index-url", "extra-index-url", "no-index", INSECURE_KEY):
+        if key in settings:
+            info.values[key] = _text(settings[key])
+    for i, index in enumerate(toml.tables_in(settings, ["index"]), 1):
+        info.values[f"index.{i}"] = _text(index.get("url", "")) + (" (default)" if index.get("default") is True else "")
+    if isinstance(settings.get("pip"), dict) and "index-url" in settings["pip"]:
+        info.values["pip.index-url"] = _text(settings["pip"]["index-url"])
+    return [_Loaded(uvfile, settings)]
+
+
+def _text(value) -> str:
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _section(loaded: _Loaded, *parts: str) -> Optional[str]:
+    return ".".join([*loaded.file.table, *parts]) or None
+
+
+def _setting(loaded: _Loaded, url: str, *parts: str, variable: Optional[str] = None) -> Setting:
+    origin = Origin("file", str(loaded.file.path), section=_section(loaded, *parts), variable=variable)
+    return Setting(url, origin, scope=loaded.file.kind)
+
+
+def _index_defaults(loaded: _Loaded) -> list:
+    return [_setting(loaded, index["url"], "index") for index in toml.tables_in(loaded.settings, ["index"])
+            if index.get("default") is True and isinstance(index.get("url"), str)]
+
+
+def _legacy(loaded: _Loaded, pip_section: bool) -> list:
+    if pip_section:
+        url = toml.value_at(loaded.settings, ["pip", "index-url"])
+        return [_setting(loaded, url, "pip")] if isinstance(url, str) else []
+    url = loaded.settings.get("index-url")
+    return [_setting(loaded, url, variable="index-url")] if isinstance(url, str) else []
+
+
+def _candidates(env: list, loaded: list, pip_command: bool) -> list:
+    """Every default-index setting, the one uv uses first. uv lists the variables, then the
+    ``[[index]]`` defaults of every file (nearest file first), then ONE legacy ``index-url``: a
+    scalar, so the nearest file's wins, and for ``uv pip`` any ``[pip] index-url`` beats every
+    top-level one. The legacy values that lose that merge come last (uv never sees them)."""
+    legacy = [s for item in loaded for s in _legacy(item, pip_section=True)] if pip_command else []
+    legacy += [s for item in loaded for s in _legacy(item, pip_section=False)]
+    return env + [s for item in loaded for s in _index_defaults(item)] + legacy
+
+
+def _env_defaults(ctx: Context) -> list:
+    return [Setting(ctx.environ[var], Origin("env", variable=var), scope="env")
+            for var in ENV_INDEX if ctx.environ.get(var)]
+
+
+def _extras(ctx: Context, loaded: list) -> list:
+    out = ctx.environ.get("UV_INDEX", "").split() + ctx.environ.get("UV_EXTRA_INDEX_URL", "").split()
+    for item in loaded:
+        for index in toml.tables_in(item.settings, ["index"]):
+            if index.get("default") is not True and not index.get("explicit") and isinstance(index.get("url"), str):
+                out.append(index["url"])
+        extra = item.settings.get("extra-index-url")
+        out += extra if isinstance(extra, list) else []
+    return [u for i, u in enumerate(out) if u not in out[:i]]
+
+
+def _label(setting: Setting) -> str:
+    return setting.origin.describe() if setting.origin.kind != "env" else str(setting.origin.variable)
+
+
+def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) -> ToolStatus:
+    infos: list = []
+    try:
+        loaded = _files(ctx, overlay, infos)
+    except MirrorctlError as exc:  # a project folder uv cannot read either
+        return _broken(infos, exc.message)
+    errors = [i.error for i in infos if i.error]
+    if errors:
+        return _broken(infos, errors[0])
+    env = _env_defaults(ctx)
+    pip_view = _candidates(env, loaded, pip_command=True)
+    winner = pip_view[0] if pip_view else None
+    index_url = winner.value if winner else OFFICIAL
+    mirror = catalog.match_url(index_url)
+    result = ToolStatus(tool=NAME, index_url=index_url, mirror=mirror.name if mirror else None,
+                        origin=winner.origin if winner else Origin("default"), files=infos,
+                        extra_index_urls=_extras(ctx, loaded))
+    for setting in pip_view[1:]:
+        result.shadowed.append(setting)
+        result.warnings.append(f"{_label(setting)} sets the default index {urls.mask_url(setting.value)}, "
+                               f"but uv uses {_label(winner)}")
+    project_view = _candidates(env, loaded, pip_command=False)
+    other = project_view[0] if project_view else Setting(OFFICIAL, Origin("default"))
+    if not urls.same_index(other.value, index_url):
+        result.commands[PROJECT_COMMANDS] = other
+        result.warnings.append(f"uv's project commands (lock, sync, add) use {urls.mask_url(other.value)} "
+                               f"({_label(other)}), not the index of `uv pip`")
+    if ctx.environ.get("UV_INDEX_URL"):
+        result.warnings.append("UV_INDEX_URL is deprecated; uv prefers UV_DEFAULT_INDEX")
+    if _no_index(ctx, loaded):
+        result.warnings.append("no-index is set: uv ignores every index")
+    return result
+
+
+def _no_index(ctx: Context, loaded: list) -> bool:
+    if ctx.environ.get("UV_NO_INDEX", "").lower() in TRUE_WORDS:
+        return True
+    return any(item.settings.get("no-index") is True or toml.value_at(item.settings, ["pip", "no-index"]) is True
+               for item in loaded)
+
+
+def _broken(infos: list, message: str) -> ToolStatus:
+    return ToolStatus(tool=NAME, index_url=None, mirror=None, origin=Origin("default"), files=infos,
+                      error=message, warnings=[f"uv cannot run until this is fixed: {message}"])
