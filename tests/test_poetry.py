@@ -204,7 +204,7 @@ def test_lock_note(run, sandbox, project):
     assert "poetry.lock" in result.stdout and "poetry lock" in result.stdout
 
 
-def test_in_use_for_poetry_projects_or_when_on_path(run, sandbox, project, on_path):
+def test_in_use_only_for_poetry_projects_not_for_poetry_on_path(run, sandbox, project, on_path):
     write(project / "pyproject.toml", '[project]\nname = "demo"\nversion = "0"\n')
     result = run("use", "tuna", "--scope", "project", "--project", str(project), "--json")
     assert result.exit_code == 2 or "poetry" not in result.json()["tools"]
@@ -212,7 +212,10 @@ def test_in_use_for_poetry_projects_or_when_on_path(run, sandbox, project, on_pa
     assert "poetry" in run("use", "tuna", "--scope", "project", "--project", str(project), "--json").json()["tools"]
     other = sandbox.root / "other"
     write(other / "pyproject.toml", '[project]\nname = "other"\nversion = "0"\n')
-    on_path("poetry")
+    on_path("poetry")  # installed, but this project is not Poetry's
+    result = run("use", "tuna", "--scope", "project", "--project", str(other))
+    assert result.exit_code == 2 and "no tool in use at project scope" in result.stderr
+    write(other / "poetry.lock", "# locked by poetry\n")
     assert "poetry" in run("use", "tuna", "--scope", "project", "--project", str(other), "--json").json()["tools"]
     assert poetry.environment(Mirror(name="tuna", url=TUNA)) == {}
 

@@ -521,3 +521,17 @@ def test_a_pip_section_of_any_file_beats_a_top_level_index_url_for_uv_pip(run, s
     write(user_toml(sandbox), f'index-url = "{A}"\n')
     st = agree(run)
     assert st["index_url"] == B and [s["value"] for s in st["shadowed"]] == [A]
+
+
+def test_tools_on_path_do_not_make_every_project_theirs(run, sandbox, on_path):
+    project = sandbox.root / "plain-project"
+    project.mkdir()
+    original = '[project]\nname = "x"\nversion = "0"\n'
+    (project / "pyproject.toml").write_text(original)
+    for tool in ("uv", "pdm", "poetry", "pipenv"):
+        on_path(tool)
+    result = run("use", "tuna", "--scope", "project", "--project", str(project))
+    assert result.exit_code == 2 and "no tool in use at project scope" in result.stderr
+    assert sorted(p.name for p in project.iterdir()) == ["pyproject.toml"]
+    assert (project / "pyproject.toml").read_text() == original
+    assert run("use", "tuna", "--scope", "user", "--json").json()["tools"] == ["pip", "pipenv", "uv", "pdm"]

@@ -93,6 +93,14 @@ class Target(Protocol):
         """Environment variables that point the tool at ``mirror`` for one process (`env`, `exec`)."""
 
 
+def on_path(ctx: Context, *names: str) -> bool:
+    """Whether any of these executables is on the context's PATH (never this process's PATH)."""
+    import shutil
+
+    search = ctx.environ.get("PATH", "")
+    return any(shutil.which(name, path=search) for name in names)
+
+
 def read_with_overlay(path: Path, overlay: Optional[Overlay]) -> Optional[bytes]:
     if overlay is not None and str(path) in overlay:
         return overlay[str(path)]

@@ -16,7 +16,6 @@ the user's ``channels`` list and private channels, is left as it is.
 from __future__ import annotations
 
 import re
-import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, Optional, Sequence
@@ -26,7 +25,7 @@ from mirrorctl.catalog import Catalog, CondaMirror, Mirror, load_catalog
 from mirrorctl.changes import FileChange, read_bytes
 from mirrorctl.context import Context, Scope
 from mirrorctl.errors import ConfigFileError, MirrorctlError, UnsupportedError, UsageError
-from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, read_with_overlay
+from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, on_path, read_with_overlay
 
 if TYPE_CHECKING:
     from mirrorctl.formats.yaml import YamlDocument
@@ -144,9 +143,7 @@ def in_use(ctx: Context, scope: Scope) -> bool:
         return prefix is not None and ((Path(prefix) / "conda-meta").is_dir() or (Path(prefix) / ".condarc").is_file())
     if scope not in scopes:
         return False
-    search = ctx.environ.get("PATH")
-    on_path = any(shutil.which(exe, path=search) for exe in EXECUTABLES)
-    return on_path or Path(config_path(ctx, scope)).is_file()
+    return on_path(ctx, *EXECUTABLES) or Path(config_path(ctx, scope)).is_file()
 
 
 def environment(mirror: Mirror) -> dict[str, str]:

@@ -28,7 +28,7 @@ from mirrorctl.catalog import Catalog, Mirror
 from mirrorctl.context import Context, Scope
 from mirrorctl.errors import ConfigFileError, MirrorctlError, UsageError
 from mirrorctl.formats import toml
-from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, read_with_overlay
+from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, on_path, read_with_overlay
 
 NAME = "pdm"
 name = NAME
@@ -149,10 +149,8 @@ def plan_reset(ctx: Context, scope: Scope) -> list:
 
 
 def in_use(ctx: Context, scope: Scope) -> bool:
-    import shutil
-
-    if shutil.which("pdm", path=ctx.environ.get("PATH", "")):
-        return True
+    """Project: the project already uses PDM (pdm.lock, pdm.toml or [tool.pdm]); PDM on PATH
+    says nothing about this project. User: pdm on PATH, or its config file exists."""
     try:
         if scope == Scope.PROJECT:
             root = project_root(ctx)
@@ -160,7 +158,7 @@ def in_use(ctx: Context, scope: Scope) -> bool:
                 return True
             data = toml.loads(read_with_overlay(Path(root / "pyproject.toml"), None), root / "pyproject.toml")
             return isinstance(toml.value_at(data, ("tool", "pdm")), dict)
-        return Path(config_path(ctx, scope)).exists()
+        return on_path(ctx, "pdm") or Path(config_path(ctx, scope)).exists()
     except MirrorctlError:
         return False
 

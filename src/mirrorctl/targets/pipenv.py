@@ -30,7 +30,7 @@ from mirrorctl.changes import FileChange, read_bytes
 from mirrorctl.context import Context, Scope
 from mirrorctl.errors import ConfigFileError, MirrorctlError, UnsupportedError, UsageError
 from mirrorctl.formats import shellrc
-from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, read_with_overlay
+from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, on_path, read_with_overlay
 
 NAME = "pipenv"
 name = NAME
@@ -56,10 +56,7 @@ def in_use(ctx: Context, scope: Scope) -> bool:
     User: pipenv is on PATH, or a start-up file already has the block."""
     if scope == Scope.PROJECT:
         return Path(pipfile_path(ctx)).is_file()
-    import shutil
-
-    on_path = shutil.which(NAME, path=ctx.environ.get("PATH", "")) is not None
-    return on_path or any(_has_block(f) for f in startup_files(ctx))
+    return on_path(ctx, NAME) or any(_has_block(f) for f in startup_files(ctx))
 
 
 def plan_use(ctx: Context, mirror: Mirror, scope: Scope) -> list[FileChange]:

@@ -97,16 +97,15 @@ def plan_reset(ctx: Context, scope: Scope) -> list:
 
 
 def in_use(ctx: Context, scope: Scope) -> bool:
-    """A Poetry project (pyproject.toml with [tool.poetry]), or any pyproject.toml when poetry is on PATH."""
-    import shutil
-
+    """A Poetry project: a pyproject.toml with [tool.poetry], or a poetry.lock beside it
+    (poetry on PATH alone says nothing about this project)."""
     if scope != Scope.PROJECT:
         return False
     try:
         path = find_pyproject(ctx)
         if path is None:
             return False
-        if shutil.which("poetry", path=ctx.environ.get("PATH", "")):
+        if Path(path).with_name("poetry.lock").exists():
             return True
         data = toml.loads(read_with_overlay(Path(path), None), path)
         return isinstance(toml.value_at(data, TABLE), dict)

@@ -26,7 +26,7 @@ from mirrorctl.catalog import Catalog, Mirror
 from mirrorctl.context import Context, Scope
 from mirrorctl.errors import ConfigFileError, MirrorctlError, UsageError
 from mirrorctl.formats import toml
-from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, read_with_overlay
+from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, on_path, read_with_overlay
 
 NAME = "uv"
 name = NAME
@@ -242,15 +242,13 @@ def plan_reset(ctx: Context, scope: Scope) -> list:
 
 
 def in_use(ctx: Context, scope: Scope) -> bool:
-    import shutil
-
-    if shutil.which("uv", path=ctx.environ.get("PATH", "")):
-        return True
+    """Project: the project already has uv settings or a uv.lock (uv on PATH says nothing about
+    this project). User and global: uv is on PATH, or that file exists."""
     try:
         if scope == Scope.PROJECT:
             folder = ctx.project_dir()
             return project_file(ctx, folder) is not None or Path(folder / "uv.lock").exists()
-        return _read(config_file(ctx, scope).path, None) is not None
+        return on_path(ctx, "uv") or _read(config_file(ctx, scope).path, None) is not None
     except MirrorctlError:  # unreadable: `use` will say so when asked with --tool
         return False
 
