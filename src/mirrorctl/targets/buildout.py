@@ -18,7 +18,7 @@ from mirrorctl.catalog import Catalog, Mirror
 from mirrorctl.context import Context, Scope
 from mirrorctl.errors import UsageError
 from mirrorctl.targets.base import Overlay, ToolStatus
-from mirrorctl.targets.easy_install import ini_status, plan_ini_value
+from mirrorctl.targets.inifile import ini_status, plan_ini_value
 
 NAME = "buildout"
 name = NAME

@@ -1,0 +1,72 @@
+"""One value in INI files, for the tools whose whole setting is one ``[section] key``
+(easy_install, buildout): plan it in one file, resolve it across several."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePath
+from typing import Callable, Optional
+
+from mirrorctl import urls
+from mirrorctl.catalog import Catalog
+from mirrorctl.changes import FileChange
+from mirrorctl.errors import ConfigFileError
+from mirrorctl.formats.ini import IniDocument, read_values
+from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, read_with_overlay
+
+
+def _text(data: bytes, path: PurePath) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError(f"{path}: not valid UTF-8 (byte {exc.start})", hint="save it as UTF-8") from None
+
+
+def plan_ini_value(path: PurePath, section: str, key: str, value: Optional[str],
+                   normalize: Callable[[str], str], *, tool: str, scope: str) -> FileChange:
+    """Set ``[section] key = value`` (None: remove it; a file left blank is removed)."""
+    before = read_with_overlay(Path(path), None)
+    if before is None and value is None:
+        return FileChange(path, None, None, tool=tool, scope=scope)
+    doc = IniDocument(_text(before, path) if before is not None else "", str(path))
+    if value is None:
+        doc.remove(section, key, normalize)
+    else:
+        doc.set(section, key, value, normalize)
+    after = None if value is None and doc.is_blank() else doc.text().encode("utf-8")
+    return FileChange(path, before, after, tool=tool, scope=scope)
+
+
+def ini_status(tool: str, files: list, section: str, key: str, normalize: Callable[[str], str],
+               catalog: Catalog, overlay: Optional[Overlay], *, default: str,
+               decode_value: Callable[[str], str] = str) -> ToolStatus:
+    """The value of ``[section] key`` from ``files`` ((kind, path), lowest precedence first), else
+    the tool's built-in ``default``."""
+    infos, definitions = [], []
+    for kind, path in files:
+        info = FileInfo(path=str(path), kind=kind, exists=False)
+        infos.append(info)
+        try:
+            data = read_with_overlay(Path(path), overlay)
+            if data is None:
+                continue
+            info.exists = True
+            values = read_values(_text(data, path), str(path)).get(section, {})
+        except ConfigFileError as exc:
+            info.error = exc.message
+            return ToolStatus(tool=tool, index_url=None, mirror=None, origin=Origin("default"), files=infos,
+                              error=exc.message, warnings=[f"{tool} cannot run until this is fixed: {exc.message}"])
+        for raw_key, raw in values.items():
+            if normalize(raw_key) == normalize(key) and raw.strip():
+                info.values[f"{section}.{raw_key}"] = raw
+                definitions.append(Setting(decode_value(raw.strip()), Origin("file", str(path), section=section),
+                                           scope=kind))
+    winner = definitions[-1] if definitions else None
+    index_url = winner.value if winner else default
+    mirror = catalog.match_url(index_url)
+    result = ToolStatus(tool=tool, index_url=index_url, mirror=mirror.name if mirror else None,
+                        origin=winner.origin if winner else Origin("default"), files=infos)
+    for setting in reversed(definitions[:-1]):
+        result.shadowed.append(setting)
+        result.warnings.append(f"{setting.origin.describe()} sets {key} {urls.mask_url(setting.value)}, "
+                               f"but {tool} uses {winner.origin.describe()}")
+    return result
