@@ -179,9 +179,11 @@ def status(ctx: Context, tools: Optional[Sequence[str]] = None, *, show_all: boo
 
 
 def _worth_showing(ctx: Context, target, st: ToolStatus) -> bool:
+    """pip; a tool configured anywhere (its status says so) or broken; else one that is installed
+    (in use at its first scope: on PATH, or the project's for a project-only tool)."""
     if st.tool == "pip" or st.error or (st.index_url and st.origin.kind != "default"):
         return True
-    return any(target.in_use(ctx, scope) for scope in target.scopes)
+    return target.in_use(ctx, target.scopes[0])
 
 
 # -- the catalogue -----------------------------------------------------------------

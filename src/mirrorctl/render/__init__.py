@@ -6,7 +6,6 @@ Plumbing shared by every renderer lives here; the renderers themselves are in
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any, Optional
 
@@ -67,6 +66,8 @@ def _no_color() -> bool:
 
 
 def print_json(data: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()
 
