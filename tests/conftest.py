@@ -16,6 +16,25 @@ SANDBOX_PREFIXES = ("PIP_", "UV_", "PIPENV_", "CONDA", "PDM_", "POETRY_", "MIRRO
                     "WORKON_HOME", "PSMODULEPATH")
 
 
+def _machine_sets_index() -> bool:
+    """Whether this machine's /etc/pip.conf (which the real pip always reads) sets an index."""
+    import configparser
+
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read("/etc/pip.conf")
+    except configparser.Error:
+        return True
+    return any(key.replace("_", "-").lstrip("-") == "index-url"
+               for section in parser.sections() for key in parser.options(section))
+
+
+# tests that expect pip's built-in default index cannot hold where the machine's own
+# global pip.conf names another one; they say so instead of failing
+pip_default_index = pytest.mark.skipif(_machine_sets_index(),
+                                       reason="this machine's /etc/pip.conf sets an index-url")
+
+
 @dataclass
 class Sandbox:
     root: Path

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from conftest import make_venv, real_pip, venv_python
+from conftest import pip_default_index, make_venv, real_pip, venv_python
 from servers import PypiServer, make_wheel
 
 
@@ -28,6 +28,7 @@ def test_pip_installs_from_the_local_index_after_use(run, sandbox, index):
     assert "mirrorctl_demo-1.0-py3-none-any.whl" in index.requests()
 
 
+@pip_default_index
 def test_venv_scope_install_then_undo_goes_back(run, sandbox, index):
     venv = make_venv(sandbox.root / "v")
     assert run("use", index.url, "--scope", "venv", "--venv", str(venv)).exit_code == 0

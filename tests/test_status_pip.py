@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_venv, pip_effective, venv_python
+from conftest import pip_default_index, make_venv, pip_effective, venv_python
 
 A = "https://a.example/simple"
 B = "https://b.example/simple"
@@ -35,6 +35,7 @@ def agree(run, env=None, python=None, *args):
     return st
 
 
+@pip_default_index
 def test_nothing_configured_reports_the_official_default(run, sandbox):
     st = agree(run)
     assert st["index_url"] == "https://pypi.org/simple"
@@ -103,6 +104,7 @@ def test_missing_pip_config_file_is_ignored(run, sandbox, monkeypatch):
     assert agree(run)["index_url"] == A
 
 
+@pip_default_index
 def test_pip_config_file_devnull_loads_no_file(run, sandbox, monkeypatch):
     write(sandbox.user_pip_conf, f"[global]\nindex-url = {A}\n")
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
@@ -131,6 +133,7 @@ def test_key_spelling_variants(run, sandbox):
     assert agree(run)["index_url"] == A
 
 
+@pip_default_index
 def test_section_names_are_case_sensitive(run, sandbox):
     write(sandbox.user_pip_conf, f"[Global]\nindex-url = {A}\n")
     assert agree(run)["index_url"] == "https://pypi.org/simple"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import pip_default_index
 from mirrorctl import transaction
 from mirrorctl.errors import ConflictError, NotWritableError
 from mirrorctl.transaction import FileChange
@@ -146,3 +147,97 @@ def test_concurrent_runs_never_corrupt_the_file(sandbox, tmp_path):
     from conftest import pip_effective
 
     assert pip_effective()["install"]["index_url"] in text
+
+
+def test_two_tools_editing_one_file_both_land_and_undo_is_exact(run, sandbox):
+    """uv and Poetry share pyproject.toml: the second builds on the first's result."""
+    project = sandbox.root / "proj"
+    project.mkdir()
+    original = '[tool.poetry]\nname = "x"\nversion = "0"\n\n[tool.uv]\ndev-dependencies = []\n'
+    (project / "pyproject.toml").write_text(original)
+    result = run("use", "tuna", "--scope", "project", "--project", str(project), "--json")
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert set(data["tools"]) == {"uv", "poetry"}
+    assert [f["tool"] for f in data["files"]] == ["uv, poetry"]
+    text = (project / "pyproject.toml").read_text()
+    assert "[[tool.uv.index]]" in text and "[[tool.poetry.source]]" in text
+    st = {t["tool"]: t for t in run("status", "--project", str(project), "--json").json()["tools"]}
+    assert st["uv"]["mirror"] == "tuna" and st["poetry"]["mirror"] == "tuna"
+    assert run("undo").exit_code == 0
+    assert (project / "pyproject.toml").read_text() == original
+
+
+def test_undo_of_a_removed_private_file_brings_back_its_mode(run, sandbox):
+    sandbox.user_pip_conf.parent.mkdir(parents=True)
+    sandbox.user_pip_conf.write_text("[global]\nindex-url = https://bob:s3cret@corp.example/simple\n")
+    os.chmod(sandbox.user_pip_conf, 0o600)
+    assert run("reset", "--tool", "pip").exit_code == 0
+    assert not sandbox.user_pip_conf.exists()
+    assert run("undo").exit_code == 0
+    assert stat.S_IMODE(sandbox.user_pip_conf.stat().st_mode) == 0o600
+
+
+def test_rollback_keeps_the_mode_of_a_file_it_puts_back(sandbox, tmp_path, monkeypatch):
+    folder = tmp_path / "files"
+    folder.mkdir()
+    secret = folder / "secret.conf"
+    secret.write_bytes(b"token\n")
+    os.chmod(secret, 0o600)
+    real_replace = os.replace
+
+    def failing_replace(src, dst):
+        if str(dst).endswith("second.conf"):
+            raise PermissionError(13, "Permission denied")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(NotWritableError):
+        transaction.write_all([FileChange(secret, b"token\n", None), FileChange(folder / "second.conf", None, b"x")])
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert secret.read_bytes() == b"token\n"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+
+
+def test_reset_of_a_symlinked_file_keeps_the_real_file(run, sandbox):
+    dotfiles = sandbox.root / "dotfiles" / "pip.conf"
+    dotfiles.parent.mkdir()
+    sandbox.user_pip_conf.parent.mkdir(parents=True)
+    sandbox.user_pip_conf.symlink_to(dotfiles)
+    assert run("use", "tuna").exit_code == 0
+    result = run("reset")
+    assert result.exit_code == 0 and "kept the link" in result.stdout
+    assert sandbox.user_pip_conf.is_symlink() and dotfiles.exists() and dotfiles.read_bytes() == b""
+    assert run("undo").exit_code == 0
+    assert "tuna" in dotfiles.read_text()
+
+
+def test_undo_removes_every_folder_it_created_even_shared_ones(run, sandbox, on_path):
+    on_path("uv")
+    assert not sandbox.config.exists()
+    assert run("use", "tuna", "--tool", "pip,uv").exit_code == 0
+    assert (sandbox.config / "pip").is_dir() and (sandbox.config / "uv").is_dir()
+    assert run("undo").exit_code == 0
+    assert not sandbox.config.exists()
+
+
+@pip_default_index
+def test_a_symlink_loop_is_a_one_line_error_for_use_and_skipped_by_status_as_by_pip(run, sandbox):
+    sandbox.user_pip_conf.parent.mkdir(parents=True)
+    os.symlink(sandbox.user_pip_conf, sandbox.user_pip_conf)
+    result = run("use", "tuna")
+    assert result.exit_code == 4, result.stderr
+    assert "symlink loop" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    from conftest import pip_effective
+
+    assert pip_effective()["install"]["index_url"] == "https://pypi.org/simple"  # the real pip skips the file
+    status = run("status", "--files")
+    assert status.exit_code == 0 and "a symlink loop): pip skips it" in status.stdout
+
+
+def test_apply_refuses_two_changes_of_one_file(sandbox, tmp_path):
+    target = tmp_path / "one.conf"
+    with pytest.raises(ValueError):
+        transaction.apply([FileChange(target, None, b"a"), FileChange(target, None, b"b")],
+                          state_dir=sandbox.state / "m", command="t")
+    assert not target.exists()

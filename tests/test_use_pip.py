@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_venv, pip_config_list, pip_effective, venv_python
+from conftest import pip_default_index, make_venv, pip_config_list, pip_effective, venv_python
 
 TUNA = "https://pypi.tuna.tsinghua.edu.cn/simple"
 ALIYUN = "https://mirrors.aliyun.com/pypi/simple"
@@ -151,6 +151,7 @@ def test_json_output_of_use(run, sandbox):
     assert data["journal"]
 
 
+@pip_default_index
 def test_reset_removes_only_what_mirrorctl_manages(run, sandbox):
     sandbox.user_pip_conf.parent.mkdir(parents=True)
     original = "# mine\n[global]\ntimeout = 60\n"
@@ -256,3 +257,35 @@ def test_global_scope_keeps_other_global_settings(run, sandbox):
                                 f"index-url = {TUNA}\n")
     assert run("reset", "--scope", "global", "--root", str(sandbox.etc)).exit_code == 0
     assert conf.read_text() == "[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n"
+
+
+def test_warns_when_pip_config_file_makes_pip_skip_the_user_file(run, sandbox, monkeypatch):
+    ci_conf = sandbox.root / "ci.conf"
+    ci_conf.write_text("[global]\ntimeout = 5\n")
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(ci_conf))
+    result = run("use", "tuna")
+    assert result.exit_code == 0
+    assert "the file written is not read (PIP_CONFIG_FILE is set to an existing file" in result.stderr
+
+
+def test_bogus_encoding_variable_is_a_clear_error(run, sandbox, monkeypatch):
+    monkeypatch.setenv("MIRRORCTL_PIP_ENCODING", "bogus")
+    result = run("use", "tuna")
+    assert result.exit_code == 2 and "MIRRORCTL_PIP_ENCODING='bogus'" in result.stderr
+    assert not sandbox.user_pip_conf.exists()
+
+
+def test_venv_option_pointing_at_a_file(run, sandbox):
+    f = sandbox.root / "not-a-venv"
+    f.write_text("x")
+    result = run("use", "tuna", "--scope", "venv", "--venv", str(f))
+    assert result.exit_code == 2 and "is a file, not a virtualenv folder" in result.stderr
+
+
+def test_parse_errors_do_not_print_passwords(run, sandbox):
+    sandbox.user_pip_conf.parent.mkdir(parents=True)
+    sandbox.user_pip_conf.write_text("index-url = https://bob:s3cret@corp.example/simple\n")
+    for args in (("status",), ("status", "--json"), ("status", "--files"), ("use", "tuna")):
+        result = run(*args)
+        assert result.exit_code == 4
+        assert "s3cret" not in result.stdout + result.stderr

@@ -3,11 +3,32 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import errno
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 from mirrorctl.errors import ConfigFileError, NotWritableError
+
+# While a command plans, the files earlier tools of the same command will write, as they will be
+# (str(path) -> bytes, None: absent): two tools editing one file (uv and Poetry in one
+# pyproject.toml) then build on each other's result instead of both starting from the disk.
+_PLANNED: "contextvars.ContextVar[Optional[Dict[str, Optional[bytes]]]]" = contextvars.ContextVar(
+    "mirrorctl_planned", default=None)
+
+
+@contextlib.contextmanager
+def planning() -> Iterator[Dict[str, Optional[bytes]]]:
+    """Within this block, :func:`read_bytes` sees the planned contents put into the yielded dict."""
+    planned: Dict[str, Optional[bytes]] = {}
+    token = _PLANNED.set(planned)
+    try:
+        yield planned
+    finally:
+        _PLANNED.reset(token)
 
 
 @dataclass
@@ -20,6 +41,8 @@ class FileChange:
     tool: str = ""
     scope: str = ""
     notes: list[str] = field(default_factory=list)
+    mode: Optional[int] = None  # permission bits for a file that is (re)created; None: the umask's
+    owner: Optional[Tuple[int, int]] = None  # (uid, gid) for a file that is (re)created, when root
 
     @property
     def changed(self) -> bool:
@@ -37,7 +60,13 @@ class FileChange:
 
 
 def read_bytes(path: Path) -> Optional[bytes]:
-    """The file's bytes, or None when it does not exist. A folder in the way is an error."""
+    """The file's bytes, or None when it does not exist. A folder in the way is an error.
+
+    During :func:`planning`, a file another tool of the same command will write is seen as planned.
+    """
+    planned = _PLANNED.get()
+    if planned is not None and str(path) in planned:
+        return planned[str(path)]
     try:
         return Path(path).read_bytes()
     except FileNotFoundError:
@@ -50,6 +79,27 @@ def read_bytes(path: Path) -> Optional[bytes]:
     except PermissionError:
         raise NotWritableError(f"{path}: permission denied while reading it",
                                hint="run with sudo, or choose --scope user") from None
+    except OSError as exc:  # a symlink loop, an I/O error, a name too long ...
+        reason = "a symlink loop" if exc.errno == errno.ELOOP else (exc.strerror or str(exc))
+        raise ConfigFileError(f"{path}: cannot be read ({reason})", hint="look at that path") from None
+
+
+def merge_same_path(changes: List[FileChange]) -> List[FileChange]:
+    """One change per file: when several tools change one file (planned in order, each on the
+    previous one's result), keep the first one's before and the last one's after."""
+    merged: Dict[str, FileChange] = {}
+    for change in changes:
+        key = str(change.path)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = change
+            continue
+        tools = first.tool.split(", ") if first.tool else []
+        if change.tool and change.tool not in tools:
+            tools.append(change.tool)
+        merged[key] = FileChange(first.path, first.before, change.after, tool=", ".join(tools), scope=first.scope,
+                                 notes=first.notes + change.notes, mode=first.mode)
+    return list(merged.values())
 
 
 def first_file_ancestor(path: Path) -> Path:
@@ -57,3 +107,12 @@ def first_file_ancestor(path: Path) -> Path:
         if parent.exists() and not parent.is_dir():
             return parent
     return path
+
+
+def keep_link(change: FileChange) -> FileChange:
+    """Removing a symlinked file (a dotfile manager's) would delete the real file in its repo:
+    empty the file it points to instead, and keep the link."""
+    if change.after is not None or not os.path.islink(change.path):
+        return change
+    return FileChange(change.path, change.before, b"", tool=change.tool, scope=change.scope,
+                      notes=change.notes + [f"{change.path} is a link: emptied the file it points to, kept the link"])

@@ -88,6 +88,9 @@ def choose_tools(ctx: Context, tools: Optional[Sequence[str]], scope: Scope) -> 
 
 
 def _finish(ctx: Context, result: ChangeResult, command: str) -> ChangeResult:
+    from mirrorctl.changes import keep_link
+
+    result.changes = [keep_link(c) for c in result.changes]
     for change in result.changes:
         result.notes.extend(change.notes)
     if result.dry_run or result.check or not result.changed:
@@ -107,16 +110,19 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
     mirror = spec if isinstance(spec, Mirror) else catalog.resolve(spec)
     explicit = bool(targets.parse_tools(list(tools) if tools else None))
     chosen = choose_tools(ctx, tools, scope)
-    changes: list[FileChange] = []
     skipped: list[str] = []
-    for name in list(chosen):
+
+    def plan(name: str) -> list[FileChange]:
         try:
-            changes.extend(targets.get(name).plan_use(ctx, mirror, scope))
+            return targets.get(name).plan_use(ctx, mirror, scope)
         except UnsupportedError as exc:
             if explicit:
                 raise
             chosen.remove(name)  # found in use, but this mirror cannot serve it: say so, go on
             skipped.append(f"{name} left as it is: {exc.message}")
+            return []
+
+    changes = _plan_in_turn(list(chosen), plan)
     result = ChangeResult("use", changes, mirror=mirror, scope=scope.value, tools=chosen, dry_run=dry_run, check=check)
     result.warnings.extend(skipped)
     result.warnings.extend(_still_shadowed(ctx, catalog, chosen, changes, mirror))
@@ -127,11 +133,22 @@ def reset(ctx: Context, *, tools: Optional[Sequence[str]] = None, scope: Scope =
           dry_run: bool = False, check: bool = False, command: str = "reset") -> ChangeResult:
     """Remove the settings mirrorctl manages, leaving everything else in the files as it was."""
     chosen = choose_tools(ctx, tools, scope)
-    changes: list[FileChange] = []
-    for name in chosen:
-        changes.extend(targets.get(name).plan_reset(ctx, scope))
+    changes = _plan_in_turn(chosen, lambda name: targets.get(name).plan_reset(ctx, scope))
     result = ChangeResult("reset", changes, scope=scope.value, tools=chosen, dry_run=dry_run, check=check)
     return _finish(ctx, result, command)
+
+
+def _plan_in_turn(names: Sequence[str], plan) -> list[FileChange]:
+    """Plan tool after tool, each seeing the files the ones before will write; one change per file."""
+    from mirrorctl.changes import merge_same_path, planning
+
+    changes: list[FileChange] = []
+    with planning() as planned:
+        for name in names:
+            for change in plan(name):
+                planned[str(change.path)] = change.after
+                changes.append(change)
+    return merge_same_path(changes)
 
 
 def _still_shadowed(ctx: Context, catalog: Catalog, tools: Sequence[str], changes: Sequence[FileChange],
@@ -144,9 +161,15 @@ def _still_shadowed(ctx: Context, catalog: Catalog, tools: Sequence[str], change
         if st.error:
             out.append(f"{name}: {st.error}")
         elif not (urls.same_index(st.index_url, mirror.url) or (st.mirror is not None and st.mirror == mirror.name)):
-            out.append(f"{name} will still use {urls.mask_url(st.index_url or '?')}: "
-                       f"{st.origin.describe()} overrides the file written")
+            out.append(f"{name} will still use {urls.mask_url(st.index_url or '?')}: {_why_not(st, overlay)}")
     return out
+
+
+def _why_not(st: ToolStatus, written: dict) -> str:
+    if st.origin.kind != "default":
+        return f"{st.origin.describe()} overrides the file written"
+    skipped = [f.skipped for f in st.files if f.path in written and f.skipped]
+    return f"the file written is not read ({skipped[0]})" if skipped else "the file written is not read"
 
 
 # -- status ------------------------------------------------------------------------

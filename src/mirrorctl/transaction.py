@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
-from mirrorctl.changes import FileChange, first_file_ancestor as _first_file_ancestor, read_bytes
+from mirrorctl.changes import FileChange, first_file_ancestor as _first_file_ancestor, keep_link, read_bytes
 from mirrorctl.errors import ConfigFileError, ConflictError, ExitCode, MirrorctlError, NotWritableError
 
 __all__ = ["FileChange", "read_bytes", "apply", "undo", "history", "write_all"]
@@ -31,6 +31,9 @@ class JournalFile:
     written_sha256: Optional[str]  # None when the change removed the file
     tool: str = ""
     created_dirs: list[str] = field(default_factory=list)
+    mode: Optional[int] = None  # the file's permission bits before the change (it existed)
+    uid: Optional[int] = None
+    gid: Optional[int] = None
 
 
 @dataclass
@@ -145,14 +148,16 @@ class _Staged:
     target: Path
     temp: Optional[str]
     created_dirs: list[Path]
+    original: Optional[os.stat_result] = None  # the file as it was, to put it back on rollback
 
 
 def _stage(change: FileChange) -> _Staged:
     """Write the new bytes to a temp file beside the target (nothing visible changes yet)."""
     target = _target_of(change.path)
     created = _missing_dirs(target.parent)
+    original = _stat_or_none(target)
     if change.after is None:
-        return _Staged(change, target, None, [])
+        return _Staged(change, target, None, [], original)
     for folder in created:
         try:
             folder.mkdir()
@@ -171,23 +176,38 @@ def _stage(change: FileChange) -> _Staged:
             handle.write(change.after)
             handle.flush()
             os.fsync(handle.fileno())
-        try:
-            st = os.stat(target)
-            os.chmod(temp, stat.S_IMODE(st.st_mode))
-            if hasattr(os, "chown") and (st.st_uid != os.getuid() or st.st_gid != os.getgid()):
-                try:
-                    os.chown(temp, st.st_uid, st.st_gid)
-                except OSError:
-                    pass
-        except FileNotFoundError:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temp, 0o666 & ~umask)
+        if original is not None:
+            _copy_mode(temp, stat.S_IMODE(original.st_mode), (original.st_uid, original.st_gid))
+        else:
+            _copy_mode(temp, change.mode if change.mode is not None else _default_mode(), change.owner)
     except OSError as exc:
         _silent_unlink(temp)
         _remove_dirs(created)
         raise _permission_error(target, exc) from None
-    return _Staged(change, target, temp, created)
+    return _Staged(change, target, temp, created, original)
+
+
+def _stat_or_none(path: Path) -> Optional[os.stat_result]:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _copy_mode(path: str, mode: int, owner: Optional[tuple]) -> None:
+    """Give a file these permission bits and, when we may (root), this owner."""
+    os.chmod(path, mode)
+    if owner is not None and hasattr(os, "chown") and owner != (os.getuid(), os.getgid()):
+        try:
+            os.chown(path, owner[0], owner[1])
+        except OSError:
+            pass
 
 
 def _silent_unlink(path: str) -> None:
@@ -198,7 +218,8 @@ def _silent_unlink(path: str) -> None:
 
 
 def _remove_dirs(dirs: Sequence[Path]) -> None:
-    for folder in reversed(list(dirs)):
+    """Remove the folders that are empty, deepest first (several files may share them)."""
+    for folder in sorted(set(dirs), key=lambda d: len(Path(d).parts), reverse=True):
         try:
             folder.rmdir()
         except OSError:
@@ -236,23 +257,18 @@ def _restore(staged: _Staged) -> None:
     before = staged.change.before
     if before is None:
         _silent_unlink(str(staged.target))
-        _remove_dirs(staged.created_dirs)
-    else:
-        _write_simple(staged.target, before)
-
-
-def _write_simple(target: Path, data: bytes) -> None:
+        return
     import tempfile
 
+    target = staged.target
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".mirrorctl-tmp", dir=str(target.parent))
     with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
+        handle.write(before)
         handle.flush()
         os.fsync(handle.fileno())
-    try:
-        os.chmod(temp, stat.S_IMODE(os.stat(target).st_mode))
-    except FileNotFoundError:
-        os.chmod(temp, 0o644)
+    original = staged.original
+    if original is not None:
+        _copy_mode(temp, stat.S_IMODE(original.st_mode), (original.st_uid, original.st_gid))
     os.replace(temp, target)
 
 
@@ -266,7 +282,7 @@ def write_all(changes: Sequence[FileChange]) -> list[_Staged]:
         for item in staged:
             if item.temp:
                 _silent_unlink(item.temp)
-            _remove_dirs(item.created_dirs)
+        _remove_dirs([d for item in staged for d in item.created_dirs])
         raise
     committed: list[_Staged] = []
     try:
@@ -285,7 +301,7 @@ def write_all(changes: Sequence[FileChange]) -> list[_Staged]:
         for item in staged:
             if item not in committed and item.temp:
                 _silent_unlink(item.temp)
-                _remove_dirs(item.created_dirs)
+        _remove_dirs([d for item in staged for d in item.created_dirs])
         raise
     return staged
 
@@ -339,9 +355,11 @@ def _save_entry(state_dir: Path, entry: JournalEntry) -> None:
 
 def apply(changes: Sequence[FileChange], *, state_dir: Path, command: str) -> Optional[JournalEntry]:
     """Write the changes under the lock, journaled; returns the journal entry (None if nothing changed)."""
-    todo = [c for c in changes if c.changed]
+    todo = [keep_link(c) for c in changes if c.changed]
     if not todo:
         return None
+    if len({str(c.path) for c in todo}) != len(todo):
+        raise ValueError("one file, several changes: merge them first (changes.merge_same_path)")
     with locked(state_dir):
         for change in todo:  # someone else wrote in between: plan again rather than clobber
             if read_bytes(change.path) != change.before:
@@ -357,8 +375,12 @@ def apply(changes: Sequence[FileChange], *, state_dir: Path, command: str) -> Op
             if change.before is not None:
                 backup = f"{n:03d}.bak"
                 _write_private(folder / backup, change.before)
-            entry.files.append(JournalFile(path=str(change.path), existed=change.before is not None,
-                                           backup=backup, written_sha256=sha256(change.after), tool=change.tool))
+            record = JournalFile(path=str(change.path), existed=change.before is not None,
+                                 backup=backup, written_sha256=sha256(change.after), tool=change.tool)
+            original = _stat_or_none(_target_of(change.path))
+            if original is not None:
+                record.mode, record.uid, record.gid = stat.S_IMODE(original.st_mode), original.st_uid, original.st_gid
+            entry.files.append(record)
         try:
             staged = write_all(todo)
         except BaseException:
@@ -403,7 +425,9 @@ def undo(state_dir: Path, *, force: bool = False, dry_run: bool = False) -> Undo
                 except OSError as exc:
                     raise MirrorctlError(f"{folder / str(record.backup)}: the backup cannot be read ({exc.strerror})",
                                          hint="the journal is damaged; restore the file by hand") from None
-            changes.append(FileChange(path=path, before=current, after=previous, tool=record.tool))
+            owner = (record.uid, record.gid) if record.uid is not None and record.gid is not None else None
+            changes.append(FileChange(path=path, before=current, after=previous, tool=record.tool, mode=record.mode,
+                                      owner=owner))
         if edited and not force:
             names = ", ".join(edited)
             raise ConflictError(f"not undone: edited after mirrorctl wrote it: {names}",
@@ -412,9 +436,7 @@ def undo(state_dir: Path, *, force: bool = False, dry_run: bool = False) -> Undo
         if dry_run:
             return result
         write_all(result.restored)
-        for record in entry.files:
-            if not record.existed:
-                _remove_dirs([Path(d) for d in record.created_dirs])
+        _remove_dirs([Path(d) for record in entry.files if not record.existed for d in record.created_dirs])
         entry.undone = _now()
         _save_entry(state_dir, entry)
         return result

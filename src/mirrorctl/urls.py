@@ -65,7 +65,8 @@ def validate_index_url(raw: str, *, what: str = "URL") -> str:
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
-_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/\s@:]*)(?P<password>:[^/\s@]*)?@")
+# userinfo runs to the LAST "@" before the path: a password may hold a raw "@"
+_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/\s@:]*)(?P<password>:[^/\s]*)?@(?=[^/\s@]*(?:[/\s?#]|$))")
 
 
 def mask_url(text: str) -> str:
@@ -114,10 +115,3 @@ def trusted_host_for(url: str) -> Optional[str]:
     if ":" in host:
         host = f"[{host}]"
     return f"{host}:{parts.port}" if parts.port else host
-
-
-def host_of(url: str) -> str:
-    try:
-        return urlsplit(url).hostname or ""
-    except ValueError:
-        return ""

@@ -19,11 +19,7 @@ def load_app():
     from mirrorctl.cli.app import app
 
     for name in COMMAND_MODULES:
-        try:
-            importlib.import_module(f"mirrorctl.cli.{name}")
-        except ModuleNotFoundError as exc:  # an area not built yet
-            if exc.name != f"mirrorctl.cli.{name}":
-                raise
+        importlib.import_module(f"mirrorctl.cli.{name}")
     return app
 
 
@@ -34,7 +30,23 @@ def main() -> None:
     if code is not None:
         sys.stdout.flush()
         sys.exit(code)
-    load_app()(prog_name="mirrorctl")
+    try:
+        code = load_app()(prog_name="mirrorctl", standalone_mode=False)
+    except Exception as exc:  # the CLI framework's usage errors: one line too, like ours
+        if not hasattr(exc, "format_message"):
+            raise
+        code = _usage_error(exc)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_error(exc) -> int:
+    from mirrorctl import render
+    from mirrorctl.errors import UsageError
+
+    ctx = getattr(exc, "ctx", None)
+    where = ctx.command_path if ctx is not None else "mirrorctl"
+    render.error(UsageError(exc.format_message(), hint=f"see `{where} --help`"))
+    return int(getattr(exc, "exit_code", 2) or 2)
 
 
 __all__ = ["load_app", "main"]

@@ -23,7 +23,7 @@ app = typer.Typer(
         "  mirrorctl status\n\n"
         "  mirrorctl undo"
     ),
-    no_args_is_help=True,
+    invoke_without_command=True,  # no command: the help, exit 0 (see _root)
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -41,10 +41,14 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show a traceback on errors."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     state["verbose"] = verbose
+    if ctx.invoked_subcommand is None:
+        sys.stdout.write(ctx.get_help() + "\n")
+        raise typer.Exit()
 
 
 def handled(func: Callable) -> Callable:
@@ -85,7 +89,8 @@ def parse_scope(value: str):
 
 
 # options shared by the commands that write
-TOOL_OPTION = typer.Option(None, "--tool", "-t", help="Tool(s) to configure: pip (comma list, may repeat). Default: every tool in use.")
+TOOL_OPTION = typer.Option(None, "--tool", "-t", help="Tool(s) to configure: pip, conda, pipenv, uv, poetry, pdm, "
+                           "easy_install, buildout (comma list, may repeat). Default: every tool in use at that scope.")
 SCOPE_OPTION = typer.Option("user", "--scope", "-s", help="user, global, venv or project.")
 VENV_OPTION = typer.Option(None, "--venv", help="The virtualenv for --scope venv (default: $VIRTUAL_ENV).")
 ROOT_OPTION = typer.Option(None, "--root", help="Put every system-wide path under this folder (image builds, chroots).")

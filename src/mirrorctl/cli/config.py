@@ -131,7 +131,7 @@ def undo(
 @app.command()
 @handled
 def history(
-    limit: Optional[int] = typer.Option(None, "--limit", help="Show only the newest N changes."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Show only the newest N changes."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """List the changes mirrorctl made, newest first (undo takes the newest applied one).

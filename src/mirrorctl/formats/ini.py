@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Optional
+from typing import Callable, Optional
 
 from mirrorctl.errors import ConfigFileError
 
@@ -253,10 +253,3 @@ def _replace_value(lines: list[str], value: str, newline: str) -> list[str]:
 
 def _section_text(section: _Section) -> str:
     return "".join(section.header) + "".join("".join(item.lines) for item in section.items)
-
-
-def iter_option_keys(doc: IniDocument, section: str) -> Iterable[str]:
-    sec = doc._section(section)
-    if sec is None:
-        return []
-    return [i.key or "" for i in sec.items if i.kind == "option"]

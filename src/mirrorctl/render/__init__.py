@@ -73,15 +73,19 @@ def print_json(data: Any) -> None:
 
 
 def error(exc: MirrorctlError) -> None:
-    """One line on stderr: the message and the hint."""
+    """One line on stderr: the message and the hint (passwords in URLs masked)."""
+    from mirrorctl.urls import mask_url
+
     line = f"mirrorctl: error: {exc.message}"
     if exc.hint:
         line += f" (hint: {exc.hint})"
-    _plain_stderr(line)
+    _plain_stderr(mask_url(line))
 
 
 def warn(text: str) -> None:
-    _plain_stderr(f"mirrorctl: warning: {text}")
+    from mirrorctl.urls import mask_url
+
+    _plain_stderr(mask_url(f"mirrorctl: warning: {text}"))
 
 
 def _plain_stderr(line: str) -> None:

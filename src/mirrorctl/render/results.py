@@ -50,10 +50,11 @@ def tool_status_dict(st: ToolStatus) -> dict:
         "commands": {cmd: setting_dict(s) for cmd, s in st.commands.items()},
         "extra_index_urls": [mask_url(u) for u in st.extra_index_urls],
         "warnings": [mask_url(w) for w in st.warnings],
-        "error": st.error,
+        "error": mask_url(st.error) if st.error else None,
         "details": st.details,
         "files": [
-            {"path": f.path, "kind": f.kind, "exists": f.exists, "error": f.error, "skipped": f.skipped,
+            {"path": f.path, "kind": f.kind, "exists": f.exists, "error": mask_url(f.error) if f.error else None,
+             "skipped": f.skipped,
              "values": {k: mask_url(v) for k, v in f.values.items()}}
             for f in st.files
         ],
@@ -189,7 +190,7 @@ def render_status(report: StatusReport, as_json: bool, verbose: bool = False) ->
     rows = []
     for st in report.tools:
         if st.error:
-            rows.append([st.tool, "(cannot read its configuration)", "-", st.error])
+            rows.append([st.tool, "(cannot read its configuration)", "-", mask_url(st.error)])
             continue
         rows.append([st.tool, mask_url(st.index_url or ""), st.mirror or "-", st.origin.describe()])
         for command, setting in st.commands.items():
@@ -203,7 +204,7 @@ def render_status(report: StatusReport, as_json: bool, verbose: bool = False) ->
             for f in st.files:
                 state = "exists" if f.exists else "absent"
                 extra = f" - {f.skipped}" if f.skipped else ""
-                extra += f" - ERROR: {f.error}" if f.error else ""
+                extra += f" - ERROR: {mask_url(f.error)}" if f.error else ""
                 write(f"  {f.kind}: {f.path} ({state}){extra}")
                 for key, value in f.values.items():
                     write(f"      {key} = {mask_url(value)}")

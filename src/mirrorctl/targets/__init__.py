@@ -1,7 +1,4 @@
-"""One module per tool. Each module provides the :class:`~mirrorctl.targets.base.Target` protocol.
-
-Adding a tool is one new module plus one line in ``TOOLS``.
-"""
+"""One module per tool. Each module provides the :class:`~mirrorctl.targets.base.Target` protocol."""
 
 from __future__ import annotations
 
@@ -14,15 +11,13 @@ if TYPE_CHECKING:
     from mirrorctl.targets.base import Target
 
 # every tool mirrorctl knows, in the order of status and of `use` output; the module of
-# tool NAME is mirrorctl.targets.NAME (a tool whose module is not there yet is "not supported yet")
+# tool NAME is mirrorctl.targets.NAME: adding a tool is one module and one name here
 TOOLS: tuple[str, ...] = ("pip", "conda", "pipenv", "uv", "poetry", "pdm", "easy_install", "buildout")
 
 
 def available() -> list[str]:
-    """The tools whose module is installed, in TOOLS order."""
-    import importlib.util
-
-    return [name for name in TOOLS if importlib.util.find_spec(f"mirrorctl.targets.{name}") is not None]
+    """The tools, in TOOLS order."""
+    return list(TOOLS)
 
 
 def get(name: str) -> "Target":
@@ -33,12 +28,7 @@ def get(name: str) -> "Target":
         close = difflib.get_close_matches(key, list(TOOLS), n=2)
         hint = f"did you mean {' or '.join(close)}?" if close else f"known tools: {', '.join(TOOLS)}"
         raise UsageError(f"unknown tool {name!r}", hint=hint)
-    try:
-        return importlib.import_module(f"mirrorctl.targets.{key}")  # type: ignore[return-value]
-    except ModuleNotFoundError as exc:
-        if exc.name != f"mirrorctl.targets.{key}":
-            raise
-        raise UsageError(f"{key} is not supported yet", hint=f"supported now: {', '.join(available())}") from None
+    return importlib.import_module(f"mirrorctl.targets.{key}")  # type: ignore[return-value]
 
 
 def parse_tools(values: "list[str] | None") -> list[str]:

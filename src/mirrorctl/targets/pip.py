@@ -123,6 +123,8 @@ def config_path(ctx: Context, scope: Scope) -> Path:
         if venv is None:
             raise UsageError("no virtualenv to configure: none is active and --venv was not given",
                              hint="activate it first, or pass --venv PATH")
+        if Path(venv).exists() and not Path(venv).is_dir():
+            raise UsageError(f"{venv}: is a file, not a virtualenv folder", hint="check --venv or $VIRTUAL_ENV")
         if not Path(venv).is_dir():
             raise UsageError(f"{venv}: no such virtualenv folder", hint="check --venv or $VIRTUAL_ENV")
         if not (Path(venv) / "pyvenv.cfg").is_file() and not (Path(venv) / "conda-meta").is_dir():
@@ -137,7 +139,14 @@ def config_path(ctx: Context, scope: Scope) -> Path:
 def encoding(ctx: Context) -> str:
     """The encoding pip reads its files in (the locale's; UTF-8 on Linux and macOS)."""
     if ctx.environ.get("MIRRORCTL_PIP_ENCODING"):
-        return ctx.environ["MIRRORCTL_PIP_ENCODING"]
+        import codecs
+
+        value = ctx.environ["MIRRORCTL_PIP_ENCODING"]
+        try:
+            return codecs.lookup(value).name
+        except LookupError:
+            raise UsageError(f"MIRRORCTL_PIP_ENCODING={value!r} is not an encoding Python knows",
+                             hint="for example utf-8, gbk or cp1252") from None
     if ctx.windows and normalize_platform(sys.platform) == "win32":
         return locale.getpreferredencoding(False)
     return "utf-8"
@@ -252,8 +261,9 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
         infos.append(info)
         try:
             data = read_with_overlay(path, overlay)
-        except ConfigFileError:  # a folder: pip skips it silently
-            info.skipped = info.skipped or "is a folder: pip skips it"
+        except ConfigFileError as exc:  # a folder, a symlink loop: pip skips such a file silently
+            reason = exc.message.split(": ", 1)[-1]
+            info.skipped = info.skipped or f"{reason}: pip skips it"
             continue
         except Exception as exc:  # unreadable: pip fails the same way
             info.error = getattr(exc, "message", str(exc))
