@@ -218,7 +218,9 @@ def test_reset_of_the_commented_file_keeps_the_users_entries(run, sandbox):
     write(condarc(sandbox), COMMENTED)
     assert run("reset", "--tool", "conda").exit_code == 0
     data = conda_reads(condarc(sandbox))
-    assert "default_channels" not in data and "show_channel_urls" not in data
+    assert "default_channels" not in data
+    # `True` is the user's own spelling, not the line mirrorctl writes: kept, byte for byte
+    assert data["show_channel_urls"] is True and "\nshow_channel_urls: True\n" in condarc(sandbox).read_text()
     assert data["custom_channels"] == {"private": "https://conda.corp.example"}
     assert data["channels"] == ["defaults", "conda-forge", "https://conda.corp.example/private"]
     assert data["ssl_verify"] is True and data["envs_dirs"] == ["~/envs"]
@@ -238,6 +240,134 @@ def test_reset_leaves_a_file_mirrorctl_never_touched(run, sandbox):
         result = run("reset", "--tool", "conda")
         assert result.exit_code == 0 and "already" in result.stdout
         assert condarc(sandbox).read_text() == text
+
+
+# -- show_channel_urls: the user's own value is theirs ------------------------------------
+
+# every spelling conda reads as true (conda loads .condarc as YAML 1.2, then boolifies the value)
+TRUE_SPELLINGS = ("yes  # keep", "True", "TRUE", "on", "y", "Yes", "'yes'", '"true"', "1", "true  # mine",
+                  "true #!final", "true   ")
+
+
+@pytest.mark.parametrize("spelling", TRUE_SPELLINGS)
+def test_a_true_show_channel_urls_of_the_user_survives_use_and_reset_byte_exact(run, sandbox, spelling):
+    original = f"# mine\nshow_channel_urls: {spelling}\nchannels:\n  - defaults\n"
+    write(condarc(sandbox), original)
+    assert run("use", "tuna", "--tool", "conda").exit_code == 0
+    text = condarc(sandbox).read_text()
+    assert text.startswith(original) and text.count("show_channel_urls") == 1
+    assert run("reset", "--tool", "conda").exit_code == 0
+    assert condarc(sandbox).read_text() == original
+
+
+def test_yes_keep_round_trips_through_use_switch_and_reset(run, sandbox):
+    original = "show_channel_urls: yes  # keep\n"
+    write(condarc(sandbox), original)
+    result = run("use", "tuna", "--tool", "conda", "--dry-run")
+    assert not any("show_channel_urls" in line for line in result.stdout.splitlines()
+                   if line.startswith(("-", "+")) and not line.startswith(("---", "+++")))
+    run("use", "tuna", "--tool", "conda")
+    assert condarc(sandbox).read_text() == original + full_layout(TUNA).replace("show_channel_urls: true\n", "")
+    run("use", "ustc", "--tool", "conda")
+    assert condarc(sandbox).read_text().startswith(original)
+    assert run("reset", "--tool", "conda").exit_code == 0
+    assert condarc(sandbox).read_bytes() == original.encode()
+
+
+def test_a_file_mirrorctl_created_round_trips_to_nothing(run, sandbox):
+    for mirror in ("tuna", "ustc"):
+        assert run("use", mirror, "--tool", "conda").exit_code == 0
+        assert condarc(sandbox).read_text().startswith("show_channel_urls: true\n")
+        assert run("reset", "--tool", "conda").exit_code == 0
+        assert not condarc(sandbox).exists()
+
+
+@pytest.mark.parametrize("spelling", ["false", "no", "off", "False", "", "null", "~", "0", "maybe"])
+def test_a_false_or_missing_value_becomes_true_and_reset_then_removes_it(run, sandbox, spelling):
+    original = f"channels:\n  - defaults\nshow_channel_urls: {spelling}\nssl_verify: true\n"
+    write(condarc(sandbox), original)
+    assert run("use", "tuna", "--tool", "conda").exit_code == 0
+    text = condarc(sandbox).read_text()
+    assert "\nshow_channel_urls: true\nssl_verify: true\n" in text  # changed where it is
+    assert conda_reads(condarc(sandbox))["show_channel_urls"] is True
+    # reset cannot know it was false: the line is now mirrorctl's own, so it goes; undo brings it back
+    assert run("reset", "--tool", "conda").exit_code == 0
+    assert condarc(sandbox).read_text() == "channels:\n  - defaults\nssl_verify: true\n"
+    assert run("undo").exit_code == 0 and run("undo").exit_code == 0
+    assert condarc(sandbox).read_text() == original
+
+
+def test_a_false_value_with_a_comment_keeps_the_comment_and_reset_keeps_the_line(run, sandbox):
+    write(condarc(sandbox), "show_channel_urls: false  # quiet\n")
+    assert run("use", "tuna", "--tool", "conda").exit_code == 0
+    assert condarc(sandbox).read_text().startswith("show_channel_urls: true  # quiet\n")
+    assert run("reset", "--tool", "conda").exit_code == 0
+    assert condarc(sandbox).read_text() == "show_channel_urls: true  # quiet\n"  # not mirrorctl's line
+
+
+def test_reset_removes_only_the_exact_line_mirrorctl_writes(sandbox):
+    def reset(text: str) -> str:
+        doc = YamlDocument(text, "f.yml")
+        conda._edit(doc, conda._Managed([TUNA]), None)
+        return doc.text()
+
+    ours = f"default_channels:\n  - {TUNA}/pkgs/main\n"
+    assert reset("show_channel_urls: true\n" + ours) == ""
+    assert reset("show_channel_urls: true\r\n" + ours.replace("\n", "\r\n")) == ""
+    assert reset("show_channel_urls: true\n# next\n" + ours) == "# next\n"  # a comment on the next line is not its
+    for mine in ("show_channel_urls: true # mine\n", "show_channel_urls: True\n", "show_channel_urls:  true\n",
+                 "show_channel_urls: 'true'\n", "show_channel_urls: yes\n", "show_channel_urls: true #!final\n",
+                 "show_channel_urls:\n  true\n"):
+        assert reset(mine + ours) == mine
+    assert reset("show_channel_urls: true\n") == "show_channel_urls: true\n"  # nothing else of mirrorctl's
+
+
+@pytest.mark.parametrize("value, true", [
+    (True, True), (False, False), (None, False), (1, True), (0, False), (0.5, True), ("yes", True), ("On", True),
+    ("Y", True), (" true ", True), ("1", True), ("0.0", False), ("no", False), ("off", False), ("none", False),
+    ("", False), ("maybe", False), (["x"], False),
+])
+def test_conda_truth_of_show_channel_urls(value, true):
+    assert conda._conda_true(value) is true
+
+
+# -- equivalent spellings of the mirror's own URLs are left as written ---------------------
+
+def test_default_and_custom_entries_spelled_otherwise_are_not_rewritten(run, sandbox):
+    host = "MIRRORS.tuna.tsinghua.edu.cn:443"
+    original = ("show_channel_urls: true\n"
+                "default_channels:\n"
+                f"  - https://{host}/anaconda/pkgs/main/   # slash\n"
+                f"  - {TUNA}/pkgs/r/\n"
+                f"  - {TUNA}/pkgs/msys2\n"
+                "custom_channels:\n"
+                f"  conda-forge: {TUNA}/cloud/\n"
+                + "".join(f"  {name}: {TUNA}/cloud\n" for name in COMMUNITY[1:]))
+    write(condarc(sandbox), original)
+    result = run("use", "tuna", "--tool", "conda")
+    assert result.exit_code == 0 and "already" in result.stdout
+    assert condarc(sandbox).read_text() == original
+    assert conda_status(run)["mirror"] == "tuna"
+    # another mirror replaces them all; coming back writes the catalogue's spelling
+    run("use", "aliyun", "--tool", "conda")
+    assert TUNA.split("//")[1] not in condarc(sandbox).read_text().lower()
+    run("use", "tuna", "--tool", "conda")
+    assert condarc(sandbox).read_text() == full_layout(TUNA)
+
+
+def test_http_entries_of_old_guides_are_upgraded_to_https(run, sandbox):
+    http = TUNA.replace("https://", "http://")
+    write(condarc(sandbox), f"default_channels:\n  - {http}/pkgs/main\ncustom_channels:\n  conda-forge: {http}/cloud\n")
+    assert run("use", "tuna", "--tool", "conda").exit_code == 0
+    data = conda_reads(condarc(sandbox))
+    assert data["default_channels"] == [f"{TUNA}/pkgs/{p}" for p in ("main", "r", "msys2")]
+    assert data["custom_channels"]["conda-forge"] == f"{TUNA}/cloud"
+
+
+def test_credentials_make_a_different_url(sandbox):
+    assert conda._same_url(f"{TUNA}/pkgs/main/", f"{TUNA}/pkgs/main")
+    assert not conda._same_url("https://bob:pw@conda.corp.example/pkgs/main", "https://conda.corp.example/pkgs/main")
+    assert not conda._same_url(f"{TUNA}/pkgs/main".replace("https", "http"), f"{TUNA}/pkgs/main")
 
 
 # -- scopes --------------------------------------------------------------------------

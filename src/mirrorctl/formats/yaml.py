@@ -140,6 +140,18 @@ class YamlDocument:
         token = entry[2] if entry and len(entry) > 2 else None
         return token.value.strip() if token is not None else None
 
+    def key_line(self, key: str) -> Optional[str]:
+        """The line that holds top-level ``key`` and its whole value, line break stripped (an
+        end-of-line comment included), or None: the key absent, its value on other lines, or the
+        document not a block mapping with each key on a line of its own (a flow ``{...}``)."""
+        if self._tree is None or key not in self._tree or not self._line_mode():
+            return None
+        lines = _split(self._text)
+        start, end = self._region(lines, key)
+        if start != end or self._tree.lc.value(key)[0] != start:
+            return None
+        return lines[start].rstrip("\r\n")
+
     def set(self, key: str, value: Any) -> None:
         """Set a top-level key to a scalar (str, bool), a list of scalars or a mapping of scalars."""
         if self._values.get(key, _REMOVE) != value:

@@ -37,6 +37,7 @@ scopes = (Scope.USER, Scope.GLOBAL, Scope.VENV)
 DEFAULT_CHANNELS = "default_channels"
 CUSTOM_CHANNELS = "custom_channels"
 SHOW_CHANNEL_URLS = "show_channel_urls"
+SHOW_LINE = "show_channel_urls: true"  # the line `use` writes, and the only one `reset` removes
 CHANNEL_ALIAS = "channel_alias"
 CHANNELS = "channels"
 
@@ -223,31 +224,77 @@ class _Managed:
 
 
 def _edit(doc: "YamlDocument", managed: _Managed, conda: Optional[CondaMirror]) -> None:
-    """Point the document at ``conda``; None removes what mirrorctl manages (and show_channel_urls
-    with it, when there was anything of mirrorctl's to remove)."""
+    """Point the document at ``conda``; None removes what mirrorctl manages (and its own
+    ``show_channel_urls: true`` line with it, when there was anything of mirrorctl's to remove)."""
     values = doc.values()
     defaults = values.get(DEFAULT_CHANNELS, [])
     custom = values.get(CUSTOM_CHANNELS, {})
     new_defaults = _new_defaults(defaults, managed, conda)
     new_custom = _new_custom(custom, managed, conda)
     if conda is not None:
-        doc.set(SHOW_CHANNEL_URLS, True)
-    elif values.get(SHOW_CHANNEL_URLS) is True and _had_managed(defaults, custom, managed):
+        if not _conda_true(values.get(SHOW_CHANNEL_URLS)):  # absent, false, null: a true value stays as written
+            doc.set(SHOW_CHANNEL_URLS, True)
+    elif doc.key_line(SHOW_CHANNEL_URLS) == SHOW_LINE and _had_managed(defaults, custom, managed):
         doc.remove(SHOW_CHANNEL_URLS)
     _set_or_remove(doc, DEFAULT_CHANNELS, new_defaults)
     _set_or_remove(doc, CUSTOM_CHANNELS, new_custom)
 
 
+def _conda_true(value: Any) -> bool:
+    """Whether conda reads a ``show_channel_urls`` value as true: conda types it with its own
+    ``boolify`` (conda/auxlib/type_coercion.py), so besides YAML's true (true, True, TRUE), the
+    strings yes, on, y, "true" (any case) and a non-zero number are true too. (conda loads
+    .condarc as YAML 1.2, where ``yes`` and ``on`` are strings.) Null, false spellings and values
+    conda rejects are not."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return bool(value)
+    if not isinstance(value, str):
+        return False
+    text = value.strip().lower().replace(".", "", 1)
+    if text.isnumeric():
+        return float(text) != 0
+    if text in ("true", "yes", "on", "y"):
+        return True
+    if text in ("none", "~", "null", "false", "off", "n", "no", "non", ""):
+        return False
+    try:
+        return bool(complex(text))
+    except ValueError:
+        return False  # conda stops on it: `use` writes true over it
+
+
+def _same_url(written: str, wanted: str) -> bool:
+    """Whether an entry already in the file names the URL ``use`` would write, spelled otherwise:
+    a trailing slash, the host's case, an explicit default port. (http:// is not https://.)"""
+    return urls.canonical(written) == urls.canonical(wanted) and _userinfo(written) == _userinfo(wanted)
+
+
+def _userinfo(url: str) -> str:
+    netloc = url.split("://", 1)[-1].split("/", 1)[0]
+    return netloc.rpartition("@")[0]
+
+
+def _as_written(wanted: str, current: Sequence[str]) -> str:
+    """``wanted`` as the file already spells it, if it does."""
+    return next((u for u in current if _same_url(u, wanted)), wanted)
+
+
 def _new_defaults(current: list[str], managed: _Managed, conda: Optional[CondaMirror]) -> list[str]:
-    """A full mirror's three entries first, then the user's own; a cloud mirror has none of its own."""
+    """A full mirror's three entries first (kept as the file spells them), then the user's own; a
+    cloud mirror has none of its own."""
     ours = _defaults_of(conda) if conda is not None and conda.layout == "full" else []
+    ours = [_as_written(u, current) for u in ours]
     return ours + [u for u in current if not managed.default_entry(u)]
 
 
 def _new_custom(current: dict[str, str], managed: _Managed, conda: Optional[CondaMirror]) -> dict[str, str]:
     """The layout's community channels on the mirror (in place when listed, else added at the end);
-    other managed entries dropped; the user's own kept."""
+    other managed entries dropped; the user's own kept. A value that already names the mirror's
+    base, spelled otherwise, stays as written."""
     community = {c: _cloud_of(conda) for c in COMMUNITY[conda.layout]} if conda is not None else {}
+    community = {k: _as_written(v, [current[k]] if k in current else []) for k, v in community.items()}
     out = {k: community.get(k, v) for k, v in current.items() if k in community or not managed.custom_entry(v)}
     out.update({k: v for k, v in community.items() if k not in out})
     return out
