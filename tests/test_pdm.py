@@ -204,6 +204,81 @@ def test_bad_toml_is_refused_in_one_line_and_nothing_is_written(run, sandbox):
     assert run("status", "--tool", "pdm").exit_code == 4
 
 
+@pytest.mark.parametrize("content, key", [
+    ("pypi = 3\n", "pypi"),
+    ('pypi = "https://a.example/simple"\n', "pypi"),
+    ("[pypi]\nurl = 3\n", "pypi.url"),
+    ('[pypi]\nurl = ["https://a.example/simple"]\n', "pypi.url"),
+    ('"pypi.url" = 3\n', "pypi.url"),
+])
+def test_a_value_of_the_wrong_type_is_refused_in_one_line_naming_file_and_key(run, sandbox, project, content, key):
+    path = write(user_config(sandbox), content)
+    for command in (("use", "tuna"), ("use", "http://mirror.lan/simple"), ("reset",)):
+        result = run(*command, "--tool", "pdm")
+        assert result.exit_code == 4, (command, result.stdout, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and str(path) in lines[0] and f"{key} " in lines[0], result.stderr
+    assert path.read_text() == content and run("history", "--json").json() == []
+    status = run("status", "--tool", "pdm")
+    assert status.exit_code == 4 and str(path) in status.stderr and key in status.stderr
+    local = write(project / "pdm.toml", content)  # the project's file, the same
+    result = run("use", "tuna", "--tool", "pdm", "--scope", "project", "--project", str(project))
+    assert result.exit_code == 4 and str(local) in result.stderr and local.read_text() == content
+
+
+def test_pypi_that_is_not_a_table_breaks_the_real_pdm_too(sandbox):
+    write(user_config(sandbox), "pypi = 3\n")
+    proc = subprocess.run([str(PDM), "config", "pypi.url"], capture_output=True, text=True, cwd=sandbox.root,
+                          env={**os.environ, **QUIET}, stdin=subprocess.DEVNULL, timeout=120)
+    assert proc.returncode != 0
+
+
+def test_a_pypi_source_in_pyproject_with_a_url_that_is_not_a_string_is_reported(run, sandbox, project):
+    pyproject = write(project / "pyproject.toml", '[project]\nname = "demo"\nversion = "0"\n\n'
+                                                  '[[tool.pdm.source]]\nname = "pypi"\nurl = 3\n')
+    result = run("status", "--tool", "pdm", "--project", str(project))
+    assert result.exit_code == 4 and str(pyproject) in result.stderr and "tool.pdm.source[0].url" in result.stderr
+
+
+# what PDM computes for its site file (platformdirs' site_config_path), and its user file
+_PDM_PATHS = """
+from pdm.project.config import Config
+import platformdirs
+Config.get_defaults()
+print(Config.site.config_file)
+print(platformdirs.user_config_path("pdm") / "config.toml")
+"""
+
+
+@pytest.mark.parametrize("dirs", [None, "", ":", "  ", "rel:{x1}", ":{x2}", "{x1}:{x2}"])
+@pytest.mark.parametrize("home", [None, "", "rel", "{x1}"])
+def test_site_and_user_files_are_those_pdm_computes(sandbox, dirs, home):
+    env = {k: v for k, v in os.environ.items() if k not in ("XDG_CONFIG_DIRS", "XDG_CONFIG_HOME")}
+    fill = {"x1": sandbox.root / "x1", "x2": sandbox.root / "x2"}
+    if dirs is not None:
+        env["XDG_CONFIG_DIRS"] = dirs.format(**fill)
+    if home is not None:
+        env["XDG_CONFIG_HOME"] = home.format(**fill)
+    proc = subprocess.run([sys.executable, "-c", _PDM_PATHS], capture_output=True, text=True, env=env,
+                          cwd=sandbox.root, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    site, user = proc.stdout.split("\n")[:2]
+    ctx = Context(environ=env, platform="linux", cwd=sandbox.root)
+    assert (str(pdm.site_file(ctx)), str(pdm.user_file(ctx))) == (site, user)
+
+
+def test_the_site_file_with_xdg_config_dirs_unset_is_etc_xdg_under_root(run, sandbox, monkeypatch):
+    monkeypatch.delenv("XDG_CONFIG_DIRS")
+    site = write(sandbox.etc / "etc" / "xdg" / "pdm" / "config.toml", f'[pypi]\nurl = "{A}"\n')
+    st = pdm_status(run, "--root", str(sandbox.etc))
+    assert st["index_url"] == A and st["origin"]["path"] == str(site)
+    assert {f["path"]: f["kind"] for f in st["files"]}[str(site)] == "site"
+    assert run("use", "tuna", "--tool", "pdm", "--root", str(sandbox.etc)).exit_code == 0
+    st = pdm_status(run, "--root", str(sandbox.etc))
+    assert st["index_url"] == TUNA and [s["value"] for s in st["shadowed"]] == [A]
+    assert site.read_text() == f'[pypi]\nurl = "{A}"\n'  # the site file is only read
+
+
 def test_in_use(run, sandbox, project, on_path):
     assert "pdm" not in run("use", "tuna", "--json").json()["tools"]
     on_path("pdm")
@@ -229,6 +304,11 @@ def test_paths_on_windows_macos_and_linux():
                     root=PurePosixPath("/img"))
     assert str(pdm.config_path(linux, Scope.USER)) == "/home/li/.config/pdm/config.toml"
     assert str(pdm.site_file(linux)) == "/img/a/pdm/config.toml"
+    for value, site in ((":", "/Library/Application Support/pdm/config.toml"), ("rel:/a", "/a/pdm/config.toml")):
+        mac_dirs = Context(environ={"HOME": "/Users/li", "XDG_CONFIG_DIRS": value}, platform="darwin")
+        assert str(pdm.site_file(mac_dirs)) == site
+    unset = Context(environ={"HOME": "/home/li"}, platform="linux", root=PurePosixPath("/img"))
+    assert str(pdm.site_file(unset)) == "/img/etc/xdg/pdm/config.toml"
     relative = Context(environ={"HOME": "/home/li", "XDG_CONFIG_HOME": "rel"}, platform="linux")
     assert str(pdm.config_path(relative, Scope.USER)) == "/home/li/.config/pdm/config.toml"
     with pytest.raises(Exception) as err:

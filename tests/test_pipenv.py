@@ -11,7 +11,7 @@ import pytest
 
 from mirrorctl.catalog import Mirror
 from mirrorctl.context import Context, Scope
-from mirrorctl.errors import ConfigFileError
+from mirrorctl.errors import ConfigFileError, MirrorctlError
 from mirrorctl.formats import shellrc
 from mirrorctl.targets import pipenv
 from servers import PypiServer, make_wheel
@@ -75,7 +75,7 @@ def shell_sees(shell: str) -> str:
 
 # -- the Pipfile ------------------------------------------------------------------------
 
-def test_project_scope_changes_only_the_default_source(run, project):
+def test_project_scope_changes_only_the_official_source(run, project):
     (project / "Pipfile").write_text(PIPFILE)
     result = run("use", "tuna", "--tool", "pipenv", "--scope", "project", "--project", str(project))
     assert result.exit_code == 0, result.stderr
@@ -128,6 +128,15 @@ def test_verify_ssl_is_added_when_missing_and_crlf_is_kept(run, project):
     data = (project / "Pipfile").read_bytes()
     assert data.startswith(f'[[source]]\r\nname = "pypi"\r\nurl = "{TUNA}"\r\n'.encode())
     assert b"verify_ssl = true" in data and b"\r\n[packages]\r\n" in data
+    assert b"\n" not in data.replace(b"\r\n", b"")  # the line added gets CRLF too
+
+
+def test_a_source_added_to_a_crlf_pipfile_is_crlf(run, project):
+    (project / "Pipfile").write_bytes(b'[packages]\r\nrequests = "*"\r\n')
+    assert run("use", "tuna", "-t", "pipenv", "-s", "project", "--project", str(project)).exit_code == 0
+    assert (project / "Pipfile").read_bytes() == (
+        f'[packages]\r\nrequests = "*"\r\n\r\n[[source]]\r\nname = "pypi"\r\nurl = "{TUNA}"\r\n'
+        'verify_ssl = true\r\n').encode()
 
 
 def test_a_pipfile_without_sources_gets_one(run, project):
@@ -136,6 +145,17 @@ def test_a_pipfile_without_sources_gets_one(run, project):
     text = (project / "Pipfile").read_text()
     assert text.startswith('[packages]\nrequests = "*"\n')
     assert f'[[source]]\nname = "pypi"\nurl = "{TUNA}"\nverify_ssl = true\n' in text
+
+
+def test_an_empty_inline_source_array_gets_the_source(run, project):
+    (project / "Pipfile").write_text('source = []\n\n[packages]\nrequests = "*"\n')
+    args = ("-t", "pipenv", "-s", "project", "--project", str(project))
+    result = run("use", "tuna", *args)
+    assert result.exit_code == 0, result.stderr
+    assert (project / "Pipfile").read_text() == (f'source = [{{name = "pypi", url = "{TUNA}", verify_ssl = true}}]\n'
+                                                 '\n[packages]\nrequests = "*"\n')
+    assert run("reset", *args).exit_code == 0
+    assert f'url = "{OFFICIAL}"' in (project / "Pipfile").read_text()
 
 
 def test_inline_source_array_is_edited_in_place(run, project):
@@ -166,6 +186,93 @@ def test_broken_pipfile_is_refused_with_its_name(run, project):
     assert result.exit_code == 4 and str(project / "Pipfile") in result.stderr
     status = run("status", "--tool", "pipenv", "--project", str(project), "--json")
     assert status.exit_code == 4 and "not valid TOML" in status.json()["tools"][0]["error"]
+
+
+def test_the_first_switchable_source_is_rewritten_even_when_it_is_not_the_first(run, project):
+    """What the docs say: the first source that points at the official index or a catalogue mirror,
+    which is not always the first source (the one pipenv takes as its index)."""
+    text = ('[[source]]\nname = "corp"\nurl = "https://corp.example/simple"\nverify_ssl = true\n\n'
+            '[[source]]\nname = "pypi"\nurl = "https://pypi.org/simple"\nverify_ssl = true\n\n'
+            f'[[source]]\nname = "mirror"\nurl = "{ALIYUN}"\nverify_ssl = true\n')
+    (project / "Pipfile").write_text(text)
+    result = run("use", "tuna", "-t", "pipenv", "-s", "project", "--project", str(project))
+    assert result.exit_code == 0, result.stderr
+    assert (project / "Pipfile").read_text() == text.replace('"https://pypi.org/simple"', f'"{TUNA}"')
+    # and pipenv keeps its first source as the index: use says so
+    assert "pipenv will still use https://corp.example/simple" in result.stderr
+
+
+SOURCE = '[[source]]\nname = "pypi"\nurl = "https://pypi.org/simple"\nverify_ssl = true\n\n'
+
+
+@pytest.mark.parametrize("text, fragment", [
+    (SOURCE + '[packages]\nrequests = "*"\nrequests = "*"\n', "Cannot overwrite a value (at line 8, column 15)"),
+    (SOURCE + '[packages]\nrequests = "*"\n\n[packages]\nflask = "*"\n', "Cannot declare ('packages',) twice"),
+    ('[[source]]\nname = "pypi"\nname = "other"\nurl = "https://pypi.org/simple"\n', "at line 3"),
+])
+def test_a_pipfile_with_a_duplicate_key_is_one_error_line_naming_it(run, project, text, fragment):
+    (project / "Pipfile").write_text(text)
+    result = run("use", "tuna", "-t", "pipenv", "-s", "project", "--project", str(project))
+    assert result.exit_code == 4, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(project / "Pipfile") in lines[0], lines
+    assert "not valid TOML" in lines[0] and fragment in lines[0] and "hint:" in lines[0], lines
+    assert "internal error" not in result.stderr
+    assert (project / "Pipfile").read_text() == text
+    assert run("history", "--json").json() == []
+    status = run("status", "--tool", "pipenv", "--project", str(project), "--json")
+    assert status.exit_code == 4 and "not valid TOML" in status.json()["tools"][0]["error"]
+    # the real pipenv refuses the file too
+    assert real_pipenv(project, "scripts").returncode != 0
+
+
+def test_invalid_utf8_pipfile_is_refused_with_its_name(run, project):
+    data = b'[[source]]\nname = "pypi \xff"\nurl = "https://pypi.org/simple"\n'
+    (project / "Pipfile").write_bytes(data)
+    result = run("use", "tuna", "-t", "pipenv", "-s", "project", "--project", str(project))
+    assert result.exit_code == 4 and str(project / "Pipfile") in result.stderr and "UTF-8" in result.stderr
+    assert (project / "Pipfile").read_bytes() == data
+
+
+def test_a_pipfile_tomlkit_would_reorder_is_refused_not_rewritten(run, project):
+    """A [[source]] array split by another table: tomlkit would write the sources together, moving
+    bytes mirrorctl did not change. The shared round-trip guard refuses instead."""
+    text = ('[[source]]\nname = "pypi"\nurl = "https://pypi.org/simple"\nverify_ssl = true\n\n'
+            '[packages]\nrequests = "*"\n\n'
+            '[[source]]\nname = "corp"\nurl = "https://corp.example/simple"\nverify_ssl = true\n')
+    (project / "Pipfile").write_text(text)
+    result = run("use", "tuna", "-t", "pipenv", "-s", "project", "--project", str(project))
+    assert result.exit_code == 4, result.stderr
+    assert "without reformatting" in result.stderr and str(project / "Pipfile") in result.stderr
+    assert (project / "Pipfile").read_text() == text
+
+
+@pytest.mark.parametrize("stray", ["name", "other source", "packages"])
+def test_the_pipfile_edit_may_change_only_the_source_it_rewrites(run, project, monkeypatch, stray):
+    """The shared "only owned keys changed" check guards the pipenv edit: a bug that touched a
+    source's name, another source or any other table would be refused, nothing written."""
+    point, sources = pipenv._point, pipenv._editable_sources
+
+    def buggy(source, url):
+        point(source, url)
+        if stray == "name":
+            source["name"] = "renamed"
+
+    def buggy_sources(doc):
+        out = sources(doc)
+        if stray == "other source":
+            doc.root["source"][1]["url"] = "https://elsewhere.example/simple"
+        elif stray == "packages":
+            doc.root["packages"]["requests"] = "==1.0"
+        return out
+
+    monkeypatch.setattr(pipenv, "_point", buggy)
+    monkeypatch.setattr(pipenv, "_editable_sources", buggy_sources)
+    (project / "Pipfile").write_text(PIPFILE)
+    result = run("use", "tuna", "-t", "pipenv", "-s", "project", "--project", str(project))
+    assert result.exit_code == 4, result.stderr
+    assert "settings mirrorctl does not manage" in result.stderr and str(project / "Pipfile") in result.stderr
+    assert (project / "Pipfile").read_text() == PIPFILE
 
 
 def test_a_lock_file_gets_a_note(run, project):
@@ -374,6 +481,144 @@ def test_all_or_nothing_when_the_second_file_cannot_be_written(run, sandbox, on_
     assert "/proc/version" in result.stderr
     assert sandbox.user_pip_conf.read_text() == "[global]\ntimeout = 5\n"
     assert run("history", "--json").json() == []
+
+
+def loop(path: Path) -> Path:
+    """A start-up file that cannot be read: a symlink to itself."""
+    os.symlink(path, path)
+    return path
+
+
+def test_an_unreadable_startup_file_has_no_block_for_status_and_pip_only_use(run, sandbox):
+    rc = loop(sandbox.home / ".bashrc")
+    ctx = Context.from_os()
+    assert not pipenv.in_use(ctx, Scope.USER)
+    result = run("status")
+    assert result.exit_code == 0, result.stderr
+    result = run("use", "tuna")  # pipenv is not installed: pip alone, as if the file were not there
+    assert result.exit_code == 0, result.stderr
+    assert sandbox.user_pip_conf.exists()
+    assert [f["tool"] for f in run("history", "--json").json()[0]["files"]] == ["pip"]
+    assert rc.is_symlink() and os.readlink(rc) == str(rc)
+    # asked about pipenv, status names the file and goes on
+    result = run("status", "--tool", "pipenv", "--json")
+    assert result.exit_code == 0, result.stderr
+    st = result.json()["tools"][0]
+    assert st["error"] is None and any(str(rc) in w for w in st["warnings"])
+    assert [f["error"] for f in st["files"] if f["path"] == str(rc)][0]
+
+
+def test_use_pipenv_fails_naming_the_startup_file_it_must_write_but_cannot_read(run, sandbox):
+    rc = loop(sandbox.home / ".bashrc")  # bash is the login shell: this is the file to write
+    result = run("use", "tuna", "-t", "pipenv")
+    assert result.exit_code in (4, 5), result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and str(rc) in lines[0] and "hint:" in lines[0], lines
+    assert "sudo" not in lines[0] and "--scope user" not in lines[0]  # not pip's global-scope hint
+    assert run("history", "--json").json() == []
+    assert rc.is_symlink() and os.readlink(rc) == str(rc)
+
+
+def test_automatic_use_leaves_pipenv_as_it_is_when_its_startup_file_cannot_be_read(run, sandbox, on_path):
+    on_path("pipenv")
+    rc = loop(sandbox.home / ".bashrc")
+    result = run("use", "tuna")
+    assert result.exit_code == 0, result.stderr
+    assert "pipenv left as it is" in result.stderr and str(rc) in result.stderr
+    assert sandbox.user_pip_conf.exists()
+    result = run("status")
+    assert result.exit_code == 0 and str(rc) in result.stderr  # pipenv is installed: status says why
+
+
+def test_an_unreadable_file_of_another_shell_is_skipped(run, sandbox, bash_user):
+    zshrc = loop(sandbox.home / ".zshrc")
+    result = run("use", "tuna", "-t", "pipenv")
+    assert result.exit_code == 0, result.stderr
+    assert f"export PIPENV_PYPI_MIRROR='{TUNA}'" in bash_user.read_text()
+    assert str(zshrc) not in [f["path"] for f in run("history", "--json").json()[0]["files"]]
+    result = run("status", "--tool", "pipenv", "--json")
+    assert result.exit_code == 0
+    st = result.json()["tools"][0]
+    assert st["index_url"] == TUNA and st["origin"]["path"] == str(bash_user)
+    assert any(str(zshrc) in w for w in st["warnings"])
+    assert run("reset", "-t", "pipenv").exit_code == 0 and bash_user.read_text() == BASHRC
+
+
+def test_a_bare_oserror_on_a_startup_file_is_handled_too(sandbox, monkeypatch, bash_user):
+    """Whatever read_bytes raises for a start-up file (a bare OSError included), in_use and
+    status treat it as "no block there", and use names the file."""
+    import errno
+
+    def broken(path):
+        if Path(path).name == ".bashrc":
+            raise OSError(errno.ELOOP, "Too many levels of symbolic links", str(path))
+        return None
+
+    monkeypatch.setattr(pipenv, "read_bytes", broken)
+    ctx = Context.from_os()
+    assert not pipenv.in_use(ctx, Scope.USER)
+    from mirrorctl.catalog import load_catalog
+
+    st = pipenv.status(ctx, load_catalog(ctx))
+    assert st.error is None and any(str(bash_user) in w for w in st.warnings)
+    with pytest.raises(MirrorctlError) as info:
+        pipenv.plan_use(ctx, Mirror("tuna", TUNA), Scope.USER)
+    assert str(bash_user) in info.value.message and "symlink loop" in info.value.message
+
+
+def test_a_startup_file_another_user_owns_is_no_block_but_cannot_be_written(sandbox):
+    """A root-owned 0600 ~/.bashrc, mirrorctl run as an unprivileged user: real permissions, no mock."""
+    import tempfile
+
+    base = Path(tempfile.mkdtemp(prefix="mirrorctl-pipenv-perm-"))
+    try:
+        os.chmod(base, 0o755)
+        home = base / "home"
+        home.mkdir()
+        rc = home / ".bashrc"
+        rc.write_text(BASHRC)
+        env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+               "XDG_STATE_HOME": str(home / ".state"), "XDG_CONFIG_DIRS": str(base / "xdg"),
+               "SHELL": "/bin/bash", "PATH": "/usr/bin:/bin"}
+        prefix = []
+        if os.geteuid() == 0:
+            setpriv = shutil.which("setpriv")
+            if setpriv is None:
+                pytest.skip("root without setpriv: cannot drop privileges here")
+            os.chmod(home, 0o777)
+            os.chmod(rc, 0o600)
+            prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+            probe = subprocess.run([*prefix, sys.executable, "-c", "import mirrorctl"], capture_output=True, cwd=home)
+            if probe.returncode != 0:
+                pytest.skip("the unprivileged user cannot import mirrorctl from this checkout")
+        else:
+            os.chmod(rc, 0)
+            try:
+                rc.read_bytes()
+                pytest.skip("this user can read a file with mode 000")
+            except PermissionError:
+                pass
+
+        def mirrorctl(*args):
+            return subprocess.run([*prefix, sys.executable, "-m", "mirrorctl", *args], capture_output=True, text=True,
+                                  env=env, cwd=home, stdin=subprocess.DEVNULL, timeout=120)
+
+        proc = mirrorctl("status")
+        assert proc.returncode == 0, proc.stderr
+        proc = mirrorctl("use", "tuna")  # pip only: pipenv is not installed, the file has no block we can see
+        assert proc.returncode == 0, proc.stderr
+        assert (home / ".config" / "pip" / "pip.conf").exists()
+        proc = mirrorctl("status", "--tool", "pipenv")
+        assert proc.returncode == 0 and str(rc) in proc.stderr, proc.stderr
+        proc = mirrorctl("use", "tuna", "--tool", "pipenv")
+        assert proc.returncode == 5, proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and str(rc) in lines[0] and "permission denied" in lines[0], lines
+        assert "sudo" not in lines[0] and "--scope user" not in lines[0]
+        os.chmod(rc, 0o644)
+        assert rc.read_text() == BASHRC
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 # -- status ------------------------------------------------------------------------------

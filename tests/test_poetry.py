@@ -147,15 +147,141 @@ def test_a_subfolder_configures_the_project_poetry_finds(run, sandbox, project):
     assert [s["name"] for s in poetry_sources(sub)] == ["private", "mirrorctl"]
 
 
-def test_a_primary_source_of_the_user_that_comes_first_is_reported(run, sandbox, project):
-    write(project / "pyproject.toml",
-          '[project]\nname = "demo"\nversion = "0"\n\n'
-          '[[tool.poetry.source]]\nname = "corp"\nurl = "https://corp.example/simple"\n')
+GUIDE = (
+    '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.9"\ndependencies = []\n\n'
+    "[tool.poetry]\npackage-mode = false\n\n"
+    "# from the mirror guide\n"
+    '[[tool.poetry.source]]\nname = "tsinghua"\n'
+    f'url = "{TUNA}"\npriority = "primary"\n'
+)
+
+
+def poetry_status(run, project) -> dict:
+    result = run("status", "--tool", "poetry", "--project", str(project), "--json")
+    assert result.exit_code == 0, result.stderr
+    return result.json()["tools"][0]
+
+
+def test_a_guide_written_primary_source_is_no_longer_first_and_check_tells(run, sandbox, project):
+    pyproject = write(project / "pyproject.toml", GUIDE)
+    assert use(run, project, "aliyun", "--check").exit_code == 3  # `use X --check || use X` works
+    assert pyproject.read_text() == GUIDE
+    result = use(run, project, "aliyun")
+    assert result.exit_code == 0, result.stderr
+    assert "will still use" not in result.stderr
+    assert "tsinghua" in result.stdout  # the note: Poetry searches it too
+    assert pyproject.read_text() == GUIDE.replace(
+        "# from the mirror guide\n",
+        f'[[tool.poetry.source]]\nname = "mirrorctl"\nurl = "{ALIYUN}"\npriority = "primary"\n\n'
+        "# from the mirror guide\n")
+    assert poetry_sources(project) == [
+        {"name": "mirrorctl", "url": ALIYUN, "priority": "primary"},
+        {"name": "tsinghua", "url": TUNA, "priority": "primary"},
+    ]
+    st = poetry_status(run, project)
+    assert st["mirror"] == "aliyun" and st["extra_index_urls"] == [TUNA]
+    assert use(run, project, "aliyun", "--check").exit_code == 0
+    assert use(run, project, "ustc", "--check").exit_code == 3
+    assert run("reset", "--tool", "poetry", "--scope", "project", "--project", str(project)).exit_code == 0
+    assert pyproject.read_text() == GUIDE
+
+
+def test_a_primary_source_of_the_user_that_came_first_now_comes_second(run, sandbox, project):
+    original = ('[project]\nname = "demo"\nversion = "0"\n\n'
+                '[[tool.poetry.source]]\nname = "corp"\nurl = "https://corp.example/simple"\n')
+    pyproject = write(project / "pyproject.toml", original)
     result = use(run, project, "tuna")
-    assert result.exit_code == 0
-    assert "poetry will still use https://corp.example/simple" in result.stderr
-    st = run("status", "--tool", "poetry", "--project", str(project), "--json").json()["tools"][0]
-    assert st["index_url"] == "https://corp.example/simple" and st["extra_index_urls"] == [TUNA]
+    assert result.exit_code == 0 and "will still use" not in result.stderr
+    assert [s["name"] for s in poetry_sources(project)] == ["mirrorctl", "corp"]
+    st = poetry_status(run, project)
+    assert st["index_url"] == TUNA and st["extra_index_urls"] == ["https://corp.example/simple"]
+    assert run("reset", "--tool", "poetry", "--scope", "project", "--project", str(project)).exit_code == 0
+    assert pyproject.read_text() == original
+
+
+def test_a_mirrorctl_source_behind_another_primary_one_is_moved_first(run, sandbox, project):
+    # as an earlier mirrorctl wrote it: appended after the user's primary source
+    pyproject = write(project / "pyproject.toml",
+                      '[project]\nname = "demo"\nversion = "0"\n\n'
+                      f'[[tool.poetry.source]]\nname = "tsinghua"\nurl = "{TUNA}"\n\n'
+                      f'[[tool.poetry.source]]\nname = "mirrorctl"\nurl = "{ALIYUN}"\npriority = "primary"\n')
+    assert poetry_status(run, project)["index_url"] == TUNA
+    assert use(run, project, "aliyun", "--check").exit_code == 3
+    assert use(run, project, "aliyun").exit_code == 0
+    assert pyproject.read_text() == (
+        '[project]\nname = "demo"\nversion = "0"\n\n'
+        f'[[tool.poetry.source]]\nname = "mirrorctl"\nurl = "{ALIYUN}"\npriority = "primary"\n\n'
+        f'[[tool.poetry.source]]\nname = "tsinghua"\nurl = "{TUNA}"\n')
+    assert [s["name"] for s in poetry_sources(project)] == ["mirrorctl", "tsinghua"]
+    assert use(run, project, "aliyun", "--check").exit_code == 0
+
+
+def test_the_pypi_source_and_supplemental_ones(run, sandbox, project):
+    original = ('[project]\nname = "demo"\nversion = "0"\n\n'
+                '[[tool.poetry.source]]\nname = "extra"\nurl = "https://extra.example/simple"\n'
+                'priority = "supplemental"\n\n'
+                '[[tool.poetry.source]]\nname = "PyPI"\npriority = "primary"\n')
+    write(project / "pyproject.toml", original)
+    assert use(run, project, "tuna").exit_code == 0
+    assert [s["name"] for s in poetry_sources(project)] == ["extra", "mirrorctl", "PyPI"]
+    st = poetry_status(run, project)
+    assert st["mirror"] == "tuna"
+    assert st["extra_index_urls"] == ["https://pypi.org/simple", "https://extra.example/simple"]
+
+
+def test_a_source_named_mirrorctl_in_another_case_is_ours(run, sandbox, project):
+    pyproject = write(project / "pyproject.toml", '[project]\nname = "demo"\nversion = "0"\n\n'
+                                                  f'[[tool.poetry.source]]\nname = "MirrorCtl"\nurl = "{TUNA}"\n')
+    assert use(run, project, "aliyun").exit_code == 0
+    assert pyproject.read_text().count("[[tool.poetry.source]]") == 1
+    assert poetry_sources(project) == [{"name": "MirrorCtl", "url": ALIYUN, "priority": "primary"}]
+    assert run("reset", "--tool", "poetry", "--scope", "project", "--project", str(project)).exit_code == 0
+    assert "tool.poetry.source" not in pyproject.read_text()
+
+
+@pytest.mark.parametrize("sources, key", [
+    ("[[tool.poetry.source]]\nname = \"a\"\nurl = \"https://a.example/simple\"\npriority = \"default\"\n",
+     "tool.poetry.source[0].priority"),
+    ("[[tool.poetry.source]]\nname = \"a\"\nurl = \"https://a.example/simple\"\npriority = \"Primary\"\n",
+     "tool.poetry.source[0].priority"),
+    ("[[tool.poetry.source]]\nname = \"a\"\nurl = 3\n", "tool.poetry.source[0].url"),
+    ("[[tool.poetry.source]]\nname = \"a\"\n", "tool.poetry.source[0].url"),
+    ("[[tool.poetry.source]]\nurl = \"https://a.example/simple\"\n", "tool.poetry.source[0].name"),
+    ("[[tool.poetry.source]]\nname = \"pypi\"\nurl = \"https://a.example/simple\"\n", "tool.poetry.source[0].url"),
+    ("[tool.poetry]\nsource = 3\n", "tool.poetry.source"),
+    ("[tool.poetry.source]\nname = \"a\"\nurl = \"https://a.example/simple\"\n", "tool.poetry.source"),
+    ("[[tool.poetry.source]]\nname = \"a\"\nurl = \"https://a.example/simple\"\n\n"
+     "[[tool.poetry.source]]\nname = \"A\"\nurl = \"https://b.example/simple\"\n", "tool.poetry.source[1].name"),
+])
+def test_sources_poetry_refuses_are_refused_in_one_line_naming_file_and_key(run, sandbox, project, sources, key):
+    content = '[project]\nname = "demo"\nversion = "0"\n\n' + sources
+    pyproject = write(project / "pyproject.toml", content)
+    assert real_poetry("source", "show", cwd=project, check=False).returncode != 0  # Poetry refuses it too
+    for command in (("use", "tuna"), ("reset",)):
+        result = run(*command, "--tool", "poetry", "--scope", "project", "--project", str(project))
+        assert result.exit_code == 4, (command, result.stdout, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and str(pyproject) in lines[0] and f"{key} " in lines[0], result.stderr
+    assert pyproject.read_text() == content and run("history", "--json").json() == []
+    status = run("status", "--tool", "poetry", "--project", str(project))
+    assert status.exit_code == 4 and key in status.stderr
+
+
+def test_real_poetry_locks_against_the_mirror_not_the_guide_s_source(run, sandbox, project):
+    packages = sandbox.root / "packages"
+    make_wheel(packages)
+    with PypiServer(packages, sandbox.root / "a.log") as ours, PypiServer(packages, sandbox.root / "b.log") as guide:
+        pyproject = write(project / "pyproject.toml",
+                          '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n'
+                          'dependencies = ["mirrorctl-demo"]\n\n[tool.poetry]\npackage-mode = false\n\n'
+                          f'[[tool.poetry.source]]\nname = "guide"\nurl = "{guide.url}"\n')
+        assert use(run, project, ours.url).exit_code == 0
+        assert use(run, project, ours.url, "--check").exit_code == 0
+        real_poetry("lock", cwd=project)
+        assert "/simple/mirrorctl-demo/" in ours.requests()
+    lock = (project / "poetry.lock").read_text()
+    assert 'reference = "mirrorctl"' in lock and ours.url.rstrip("/") in lock and guide.url not in lock
+    assert "guide" in pyproject.read_text()
 
 
 def test_status_without_sources_and_with_the_pypi_source(run, sandbox, project):
@@ -245,3 +371,39 @@ def test_tool_poetry_split_in_parts(run, sandbox, project):
     assert poetry_sources(project) == [{"name": "mirrorctl", "url": TUNA, "priority": "primary"}]
     assert run("reset", "--tool", "poetry", "--scope", "project", "--project", str(project)).exit_code == 0
     assert pyproject.read_text() == original
+
+
+@pytest.mark.parametrize("original", [
+    # the comment above [tool.black] stays above it
+    '[project]\nname = "demo"\nversion = "0"\n\n[tool.poetry]\npackage-mode = false\n\n'
+    "# formatting\n[tool.black]\nx = 1\n",
+    '[project]\nname = "demo"\nversion = "0"\n\n[tool.poetry]\npackage-mode = false\n\n'
+    '[[tool.poetry.source]]\nname = "private"\nurl = "https://private.example/simple"\npriority = "explicit"\n\n'
+    "# formatting\n[tool.black]\nx = 1\n",
+    # [tool.poetry] in parts
+    '[tool.poetry]\npackage-mode = false\n\n[tool.black]\nx = 1\n\n[tool.poetry.dependencies]\npython = "^3.9"\n'
+    "# the end\n",
+    # a comment at the very end of the file
+    '[project]\nname = "demo"\nversion = "0"\n\n# the end\n',
+])
+def test_comments_keep_their_place_through_use_and_reset(run, sandbox, project, original):
+    pyproject = write(project / "pyproject.toml", original)
+    assert use(run, project, "tuna").exit_code == 0
+    text = pyproject.read_text()
+    for comment in ("# formatting\n[tool.black]", "# the end\n"):
+        if comment in original:
+            assert comment in text, text
+    assert [s["name"] for s in poetry_sources(project)][-1] == "mirrorctl"
+    assert run("reset", "--tool", "poetry", "--scope", "project", "--project", str(project)).exit_code == 0
+    assert pyproject.read_text() == original
+
+
+def test_without_a_blank_line_before_the_comment_reset_leaves_one(run, sandbox, project):
+    # an added table is set apart by blank lines; reset cannot tell that one was not there before
+    original = ('[project]\nname = "demo"\nversion = "0"\n\n[tool.poetry]\npackage-mode = false\n'
+                "# formatting\n[tool.black]\n")
+    pyproject = write(project / "pyproject.toml", original)
+    assert use(run, project, "tuna").exit_code == 0
+    assert "\n\n# formatting\n[tool.black]\n" in pyproject.read_text()
+    assert run("reset", "--tool", "poetry", "--scope", "project", "--project", str(project)).exit_code == 0
+    assert pyproject.read_text() == original.replace("false\n# formatting", "false\n\n# formatting")

@@ -2,6 +2,7 @@
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path, PurePosixPath, PureWindowsPath
@@ -158,17 +159,94 @@ def test_pyproject_without_tool_uv_gets_a_uv_toml_beside_it(run, sandbox):
     assert uv_default_index(cwd=project) == TUNA
 
 
-def test_global_scope_writes_the_system_file_uv_reads(run, sandbox, monkeypatch):
-    if Path("/etc/uv/uv.toml").exists():
-        pytest.skip("this machine has its own /etc/uv/uv.toml")
-    xdg_dir = sandbox.root / "xdg-dirs"
-    system = write(xdg_dir / "uv" / "uv.toml", "# site-wide uv settings\n")
-    result = run("use", "aliyun", "--tool", "uv", "--scope", "global")
+def rooted(sandbox, path) -> Path:
+    """Where an absolute ``path`` lies under ``--root sandbox.etc``."""
+    return sandbox.etc / Path(path).relative_to("/")
+
+
+def test_global_scope_writes_the_system_file_uv_reads(run, sandbox):
+    xdg_dir = sandbox.root / "xdg-dirs"  # the sandbox's XDG_CONFIG_DIRS
+    system = write(rooted(sandbox, xdg_dir) / "uv" / "uv.toml", "# site-wide uv settings\n")
+    result = run("use", "aliyun", "--tool", "uv", "--scope", "global", "--root", str(sandbox.etc))
     assert result.exit_code == 0, result.stderr
     assert system.read_text().startswith("# site-wide uv settings\n\n[[index]]")
-    assert not Path("/etc/uv/uv.toml").exists()
-    assert uv_default_index() == ALIYUN
-    assert agree(run)["origin"]["path"] == str(system)
+    assert not (sandbox.etc / "etc" / "uv" / "uv.toml").exists()
+    # the real uv, given that folder list inside the root, reads the file written
+    assert uv_default_index(env={"XDG_CONFIG_DIRS": str(rooted(sandbox, xdg_dir))}) == ALIYUN
+    st = uv_status(run, "--root", str(sandbox.etc))
+    assert st["mirror"] == "aliyun" and st["origin"]["path"] == str(system)
+
+
+def test_global_scope_with_xdg_config_dirs_unset_writes_uv_s_default_etc_xdg_file(run, sandbox, monkeypatch):
+    monkeypatch.delenv("XDG_CONFIG_DIRS")
+    root = sandbox.etc
+    xdg_file = write(root / "etc" / "xdg" / "uv" / "uv.toml", "# site-wide\n")
+    result = run("use", "tuna", "--tool", "uv", "--scope", "global", "--root", str(root))
+    assert result.exit_code == 0, result.stderr
+    assert xdg_file.read_text() == f'# site-wide\n\n[[index]]\nname = "mirrorctl"\nurl = "{TUNA}"\ndefault = true\n'
+    assert not (root / "etc" / "uv").exists() and "still use" not in result.stderr
+    st = uv_status(run, "--root", str(root))
+    assert st["mirror"] == "tuna" and st["origin"]["path"] == str(xdg_file)
+    assert uv_default_index(env={"XDG_CONFIG_DIRS": str(root / "etc" / "xdg")}) == TUNA
+    # /etc/uv/uv.toml is read only when no XDG folder has a uv.toml
+    etc_uv = write(root / "etc" / "uv" / "uv.toml", f'index-url = "{A}"\n')
+    st = uv_status(run, "--root", str(root), "--files")
+    assert st["mirror"] == "tuna" and st["shadowed"] == []
+    skipped = {f["path"]: f["skipped"] for f in st["files"]}
+    assert skipped[str(etc_uv)] and not skipped[str(xdg_file)]
+    xdg_file.unlink()
+    st = uv_status(run, "--root", str(root))
+    assert st["index_url"] == A and st["origin"]["path"] == str(etc_uv)
+    result = run("use", "ustc", "--tool", "uv", "--scope", "global", "--root", str(root))
+    assert result.exit_code == 0 and "mirrors.ustc.edu.cn" in etc_uv.read_text()
+    assert not xdg_file.exists()
+
+
+def test_global_scope_with_nothing_there_creates_etc_uv_uv_toml(run, sandbox, monkeypatch):
+    monkeypatch.delenv("XDG_CONFIG_DIRS")
+    result = run("use", "tuna", "--tool", "uv", "--scope", "global", "--root", str(sandbox.etc))
+    assert result.exit_code == 0, result.stderr
+    assert (sandbox.etc / "etc" / "uv" / "uv.toml").exists() and not (sandbox.etc / "etc" / "xdg").exists()
+    assert uv_status(run, "--root", str(sandbox.etc))["mirror"] == "tuna"
+
+
+STRACE = shutil.which("strace")
+
+
+def uv_system_lookups(env: dict) -> list:
+    """The system files the real uv looks for, in order (its stat calls, by strace): nothing
+    is written, and the machine's own /etc is only looked at."""
+    proc = subprocess.run([STRACE, "-f", "-qq", "-e", "trace=stat,lstat,newfstatat,statx", str(UV), "pip", "compile",
+                           "-"], input="", capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    seen = []
+    for path in re.findall(r'"([^"]*/uv/uv\.toml)"', proc.stderr):
+        if path not in seen and path != env.get("XDG_CONFIG_HOME", "") + "/uv/uv.toml":
+            seen.append(path)
+    return seen
+
+
+@pytest.mark.skipif(STRACE is None, reason="strace is not installed here")
+@pytest.mark.parametrize("value", [None, "", ":", "{x1}::{x2}", "{x1}:rel:{x2}"])
+def test_the_system_files_are_those_the_real_uv_looks_for(sandbox, value):
+    if any(Path(p).exists() for p in ("/etc/xdg/uv/uv.toml", "/etc/uv/uv.toml")):
+        pytest.skip("this machine has its own system uv.toml")
+    env = {k: v for k, v in os.environ.items() if k != "XDG_CONFIG_DIRS"}
+    if value is not None:
+        env["XDG_CONFIG_DIRS"] = value.format(x1=sandbox.root / "x1", x2=sandbox.root / "x2")
+    real = [p for p in uv_system_lookups(env) if p.startswith("/")]  # uv also reads a relative entry: see below
+    ctx = Context(environ=env, platform="linux", cwd=sandbox.root)
+    assert [str(p) for p in uv.system_files(ctx)] == real
+
+
+def test_a_relative_xdg_config_dirs_entry_is_ignored_but_named_when_uv_would_read_it_here(run, sandbox, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_DIRS", f"rel:{sandbox.root / 'x2'}")
+    write(sandbox.root / "x2" / "uv" / "uv.toml", f'index-url = "{B}"\n')
+    assert uv_status(run)["index_url"] == B
+    relative = write(sandbox.root / "rel" / "uv" / "uv.toml", f'index-url = "{A}"\n')
+    assert uv_default_index() == A  # uv reads it, from the folder it runs in
+    st = uv_status(run)
+    assert any(str(relative) in w and "relative" in w for w in st["warnings"]), st["warnings"]
 
 
 def test_global_scope_under_root(run, sandbox):
@@ -324,6 +402,61 @@ def test_bad_toml_is_refused_in_one_line_and_nothing_is_written(run, sandbox, co
     assert real_uv("pip", "compile", "-", check=False).returncode != 0  # the real uv cannot read it either
 
 
+# parseable TOML that uv refuses (every one checked with the real uv below): the key is named
+WRONG_TYPES = [
+    ("pip = 3\n", "pip"),
+    ('pip = "x"\n', "pip"),
+    ("allow-insecure-host = 3\n", "allow-insecure-host"),
+    ('allow-insecure-host = "mirror.lan"\n', "allow-insecure-host"),
+    ("allow-insecure-host = [3]\n", "allow-insecure-host"),
+    ('[allow-insecure-host]\nhost = "mirror.lan"\n', "allow-insecure-host"),
+    ("index-url = 3\n", "index-url"),
+    ('extra-index-url = "https://x.example/simple"\n', "extra-index-url"),
+    ("no-index = 1\n", "no-index"),
+    ("index = 3\n", "index"),
+    ("[[index]]\nurl = 3\n", "index[0].url"),
+    ('[[index]]\nname = "corp"\n', "index[0].url"),
+    ('[[index]]\nname = 3\nurl = "https://x.example/simple"\n', "index[0].name"),
+    ('[[index]]\nurl = "https://x.example/simple"\ndefault = 1\n', "index[0].default"),
+    ("[pip]\nindex-url = 3\n", "pip.index-url"),
+]
+
+
+@pytest.mark.parametrize("content, key", WRONG_TYPES)
+def test_a_value_of_the_wrong_type_is_refused_in_one_line_naming_file_and_key(run, sandbox, content, key):
+    path = write(user_toml(sandbox), content)
+    assert real_uv("pip", "compile", "-", check=False).returncode != 0  # the real uv cannot read it either
+    for command in (("use", "tuna"), ("use", "http://mirror.lan/simple"), ("reset",)):
+        result = run(*command, "--tool", "uv")
+        assert result.exit_code == 4, (command, result.stdout, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and str(path) in lines[0] and f"{key} " in lines[0], result.stderr
+        assert "internal error" not in lines[0]
+    assert path.read_text() == content and run("history", "--json").json() == []
+    status = run("status", "--tool", "uv")
+    assert status.exit_code == 4 and str(path) in status.stderr and key in status.stderr
+
+
+def test_a_value_of_the_wrong_type_in_tool_uv_is_named_with_its_table(run, sandbox):
+    project = sandbox.root / "proj"
+    content = '[project]\nname = "demo"\nversion = "0"\n\n[tool.uv]\npip = 3\n'
+    pyproject = write(project / "pyproject.toml", content)
+    result = run("use", "tuna", "--tool", "uv", "--scope", "project", "--project", str(project))
+    assert result.exit_code == 4 and str(pyproject) in result.stderr and "tool.uv.pip " in result.stderr
+    assert pyproject.read_text() == content and not (project / "uv.toml").exists()
+    # uv itself warns about that [tool.uv] and passes over the file (see below)
+    assert "Failed to parse" in real_uv("pip", "compile", "-", cwd=project).stderr
+
+
+def test_an_empty_index_array_is_fine_for_uv_and_for_status(run, sandbox):
+    path = write(user_toml(sandbox), "index = []\n")
+    assert agree(run)["origin"]["kind"] == "default"
+    result = run("use", "tuna", "--tool", "uv")  # but mirrorctl does not rewrite an inline array
+    assert result.exit_code == 4 and str(path) in result.stderr and "[[index]]" in result.stderr
+    assert path.read_text() == "index = []\n"
+    assert run("reset", "--tool", "uv").exit_code == 0  # nothing of mirrorctl's in it
+
+
 def test_bad_pyproject_in_the_project_is_refused(run, sandbox):
     project = sandbox.root / "proj"
     write(project / "pyproject.toml", "[project\n")
@@ -455,28 +588,39 @@ def test_in_use_on_path_or_configured(run, sandbox, on_path):
 
 
 def test_in_use_when_configured_at_that_scope(sandbox):
-    ctx = Context(environ={**os.environ, "PATH": ""}, platform="linux", cwd=sandbox.root)
+    ctx = Context(environ={**os.environ, "PATH": ""}, platform="linux", cwd=sandbox.root, root=sandbox.etc)
     assert not uv.in_use(ctx, Scope.USER) and not uv.in_use(ctx, Scope.PROJECT)
     write(user_toml(sandbox), "# mine\n")
     assert uv.in_use(ctx, Scope.USER) and not uv.in_use(ctx, Scope.GLOBAL)
+    write(sandbox.etc / "etc" / "uv" / "uv.toml", "# site\n")
+    assert uv.in_use(ctx, Scope.GLOBAL)
     write(sandbox.root / "pyproject.toml", '[project]\nname = "x"\n\n[tool.uv]\n')
     assert uv.in_use(ctx, Scope.PROJECT)
 
 
 def test_windows_and_macos_paths():
     win = Context(environ={"USERPROFILE": "C:\\Users\\li", "APPDATA": "C:\\Users\\li\\AppData\\Roaming",
-                           "PROGRAMDATA": "C:\\ProgramData"}, platform="win32", cwd=PureWindowsPath("C:\\work"))
+                           "PROGRAMDATA": "C:\\ProgramData", "SYSTEMDRIVE": "E:"}, platform="win32",
+                  cwd=PureWindowsPath("C:\\work"))
     assert str(uv.config_file(win, Scope.USER).path) == "C:\\Users\\li\\AppData\\Roaming\\uv\\uv.toml"
-    assert [str(p) for p in uv.system_files(win)] == ["C:\\ProgramData\\uv\\uv.toml"]
+    # uv (uv-dirs' system_config_file): %SYSTEMDRIVE%\ProgramData\uv\uv.toml, not %PROGRAMDATA%
+    assert [str(p) for p in uv.system_files(win)] == ["E:\\ProgramData\\uv\\uv.toml"]
     rooted = Context(environ=win.environ, platform="win32", root=PureWindowsPath("D:\\image"))
     assert [str(p) for p in uv.system_files(rooted)] == ["D:\\image\\ProgramData\\uv\\uv.toml"]
+    no_drive = Context(environ={"USERPROFILE": "C:\\Users\\li"}, platform="win32", cwd=PureWindowsPath("C:\\work"))
+    assert uv.system_files(no_drive) == []  # uv reads no system file then
+    with pytest.raises(Exception) as err:
+        uv.config_file(no_drive, Scope.GLOBAL)
+    assert "SYSTEMDRIVE" in str(err.value)
     mac = Context(environ={"HOME": "/Users/li"}, platform="darwin", cwd=PurePosixPath("/"))
     assert str(uv.user_file(mac)) == "/Users/li/.config/uv/uv.toml"
-    assert [str(p) for p in uv.system_files(mac)] == ["/etc/uv/uv.toml"]
-    xdg = Context(environ={"HOME": "/home/li", "XDG_CONFIG_HOME": "/cfg", "XDG_CONFIG_DIRS": "/a:/b"},
+    assert [str(p) for p in uv.system_files(mac)] == ["/etc/xdg/uv/uv.toml", "/etc/uv/uv.toml"]
+    xdg = Context(environ={"HOME": "/home/li", "XDG_CONFIG_HOME": "/cfg", "XDG_CONFIG_DIRS": "/a::rel:/b"},
                   platform="linux", root=PurePosixPath("/img"))
     assert str(uv.user_file(xdg)) == "/cfg/uv/uv.toml"
     assert [str(p) for p in uv.system_files(xdg)] == ["/img/a/uv/uv.toml", "/img/b/uv/uv.toml", "/img/etc/uv/uv.toml"]
+    unset = Context(environ={"HOME": "/home/li"}, platform="linux", root=PurePosixPath("/img"))
+    assert [str(p) for p in uv.system_files(unset)] == ["/img/etc/xdg/uv/uv.toml", "/img/etc/uv/uv.toml"]
 
 
 def test_crlf_file_stays_crlf(run, sandbox):
@@ -535,3 +679,47 @@ def test_tools_on_path_do_not_make_every_project_theirs(run, sandbox, on_path):
     assert sorted(p.name for p in project.iterdir()) == ["pyproject.toml"]
     assert (project / "pyproject.toml").read_text() == original
     assert run("use", "tuna", "--scope", "user", "--json").json()["tools"] == ["pip", "pipenv", "uv", "pdm"]
+
+
+@pytest.mark.parametrize("broken", ["[project\nname = 1\n", '[project]\nname = "y"\n\n[tool.uv]\npip = 3\n'])
+def test_a_project_pyproject_uv_cannot_use_is_passed_over_as_uv_does(run, sandbox, broken):
+    write(sandbox.root / "repo" / "pyproject.toml", f'[project]\nname = "x"\n\n[tool.uv]\nindex-url = "{A}"\n')
+    sub = sandbox.root / "repo" / "pkg"
+    bad = write(sub / "pyproject.toml", broken)
+    st = agree(run, sub, None, "--project", str(sub))  # uv warns, and takes the next one up
+    assert st["index_url"] == A and any(str(bad) in w for w in st["warnings"])
+    result = run("use", "tuna", "--tool", "uv", "--scope", "project", "--project", str(sub))
+    assert result.exit_code == 4 and str(bad) in result.stderr  # but mirrorctl does not edit it
+    assert bad.read_text() == broken and not (sub / "uv.toml").exists()
+
+
+def test_a_project_pyproject_that_is_not_utf8_stops_uv_and_status(run, sandbox):
+    sub = sandbox.root / "pkg"
+    bad = sub / "pyproject.toml"
+    sub.mkdir()
+    bad.write_bytes(b'[tool.uv]\nindex-url = "\xff"\n')
+    result = run("status", "--tool", "uv", "--project", str(sub))
+    assert result.exit_code == 4 and str(bad) in result.stderr
+    assert real_uv("pip", "compile", "-", cwd=sub, check=False).returncode != 0
+
+
+def test_a_comment_right_above_a_table_stays_above_it(run, sandbox):
+    # the comment belongs to [pip]: the added [[index]] goes above it, and reset puts it back as it was
+    original = ('[[index]]\nname = "private"\nurl = "https://private.example/simple"\nexplicit = true\n\n'
+                "# pip settings\n[pip]\ncompile-bytecode = true\n")
+    path = write(user_toml(sandbox), original)
+    assert run("use", "tuna", "--tool", "uv").exit_code == 0
+    assert path.read_text() == original.replace(
+        "# pip settings\n", f'[[index]]\nname = "mirrorctl"\nurl = "{TUNA}"\ndefault = true\n\n# pip settings\n')
+    assert uv_default_index() == TUNA
+    assert run("reset", "--tool", "uv").exit_code == 0
+    assert path.read_text() == original
+    # the same before a named default index of the user, whose comment stays with it
+    original = f'cache-dir = "/c"\n\n# the company index\n[[index]]\nname = "corp"\nurl = "{A}"\ndefault = true\n'
+    path.write_text(original)
+    assert run("use", "tuna", "--tool", "uv").exit_code == 0
+    assert path.read_text() == original.replace(
+        "# the company index\n",
+        f'[[index]]\nname = "mirrorctl"\nurl = "{TUNA}"\ndefault = true\n\n# the company index\n')
+    assert run("reset", "--tool", "uv").exit_code == 0
+    assert path.read_text() == original

@@ -9,12 +9,19 @@ nothing is written.
 Tables this module adds are separated from their neighbours by one blank line, whatever
 tomlkit's own spacing rules would do: they are rendered with markers first, and the markers
 are then replaced by the right number of newlines (see :func:`_place_markers`).
+
+A comment block right above a table header (no blank line between) belongs to that table: an
+added table goes above such a block, not between it and its table, and a removed table leaves
+the block it held for the next header behind (see :func:`remove_array_tables`). So ``reset``
+gives back the bytes ``use`` started from.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 import sys
+import weakref
 from pathlib import PurePath
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
@@ -82,6 +89,50 @@ def tables_in(data: Mapping, keys: KeyPath) -> list:
     """The tables of an array of tables (``[[index]]``) in plain data; [] when absent or malformed."""
     value = value_at(data, keys, [])
     return [t for t in value if isinstance(t, Mapping)] if isinstance(value, list) else []
+
+
+# what a value must be, as the tools check it: the name used in messages, and the test
+_KINDS = {
+    "string": ("a string", lambda v: isinstance(v, str)),
+    "boolean": ("a boolean (true or false)", lambda v: isinstance(v, bool)),
+    "table": ("a table", lambda v: isinstance(v, Mapping)),
+    "array of strings": ("an array of strings", lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)),
+    "array of tables": ("an array of tables ([[...]])",
+                        lambda v: isinstance(v, list) and all(isinstance(x, Mapping) for x in v)),
+}
+
+
+def type_name(value: Any) -> str:
+    """What a plain TOML value is, for messages: "an integer", "a table" ..."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, Mapping):
+        return "a table"
+    if isinstance(value, list):
+        return "an array" if all(not isinstance(x, Mapping) for x in value) else "an array of tables"
+    return "a date or time"
+
+
+def expect(data: Mapping, key: str, kind: str, *, path: "PurePath | str", tool: str, name: Optional[str] = None,
+           required: bool = False) -> None:
+    """Check ``data[key]`` (plain data) is of ``kind`` (a key of ``_KINDS``); absent is fine unless
+    ``required``. Else a ConfigFileError naming the file and the key (``name``, default ``key``):
+    a file the tool refuses is not edited, and ``status`` reports it."""
+    shown = name or key
+    if key not in data:
+        if required:
+            raise ConfigFileError(f"{path}: {shown} is missing; {tool} cannot use this file", hint=_HINT)
+        return
+    description, test = _KINDS[kind]
+    if not test(data[key]):
+        raise ConfigFileError(f"{path}: {shown} must be {description}, not {type_name(data[key])}; "
+                              f"{tool} cannot use this file", hint=_HINT)
 
 
 # -- the editable document ---------------------------------------------------------------
@@ -190,23 +241,35 @@ def _new_table(*, super_table: bool = False):
 
 
 def array_tables(table, key: str, *, path: "PurePath | str" = "") -> list:
-    """The tables of the array of tables ``key`` in ``table`` (``[[index]]``); [] when absent."""
-    from tomlkit.items import AoT
+    """The tables of the array of tables ``key`` in ``table`` (``[[index]]``); [] when absent or
+    an empty inline array. Anything else (a value, an inline array of tables) is refused."""
+    from tomlkit.items import AoT, Array
 
     if table is None or key not in table:
         return []
     item = table[key]
+    if isinstance(item, Array) and not len(item):
+        return []
     if not isinstance(item, AoT):
-        raise ConfigFileError(f"{path}: {key} is not written as [[{key}]] tables; mirrorctl will not rewrite it",
-                              hint="edit that setting by hand")
+        raise _not_array_of_tables(path, key)
     return list(item)
 
 
-def add_array_table(table, key: str, values: Mapping[str, Any], *, before: Optional[Any] = None) -> Any:
+def _not_array_of_tables(path: "PurePath | str", key: str) -> ConfigFileError:
+    return ConfigFileError(f"{path}: {key} is not written as [[{key}]] tables; mirrorctl will not rewrite it",
+                           hint="edit that setting by hand")
+
+
+def add_array_table(table, key: str, values: Mapping[str, Any], *, before: Optional[Any] = None,
+                    path: "PurePath | str" = "") -> Any:
     """Add a ``[[key]]`` table holding ``values``: at the end of the array, or just before the
-    table ``before``. One blank line separates it from its neighbours."""
+    table ``before``. One blank line separates it from its neighbours. A ``key`` that holds
+    anything but ``[[key]]`` tables is refused."""
     import tomlkit
-    from tomlkit.items import Whitespace
+    from tomlkit.items import AoT, Whitespace
+
+    if key in table and not isinstance(table[key], AoT):
+        raise _not_array_of_tables(path, key)
 
     new = tomlkit.table()
     for name, value in values.items():
@@ -227,20 +290,90 @@ def add_array_table(table, key: str, values: Mapping[str, Any], *, before: Optio
     return aot[index]
 
 
-def remove_array_tables(table, key: str, predicate: Callable[[Any], bool]) -> list:
+def remove_array_tables(table, key: str, predicate: Callable[[Any], bool], *, path: "PurePath | str" = "") -> list:
     """Remove the ``[[key]]`` tables for which ``predicate`` is true; the array goes when emptied.
-    Returns the removed tables as plain data."""
-    if table is None or key not in table:
+    Returns the removed tables as plain data. A ``key`` holding anything else is refused, as in
+    :func:`array_tables` (an empty inline array holds nothing to remove).
+
+    The comment block that ends a removed table's body (no blank line after it) sits right above
+    the next header: it stays there, above the next table of the array, at the end of the one
+    before, or where the array was."""
+    if not array_tables(table, key, path=path):
         return []
     aot = table[key]
-    removed = []
+    removed: list = []
+    left: list = []  # the comments the last table of the array leaves behind
     for index in reversed(range(len(aot))):
-        if predicate(aot[index]):
-            removed.insert(0, aot[index].unwrap())
-            del aot[index]
+        if not predicate(aot[index]):
+            continue
+        block = _take_trailing_comments(aot[index])
+        removed.insert(0, aot[index].unwrap())
+        del aot[index]
+        if not block:
+            continue
+        if index < len(aot):  # above the header of the next table of the array
+            aot[index].trivia.indent = _text(block) + aot[index].trivia.indent
+        elif index > 0:  # at the end of the table before
+            for comment in block:
+                aot[index - 1].add(comment)
+        else:
+            left = block
     if removed and not len(aot):
-        del table[key]
+        _remove_leaving(table, key, left, path=path)
     return removed
+
+
+def _take_trailing_comments(table) -> list:
+    """Take the comment items that end ``table``'s body with no blank line after them."""
+    from tomlkit.items import Comment, Null
+
+    body = table.value.body
+    taken: list = []
+    for index in reversed(range(len(body))):
+        key, item = body[index]
+        if isinstance(item, Null):
+            continue
+        if key is not None or not isinstance(item, Comment):
+            break
+        taken.insert(0, item)
+        body[index] = (None, Null())  # tomlkit's own way to remove an item in place
+    return taken
+
+
+def _text(items: list) -> str:
+    return "".join(item.as_string() for item in items)
+
+
+# comments a removed array or table left where it was: they do not keep a table alive
+_LEFT_BEHIND: "weakref.WeakSet" = weakref.WeakSet()
+
+
+def _remove_leaving(parent, key: str, comments: list, *, path: "PurePath | str" = "") -> None:
+    """``del parent[key]``, and ``comments`` (text to keep) take its place in ``parent``'s body
+    (through tomlkit's ``Container._map``: its removal leaves a Null in that place)."""
+    from tomlkit import comment as new_comment
+    from tomlkit.container import Container, OutOfOrderTableProxy
+    from tomlkit.items import Null, Table
+
+    if not comments:
+        del parent[key]
+        return
+    owner = parent.value if isinstance(parent, Table) else parent if isinstance(parent, Container) else None
+    if isinstance(parent, OutOfOrderTableProxy):  # a table in parts: the part that holds key
+        owner = next((part.value for part in getattr(parent, "_tables", []) if key in part.value), None)
+    slots = [i for k, i in owner._map.items() if k is not None and k.key == key] if owner is not None else []
+    del parent[key]
+    if len(slots) != 1 or not isinstance(slots[0], int) or not isinstance(owner.body[slots[0]][1], Null):
+        raise ConfigFileError(f"{path}: cannot remove {key} and keep the comment after it in place; "
+                              "nothing was written",
+                              hint="please report this file to mirrorctl; edit it by hand meanwhile")
+    text = _text(comments)
+    body = text.rstrip("\r\n")
+    kept = new_comment("")
+    kept.trivia.indent, kept.trivia.comment_ws, kept.trivia.comment = "", "", body
+    kept.trivia.trail = text[len(body):]
+    owner.body[slots[0]] = (None, kept)
+    _LEFT_BEHIND.add(kept)
 
 
 def set_value(table, key: str, value: Any, *, keep_comment: bool = True) -> None:
@@ -265,31 +398,56 @@ def remove_value(table, key: str) -> Any:
 
 def remove_if_empty(container, keys: KeyPath) -> None:
     """Remove the table at ``keys``, then each parent in turn, while it holds nothing at all
-    (no key, no comment)."""
+    (no key, no comment but those a removal left behind, which take the table's place)."""
     for depth in range(len(keys), 0, -1):
         parent = table_at(container, keys[:depth - 1]) if depth > 1 else container
         table = parent.get(keys[depth - 1]) if parent is not None else None
         if table is None or not _is_empty(table):
             return
-        del parent[keys[depth - 1]]
+        _remove_leaving(parent, keys[depth - 1], [item for _, item in table.value.body if _left_behind(item)])
 
 
 def _is_empty(table) -> bool:
     from tomlkit.items import Null, Table, Whitespace
 
     # a deleted key leaves a Null behind in the body
-    return isinstance(table, Table) and all(isinstance(item, (Whitespace, Null)) for _, item in table.value.body)
+    return isinstance(table, Table) and all(isinstance(item, (Whitespace, Null)) or _left_behind(item)
+                                            for _, item in table.value.body)
+
+
+def _left_behind(item) -> bool:
+    from tomlkit.items import Comment
+
+    return isinstance(item, Comment) and item in _LEFT_BEHIND
 
 
 def _plain(item: Any) -> Any:
     return item.unwrap() if hasattr(item, "unwrap") else item
 
 
+# comment lines that end a text (each line, its newline included)
+_COMMENT_BLOCK = re.compile(r"(?:^[ \t]*#[^\r\n]*\r?\n)+\Z", re.MULTILINE)
+
+
 def _place_markers(text: str) -> str:
     """Replace the markers around each added table by one blank line before it (none at the top
-    of the file) and one after it (none at the end, none where a blank line already follows)."""
+    of the file) and one after it (none at the end, none where a blank line already follows).
+
+    A comment block right above an added table was right above the header that now follows it
+    (tomlkit keeps such a comment in the body of the table before): it moves below the added
+    table. One that ends the file stays where it is."""
     while _BEGIN in text:
         start = text.index(_BEGIN)
+        end = text.find(_END, start)
+        following = text.find(_BEGIN, start + len(_BEGIN))
+        paired = end != -1 and not -1 < following < end  # a table made by table_at has no end marker
+        block = _COMMENT_BLOCK.search(text[:start]) if paired else None
+        after = text[end + len(_END):] if paired else ""
+        if block and after.strip():  # above the header that follows, past tomlkit's blank lines
+            blank = len(after) - len(after.lstrip("\r\n"))
+            text = (text[:block.start()] + text[start:end + len(_END)] + after[:blank] + block.group(0)
+                    + after[blank:])
+            start = block.start()
         before = _lf(text[:start])
         if not before or before.endswith("\n\n"):
             lead = ""

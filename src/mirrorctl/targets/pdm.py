@@ -18,7 +18,6 @@ PDM (through unearth) skips an http:// index unless the source has ``verify_ssl 
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Optional
@@ -46,21 +45,17 @@ class PdmFile:
 
 # -- where PDM looks (platformdirs' rules, computed from the Context) -------------------
 
-def _xdg(ctx: Context, var: str) -> list:
-    return [ctx.path(p) for p in ctx.environ.get(var, "").split(":") if p and posixpath.isabs(p)]
-
-
 def user_config_dir(ctx: Context) -> PurePath:
+    """platformdirs' ``user_config_path("pdm")``: an absolute ``XDG_CONFIG_HOME`` wins on Linux
+    and macOS alike (``ctx.xdg_config_home``); macOS's default is ~/Library/Application Support."""
     if ctx.windows:
         local = ctx.environ.get("LOCALAPPDATA")
         base = ctx.path(local) if local else ctx.home / "AppData" / "Local"
         return base / "pdm" / "pdm"  # platformdirs: appauthor defaults to the app name
-    xdg = _xdg(ctx, "XDG_CONFIG_HOME")
-    if xdg:  # platformdirs honours it on macOS too
-        return xdg[0] / "pdm"
-    if ctx.platform == "darwin":
+    value = ctx.environ.get("XDG_CONFIG_HOME", "")
+    if ctx.platform == "darwin" and not (value and ctx.path(value).is_absolute()):
         return ctx.home / "Library" / "Application Support" / "pdm"
-    return ctx.home / ".config" / "pdm"
+    return ctx.xdg_config_home / "pdm"
 
 
 def user_file(ctx: Context) -> PurePath:
@@ -69,12 +64,17 @@ def user_file(ctx: Context) -> PurePath:
 
 
 def site_file(ctx: Context) -> PurePath:
+    """platformdirs' ``site_config_path("pdm")``: the first absolute ``XDG_CONFIG_DIRS`` entry,
+    else /etc/xdg (``ctx.xdg_config_dirs`` gives both), or /Library/Application Support on macOS
+    when the variable is unset or empty (it is the Linux default that ctx adds then)."""
     if ctx.windows:
         folder = ctx.programdata / "pdm" / "pdm"
     else:
-        xdg = _xdg(ctx, "XDG_CONFIG_DIRS")
-        if xdg:
-            folder = xdg[0] / "pdm"
+        dirs = ctx.xdg_config_dirs
+        if ctx.platform == "darwin" and not ctx.environ.get("XDG_CONFIG_DIRS"):
+            dirs = []  # not the /etc/xdg that ctx adds: macOS has its own default
+        if dirs:
+            folder = dirs[0] / "pdm"
         elif ctx.platform == "darwin":
             folder = ctx.path("/Library/Application Support/pdm")
         else:
@@ -106,6 +106,16 @@ def config_path(ctx: Context, scope: Scope) -> PurePath:
     raise UsageError(f"pdm has no {scope.value} scope", hint="use --scope user or project")
 
 
+# -- the types PDM can use ---------------------------------------------------------------
+
+def check_types(data: dict, path: PurePath) -> None:
+    """``pypi`` must be a table (PDM crashes on anything else) and ``pypi.url`` a string (PDM
+    would take ``3`` for a URL): else a ConfigFileError naming the file and the key."""
+    toml.expect(data, "pypi", "table", path=path, tool=NAME)
+    toml.expect(data.get("pypi", {}), "url", "string", path=path, tool=NAME, name="pypi.url")
+    toml.expect(data, "pypi.url", "string", path=path, tool=NAME)  # the quoted top-level form
+
+
 # -- planning -------------------------------------------------------------------------
 
 def _is_http(url) -> bool:
@@ -114,6 +124,7 @@ def _is_http(url) -> bool:
 
 def _edit(url: Optional[str]):
     def edit(doc: toml.TomlDocument) -> None:
+        check_types(doc.data_before, doc.path)
         quoted = toml.remove_value(doc.root, "pypi.url")  # a top-level "pypi.url" key means the same
         pypi = doc.table(("pypi",), create=url is not None)
         if pypi is None:
@@ -184,8 +195,11 @@ def _flat(data: dict) -> dict:
 def _pyproject_source(root: PurePath, overlay: Optional[Overlay]) -> Optional[Setting]:
     path = root / "pyproject.toml"
     data = toml.loads(read_with_overlay(Path(path), overlay), path)
-    for source in toml.tables_in(data, ["tool", "pdm", "source"]):
-        if source.get("name") == "pypi" and isinstance(source.get("url"), str):
+    for number, source in enumerate(toml.tables_in(data, ["tool", "pdm", "source"])):
+        if source.get("name") != "pypi":
+            continue
+        toml.expect(source, "url", "string", path=path, tool=NAME, name=f"tool.pdm.source[{number}].url")
+        if "url" in source:
             return Setting(source["url"], Origin("file", str(path), section="tool.pdm.source pypi"), scope="project")
     return None
 
@@ -200,7 +214,9 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
             if data is None:
                 continue
             info.exists = True
-            values = _flat(toml.loads(data, pdmfile.path))
+            parsed = toml.loads(data, pdmfile.path)
+            check_types(parsed, pdmfile.path)
+            values = _flat(parsed)
             for key in ("pypi.url", "pypi.verify_ssl"):
                 if key in values:
                     info.values[key] = str(values[key])

@@ -12,14 +12,18 @@ How pipenv decides its index (pipenv's own code; checked against the real pipenv
   off). A value already in the environment wins over the ``.env``'s.
 - pip.conf and ``PIP_INDEX_URL`` do not apply to an existing Pipfile's sources.
 
-So ``--scope project`` rewrites the Pipfile's source, and ``--scope user`` keeps the variable in
-one managed block of the user's shell start-up files (see :func:`startup_files`).
+So ``--scope project`` rewrites the first Pipfile source that points at the official index or a
+catalogue mirror (not always the first source: see :func:`_plan_pipfile`), through the shared
+TOML editor (``formats/toml.py``: strict read, byte-exact round trip, only that source changed);
+``--scope user`` keeps the variable in one managed block of the user's shell start-up files (see
+:func:`startup_files`). A start-up file that cannot be read has no block as far as ``in_use``,
+``status`` and ``reset`` can tell; only a ``use`` that must write it fails, naming it.
 """
 
 from __future__ import annotations
 
+import errno
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Optional
@@ -29,7 +33,7 @@ from mirrorctl.catalog import Catalog, Mirror, load_catalog
 from mirrorctl.changes import FileChange, read_bytes
 from mirrorctl.context import Context, Scope
 from mirrorctl.errors import ConfigFileError, MirrorctlError, UnsupportedError, UsageError
-from mirrorctl.formats import shellrc
+from mirrorctl.formats import shellrc, toml
 from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, on_path, read_with_overlay
 
 NAME = "pipenv"
@@ -53,9 +57,13 @@ def environment(mirror: Mirror) -> dict[str, str]:
 
 def in_use(ctx: Context, scope: Scope) -> bool:
     """Project: the folder has a Pipfile (pipenv on PATH alone says nothing about this project).
-    User: pipenv is on PATH, or a start-up file already has the block."""
+    User: pipenv is on PATH, or a start-up file already has the block (one that cannot be read
+    has none, as far as anyone can tell)."""
     if scope == Scope.PROJECT:
-        return Path(pipfile_path(ctx)).is_file()
+        try:
+            return Path(pipfile_path(ctx)).is_file()
+        except OSError:  # cannot even be looked at: not a project mirrorctl can work on
+            return False
     return on_path(ctx, NAME) or any(_has_block(f) for f in startup_files(ctx))
 
 
@@ -83,17 +91,26 @@ def pipfile_path(ctx: Context) -> PurePath:
     return ctx.project_dir() / "Pipfile"
 
 
-def _decode(data: bytes, path: PurePath) -> str:
+def _cannot_read(path: PurePath, exc: OSError) -> ConfigFileError:
+    """A bare OSError reading ``path`` (a symlink loop, an I/O error) as one line naming the file."""
+    reason = "a symlink loop" if exc.errno == errno.ELOOP else (exc.strerror or type(exc).__name__)
+    return ConfigFileError(f"{path}: cannot be read ({reason})", hint="look at that file (ls -l)")
+
+
+def _read_file(path: PurePath, overlay: Optional[Overlay] = None) -> Optional[bytes]:
+    """The file's bytes (None: absent; through ``overlay`` when given). Every failure to read it
+    is a MirrorctlError naming it: read_bytes' own, or a bare OSError turned into one."""
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigFileError(f"{path}: invalid UTF-8 at byte {exc.start}; pipenv cannot read it",
-                              hint="save it as UTF-8") from None
+        return read_with_overlay(Path(path), overlay) if overlay is not None else read_bytes(Path(path))
+    except MirrorctlError:
+        raise
+    except OSError as exc:
+        raise _cannot_read(path, exc) from None
 
 
-def _sources(doc: dict, path: PurePath) -> list:
-    """The ``[[source]]`` tables, each checked to have a url."""
-    sources = doc.get("source", [])
+def _sources(data: dict, path: PurePath) -> list:
+    """The ``[[source]]`` tables of the Pipfile's plain data, each checked to have a url."""
+    sources = data.get("source", [])
     if not isinstance(sources, list) or not all(isinstance(s, dict) for s in sources):
         raise ConfigFileError(f"{path}: 'source' must be a list of tables ([[source]])",
                               hint="pipenv cannot read it either; fix it by hand")
@@ -104,26 +121,11 @@ def _sources(doc: dict, path: PurePath) -> list:
     return sources
 
 
-def _parse_for_edit(data: bytes, path: PurePath):
-    import tomlkit
-    from tomlkit.exceptions import ParseError
-
-    try:
-        return tomlkit.parse(_decode(data, path))
-    except ParseError as exc:
-        raise ConfigFileError(f"{path}: not valid TOML ({exc})", hint="pipenv cannot read it either; fix it by hand") from None
-
-
-def _parse_for_reading(data: bytes, path: PurePath) -> dict:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - older Pythons only
-        import tomli as tomllib
-
-    try:
-        return tomllib.loads(_decode(data, path))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigFileError(f"{path}: not valid TOML ({exc})", hint="pipenv cannot read it either; fix it by hand") from None
+def _editable_sources(doc: toml.TomlDocument) -> list:
+    """The sources as tomlkit tables (``[[source]]``, or inline tables of ``source = [...]``), in
+    the order of :func:`_sources` (the round-trip guard has made sure both read the same file)."""
+    root = doc.root
+    return list(root["source"]) if "source" in root else []
 
 
 def _like(old, url: str):
@@ -134,29 +136,32 @@ def _like(old, url: str):
     return tomlkit.string(url, literal=literal)
 
 
-def _point(source: dict, url: str) -> bool:
-    """Point one source at ``url``, its verify_ssl to match; whether anything changed."""
-    changed = False
+# the keys of the one source the edit rewrites; everything else must come out as it went in
+_OWNED_KEYS = ("url", "verify_ssl")
+
+
+def _point(source, url: str) -> None:
+    """Point one source (a tomlkit table) at ``url``, its verify_ssl to match. The url is left as
+    it is when it names the same index already (a trailing slash, say)."""
     if not urls.same_index(source["url"], url):
         source["url"] = _like(source["url"], url)
-        changed = True
     verify = url.lower().startswith("https:")
     if source.get("verify_ssl") is not verify:
         source["verify_ssl"] = verify
-        changed = True
-    return changed
 
 
-def _new_source(doc, url: str) -> None:
-    import tomlkit
+def _new_source(doc: toml.TomlDocument, url: str) -> None:
+    """A ``[[source]]`` named ``pypi`` at the end of the file, one blank line before it; or, in
+    an empty inline ``source = []``, one inline table."""
+    values = {"name": "pypi", "url": url, "verify_ssl": url.lower().startswith("https:")}
+    if "source" in doc.root:  # no source, yet the key is there: an empty inline array
+        import tomlkit
 
-    table = tomlkit.table()
-    table["name"] = "pypi"
-    table["url"] = url
-    table["verify_ssl"] = url.lower().startswith("https:")
-    sources = tomlkit.aot()
-    sources.append(table)
-    doc.append("source", sources)
+        table = tomlkit.inline_table()
+        table.update(values)
+        doc.root["source"].append(table)
+        return
+    toml.add_array_table(doc.root, "source", values)
 
 
 def _switchable(catalog: Catalog, url: str) -> bool:
@@ -165,33 +170,54 @@ def _switchable(catalog: Catalog, url: str) -> bool:
 
 
 def _plan_pipfile(ctx: Context, url: Optional[str]) -> FileChange:
-    """``url`` None: put the official index back (reset)."""
-    import tomlkit
+    """``url`` None: put the official index back (reset).
 
+    The source rewritten is the first one that points at the official index or a catalogue
+    mirror, which need not be the first source (pipenv's index): a private first source is left
+    alone, and ``use`` then warns that pipenv still uses it. The Pipfile is read and written by
+    ``formats/toml.py``: tomllib first (a duplicate key, bad UTF-8: a ConfigFileError naming the
+    file, nothing written), then tomlkit, refused unless it gives the file back byte for byte,
+    and the result checked to differ only in that source's url and verify_ssl."""
     path = pipfile_path(ctx)
-    before = read_bytes(Path(path))
+    before = _read_file(path)
     if before is None:
         raise UsageError(f"no Pipfile in {ctx.project_dir()}",
                          hint="run in the project folder or pass --project DIR; `pipenv install` creates one")
-    doc = _parse_for_edit(before, path)
+    doc = toml.TomlDocument(before, path)
     catalog = load_catalog(ctx)
-    sources = _sources(doc, path)
-    source = next((s for s in sources if _switchable(catalog, s["url"])), None)
-    if source is None and url is not None and sources:
+    sources = _sources(doc.data_before, path)
+    index = next((i for i, s in enumerate(sources) if _switchable(catalog, s["url"])), None)
+    if index is None and url is not None and sources:
         raise UnsupportedError(f"{path}: no [[source]] points at the official index or a known mirror, "
                                f"and private sources are left alone", hint="edit the Pipfile's source by hand")
-    if source is None:  # reset with nothing to put back, or use on a Pipfile without sources
-        changed = url is not None
-        if changed:
-            _new_source(doc, url)
-    else:
-        changed = _point(source, url or OFFICIAL)
-    after = tomlkit.dumps(doc).encode("utf-8") if changed else before
+    if index is not None:
+        _point(_editable_sources(doc)[index], url or OFFICIAL)
+    elif url is not None:  # use on a Pipfile without sources (reset of one has nothing to put back)
+        _new_source(doc, url)
+    # the shared check covers everything outside the sources; _check_sources the sources themselves
+    after = doc.after(owned=[("source",)], remove_if_blank=False)
+    if after != before:
+        _check_sources(path, sources, _sources(toml.loads(after, path), path), index)
     change = FileChange(path, before, after, tool=NAME, scope=Scope.PROJECT.value)  # type: ignore[arg-type]
     lock = Path(path).with_name("Pipfile.lock")
     if change.changed and lock.exists():
         change.notes.append(f"{lock} still records the old source url: run `pipenv lock`")
     return change
+
+
+def _check_sources(path: PurePath, old: list, new: list, index: Optional[int]) -> None:
+    """The sources after the edit differ from ``old`` only in the url and verify_ssl of source
+    ``index``, or (``index`` None, no source before) by the one source added."""
+    def mine(sources: list) -> list:
+        return [{k: v for k, v in s.items() if i != index or k not in _OWNED_KEYS} for i, s in enumerate(sources)]
+
+    if index is None:
+        ok = not old and len(new) == 1 and set(new[0]) == {"name", *_OWNED_KEYS} and new[0]["name"] == "pypi"
+    else:
+        ok = len(new) == len(old) and mine(new) == mine(old)
+    if not ok:
+        raise ConfigFileError(f"{path}: the edit would change settings mirrorctl does not manage; nothing was written",
+                              hint="please report this file to mirrorctl")
 
 
 # -- the shell start-up files (user scope) ------------------------------------------------
@@ -204,7 +230,16 @@ class StartupFile:
     setup: PurePath  # exists when the user has set this shell up (the file, or its folder)
 
     def present(self) -> bool:
-        return Path(self.setup).exists()
+        return _exists(self.setup)
+
+
+def _exists(path: PurePath) -> bool:
+    """Whether ``path`` exists; one that cannot even be looked at counts as there (so a ``use``
+    that must write it names it, rather than skipping a shell the user has set up)."""
+    try:
+        return Path(path).exists()
+    except OSError:
+        return True
 
 
 def _login_shell(ctx: Context) -> Optional[str]:
@@ -223,7 +258,7 @@ def _bash_files(ctx: Context) -> list[StartupFile]:
     if ctx.platform != "darwin":
         return [StartupFile("bash", rc, True, rc)]
     # Terminal.app starts login shells: bash reads the first of these that exists, not .bashrc
-    login = next((home / n for n in (".bash_profile", ".bash_login", ".profile") if Path(home / n).exists()),
+    login = next((home / n for n in (".bash_profile", ".bash_login", ".profile") if _exists(home / n)),
                  home / ".bash_profile")
     return [StartupFile("bash", login, True, login), StartupFile("bash", rc, False, rc)]
 
@@ -256,9 +291,22 @@ def startup_files(ctx: Context) -> list[StartupFile]:
 
 def _has_block(f: StartupFile) -> bool:
     try:
-        return shellrc.read_block(read_bytes(Path(f.path)), f.path, BLOCK) is not None
+        data = _read_file(f.path)
+    except MirrorctlError:  # cannot be read: no block there as far as anyone can tell (status names it)
+        return False
+    try:
+        return shellrc.read_block(data, f.path, BLOCK) is not None
     except ConfigFileError:  # a broken block is still ours: `use` names the problem
         return True
+
+
+def _unreadable(f: StartupFile, exc: MirrorctlError) -> UnsupportedError:
+    """A start-up file ``use`` must write but cannot read. An UnsupportedError, so that a plain
+    ``mirrorctl use`` leaves pipenv as it is (with a warning) and switches the other tools; with
+    ``--tool pipenv`` it fails, with the exit code of the reading error."""
+    return UnsupportedError(exc.message, exit_code=exc.exit_code,
+                            hint=f"{VARIABLE} is kept in your {f.shell} start-up file: fix that file's owner, "
+                                 f"permissions or link, or use `mirrorctl env` / `mirrorctl exec`")
 
 
 def _block_lines(shell: str, url: str) -> list[str]:
@@ -276,8 +324,13 @@ def _plan_startup_files(ctx: Context, mirror: Mirror) -> list[FileChange]:
     login = _login_shell(ctx)
     changes = []
     for f in startup_files(ctx):
-        before = read_bytes(Path(f.path))
         wanted = f.present() or (f.default and f.shell == login)
+        try:
+            before = _read_file(f.path)
+        except MirrorctlError as exc:
+            if not wanted:  # no block there that anyone can see; status names the file
+                continue
+            raise _unreadable(f, exc) from None
         if not wanted and shellrc.read_block(before, f.path, BLOCK) is None:
             continue
         newline = "\r\n" if ctx.windows and f.shell == "powershell" else "\n"
@@ -297,7 +350,10 @@ def _plan_startup_files(ctx: Context, mirror: Mirror) -> list[FileChange]:
 def _plan_remove_blocks(ctx: Context) -> list[FileChange]:
     changes = []
     for f in startup_files(ctx):
-        before = read_bytes(Path(f.path))
+        try:
+            before = _read_file(f.path)
+        except MirrorctlError:  # no block there that anyone can see (status names the file)
+            continue
         after = shellrc.remove_block(before, f.path, BLOCK)
         if after != before:
             changes.append(FileChange(f.path, before, after, tool=NAME, scope=Scope.USER.value))  # type: ignore[arg-type]
@@ -309,9 +365,10 @@ def _plan_remove_blocks(ctx: Context) -> list[FileChange]:
 def _read(path: PurePath, overlay: Optional[Overlay], info: FileInfo) -> Optional[bytes]:
     """The file's bytes (through the overlay), recording in ``info`` whether it exists or fails."""
     try:
-        data = read_with_overlay(Path(path), overlay)
+        data = _read_file(path, overlay)
     except MirrorctlError as exc:
         info.error = exc.message
+        info.exists = _exists(path)
         return None
     info.exists = data is not None
     return data
@@ -332,9 +389,12 @@ def _block_settings(ctx: Context, overlay: Optional[Overlay], st: ToolStatus) ->
         info = FileInfo(path=str(f.path), kind=f"user ({f.shell})", exists=False)
         st.files.append(info)
         data = _read(f.path, overlay, info)
+        if info.error:
+            st.warnings.append(f"{info.error}; mirrorctl cannot tell whether it sets {VARIABLE}")
+            continue
         try:
             value = _block_value(f, data)
-            disk = _block_value(f, read_bytes(Path(f.path))) if overlay else value
+            disk = _block_value(f, _read_file(f.path)) if overlay else value
         except MirrorctlError as exc:
             info.error = exc.message
             st.warnings.append(exc.message)
@@ -420,7 +480,7 @@ def _pipfile_sources(ctx: Context, overlay: Optional[Overlay], st: ToolStatus) -
         raise ConfigFileError(info.error)
     if data is None:
         return None
-    sources = _sources(_parse_for_reading(data, path), path)
+    sources = _sources(toml.loads(data, path), path)
     for source in sources:
         info.values[f"source.{source.get('name', '?')}.url"] = source["url"]
     return sources

@@ -2,12 +2,15 @@
 
 How Poetry picks its sources (poetry ``Factory.create_pool``): the sources of the nearest
 ``pyproject.toml`` (walking up from the project folder), each ``primary`` unless it says
-``supplemental`` or ``explicit``; primary sources are searched first, in file order; PyPI is
-added as a primary source only when no primary source is configured (or when a source is named
-``pypi``, which takes no URL). No environment variable or user file changes the sources.
+``supplemental`` or ``explicit``; primary sources are searched first, in file order (a package
+version found in several comes from the first); PyPI is added as a primary source only when no
+primary source is configured (or when a source is named ``pypi``, which takes no URL). No
+environment variable or user file changes the sources. Poetry refuses the whole file when a
+source breaks its schema (see :func:`check_sources`).
 
-``use`` adds one source named ``mirrorctl`` with ``priority = "primary"`` (or updates it); every
-other source and the rest of the file stay as they were (see docs/tools/poetry.md).
+``use`` keeps one source named ``mirrorctl`` (any case: Poetry's names are) with
+``priority = "primary"`` before every other primary source, so Poetry searches the mirror first;
+every other source and the rest of the file stay as they were (see docs/tools/poetry.md).
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from __future__ import annotations
 from pathlib import Path, PurePath
 from typing import Optional
 
-from mirrorctl.catalog import Catalog, Mirror
+from mirrorctl import urls
+from mirrorctl.catalog import Catalog, Mirror, load_catalog
 from mirrorctl.context import Context, Scope
 from mirrorctl.errors import ConfigFileError, MirrorctlError, UsageError
 from mirrorctl.formats import toml
@@ -28,6 +32,7 @@ OFFICIAL = "https://pypi.org/simple"
 SOURCE_NAME = "mirrorctl"  # the source mirrorctl owns
 TABLE = ("tool", "poetry")
 SECTION = "tool.poetry.source"
+PRIORITIES = ("primary", "supplemental", "explicit")  # Poetry 2's schema: these, in lower case
 
 
 def find_pyproject(ctx: Context, overlay: Optional[Overlay] = None) -> Optional[PurePath]:
@@ -49,29 +54,92 @@ def config_path(ctx: Context, scope: Scope) -> PurePath:
     return path
 
 
+# -- the sources Poetry accepts ----------------------------------------------------------
+
+def check_sources(data: dict, path: PurePath) -> None:
+    """Poetry's schema for ``[[tool.poetry.source]]`` (it refuses the whole file otherwise): an
+    array of tables, each with a string ``name``, unique in any case; a string ``url``, except
+    for the source named ``pypi``, which takes none; ``priority`` one of PRIORITIES. Else a
+    ConfigFileError naming the file and the key."""
+    poetry = toml.value_at(data, TABLE)
+    if not isinstance(poetry, dict):
+        return
+    toml.expect(poetry, "source", "array of tables", path=path, tool=NAME, name=SECTION)
+    seen: dict = {}
+    for number, source in enumerate(poetry.get("source", [])):
+        where = f"{SECTION}[{number}]"
+        toml.expect(source, "name", "string", path=path, tool=NAME, name=f"{where}.name", required=True)
+        name_ = source["name"].lower()
+        if name_ in seen:
+            raise ConfigFileError(f"{path}: {where}.name {source['name']!r} is the name of {SECTION}[{seen[name_]}] "
+                                  f"too (Poetry ignores case); poetry cannot use this file",
+                                  hint="fix the file by hand, then run again")
+        seen[name_] = number
+        if name_ == "pypi":
+            if "url" in source:
+                raise ConfigFileError(f"{path}: {where}.url is not allowed: the source named {source['name']!r} is "
+                                      f"PyPI itself; poetry cannot use this file",
+                                      hint="remove that url, or name the source otherwise")
+        else:
+            toml.expect(source, "url", "string", path=path, tool=NAME, name=f"{where}.url", required=True)
+        priority = source.get("priority", "primary")
+        if priority not in PRIORITIES:
+            raise ConfigFileError(f"{path}: {where}.priority must be one of {', '.join(PRIORITIES)}, not {priority!r}; "
+                                  f"poetry cannot use this file", hint="fix the file by hand, then run again")
+
+
 # -- planning -------------------------------------------------------------------------
 
 def _is_ours(table) -> bool:
-    return table.get("name") == SOURCE_NAME
+    return str(table.get("name", "")).lower() == SOURCE_NAME
+
+
+def _is_primary(table) -> bool:
+    return table.get("priority", "primary") == "primary"
 
 
 def _edit(url: Optional[str]):
     def edit(doc: toml.TomlDocument) -> None:
+        check_sources(doc.data_before, doc.path)
         poetry = doc.table(TABLE, create=url is not None, header=False)
         if poetry is None:
             return
         if url is None:
-            toml.remove_array_tables(poetry, "source", _is_ours)
+            toml.remove_array_tables(poetry, "source", _is_ours, path=doc.path)
             toml.remove_if_empty(doc.root, TABLE)
             return
-        ours = next((t for t in toml.array_tables(poetry, "source", path=doc.path) if _is_ours(t)), None)
-        toml.remove_array_tables(poetry, "source", lambda t: _is_ours(t) and t is not ours)
-        if ours is None:
-            toml.add_array_table(poetry, "source", {"name": SOURCE_NAME, "url": url, "priority": "primary"})
-            return
-        toml.set_value(ours, "url", url, keep_comment=False)
-        toml.set_value(ours, "priority", "primary")
+        sources = toml.array_tables(poetry, "source", path=doc.path)
+        ours = next((t for t in sources if _is_ours(t)), None)  # one at most: check_sources saw to it
+        others = [t for t in sources if t is not ours]
+        first = next((t for t in others if _is_primary(t)), None)  # Poetry searches it first, unless ours comes before
+        if ours is not None:
+            toml.set_value(ours, "url", url, keep_comment=False)
+            toml.set_value(ours, "priority", "primary")
+            position = {id(t): i for i, t in enumerate(sources)}
+            if first is None or position[id(ours)] < position[id(first)]:
+                return
+            values = ours.unwrap()  # behind another primary source: it moves before it
+            toml.remove_array_tables(poetry, "source", lambda t: t is ours, path=doc.path)
+        else:
+            values = {"name": SOURCE_NAME, "url": url, "priority": "primary"}
+        toml.add_array_table(poetry, "source", values, before=first, path=doc.path)
     return edit
+
+
+def _also_searched(ctx: Context, change, url: str) -> list:
+    """Notes on the primary sources after ours that serve PyPI's packages too (the official
+    index, a catalogue mirror): Poetry still searches them, after the mirror."""
+    if not change.changed:
+        return []
+    catalog = load_catalog(ctx)
+    notes = []
+    for name_, other, priority in _sources(toml.loads(change.after, change.path)):
+        if name_.lower() == SOURCE_NAME or priority != "primary" or urls.same_index(other, url):
+            continue
+        if catalog.match_url(other) is not None:
+            notes.append(f"{SECTION} {name_!r} ({other}) is a primary source too: Poetry searches it after the "
+                         f"mirror, for every package; remove it from {change.path} if you want the mirror only")
+    return notes
 
 
 def _notes(path: PurePath) -> list:
@@ -84,8 +152,11 @@ def _notes(path: PurePath) -> list:
 def _plan(ctx: Context, scope: Scope, url: Optional[str]) -> list:
     path = config_path(ctx, scope)
     before = read_with_overlay(Path(path), None)
-    return [toml.plan(path, before, _edit(url), tool=NAME, scope=scope.value, owned=[(*TABLE, "source")],
-                      remove_if_blank=False, notes=_notes(path))]
+    change = toml.plan(path, before, _edit(url), tool=NAME, scope=scope.value, owned=[(*TABLE, "source")],
+                       remove_if_blank=False, notes=_notes(path))
+    if url is not None:
+        change.notes.extend(_also_searched(ctx, change, url))
+    return [change]
 
 
 def plan_use(ctx: Context, mirror: Mirror, scope: Scope) -> list:
@@ -120,13 +191,12 @@ def environment(mirror: Mirror) -> dict:
 # -- status ---------------------------------------------------------------------------
 
 def _sources(data: dict) -> list:
-    """(name, url, priority) of each source, in file order (PyPI's URL for the one named pypi)."""
+    """(name, url, priority) of each source, in file order (PyPI's URL for the one named pypi);
+    ``data`` passed :func:`check_sources`."""
     out = []
     for source in toml.tables_in(data, [*TABLE, "source"]):
-        name = str(source.get("name", ""))
-        url = OFFICIAL if name.lower() == "pypi" else source.get("url")
-        if isinstance(url, str):
-            out.append((name, url, str(source.get("priority", "primary")).lower()))
+        name = source["name"]
+        out.append((name, OFFICIAL if name.lower() == "pypi" else source["url"], source.get("priority", "primary")))
     return out
 
 
@@ -146,6 +216,7 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
     if path is not None:
         try:
             data = toml.loads(read_with_overlay(Path(path), overlay), path)
+            check_sources(data, path)
         except ConfigFileError as exc:
             info.error = exc.message
             return ToolStatus(tool=NAME, index_url=None, mirror=None, origin=Origin("default"), files=[info],

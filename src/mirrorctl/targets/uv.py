@@ -57,39 +57,79 @@ def user_file(ctx: Context) -> PurePath:
 
 
 def system_files(ctx: Context) -> list:
-    """Every system file uv may read, in its order; it reads only the first that exists."""
+    """Every system file uv may read, in its order; it reads only the first that exists.
+
+    uv's ``system_config_file`` (checked by strace in tests/test_uv.py): on Linux and macOS,
+    ``uv/uv.toml`` in each ``XDG_CONFIG_DIRS`` entry (``/etc/xdg`` when the variable is unset or
+    empty; empty entries are skipped), then ``/etc/uv/uv.toml``. On Windows only
+    ``%SYSTEMDRIVE%\\ProgramData\\uv\\uv.toml`` (none without SYSTEMDRIVE). uv also reads a relative
+    entry, from the folder it runs in; ``ctx.xdg_config_dirs`` leaves those out, as the XDG spec
+    says (``status`` names such a file when uv would read it: see :func:`_relative_system_file`)."""
     if ctx.windows:
-        return [ctx.system(ctx.programdata / "uv" / "uv.toml")]
-    dirs = [ctx.path(d) for d in ctx.environ.get("XDG_CONFIG_DIRS", "").split(":") if d]
-    candidates = [d / "uv" / "uv.toml" for d in dirs if d.is_absolute()] + [ctx.path("/etc/uv/uv.toml")]
-    return [ctx.system(p) for p in candidates]
+        drive = ctx.environ.get("SYSTEMDRIVE")
+        return [ctx.system(ctx.path(drive + "\\") / "ProgramData" / "uv" / "uv.toml")] if drive else []
+    folders = [*ctx.xdg_config_dirs, ctx.path("/etc")]
+    return [ctx.system(folder / "uv" / "uv.toml") for folder in folders]
 
 
-def system_file(ctx: Context, overlay: Optional[Overlay] = None) -> PurePath:
-    """The system file uv reads (the first that exists), else the one ``use`` creates."""
+def system_file(ctx: Context, overlay: Optional[Overlay] = None) -> Optional[PurePath]:
+    """The system file uv reads (the first that exists), else the one ``use`` creates (None: uv
+    reads none, on Windows without SYSTEMDRIVE)."""
     files = system_files(ctx)
-    return next((p for p in files if _read(p, overlay) is not None), files[-1])
+    return next((p for p in files if _read(p, overlay) is not None), files[-1] if files else None)
 
 
-def project_file(ctx: Context, folder: Optional[PurePath] = None,
-                 overlay: Optional[Overlay] = None) -> Optional[UvFile]:
-    """The file uv reads in one folder: uv.toml, else a pyproject.toml with [tool.uv], else None."""
+def _relative_system_file(ctx: Context, overlay: Optional[Overlay]) -> Optional[tuple]:
+    """(entry, file) when a relative ``XDG_CONFIG_DIRS`` entry gives uv, run in ``ctx.cwd``, the
+    system file it reads: no entry before it has a uv.toml. mirrorctl does not follow it."""
+    if ctx.windows:
+        return None
+    for entry in filter(None, ctx.environ.get("XDG_CONFIG_DIRS", "").split(":")):
+        folder = ctx.path(entry)
+        if folder.is_absolute():
+            if _read(ctx.system(folder / "uv" / "uv.toml"), overlay) is not None:
+                return None
+        elif Path(ctx.cwd / folder / "uv" / "uv.toml").is_file():
+            return entry, ctx.cwd / folder / "uv" / "uv.toml"
+    return None
+
+
+def project_file(ctx: Context, folder: Optional[PurePath] = None, overlay: Optional[Overlay] = None,
+                 skipped: Optional[list] = None) -> Optional[UvFile]:
+    """The file uv reads in one folder: uv.toml, else a pyproject.toml with [tool.uv], else None.
+
+    A pyproject.toml uv cannot use (not TOML, or a [tool.uv] value of the wrong type) is a
+    ConfigFileError; with ``skipped`` given, it is appended there as (path, message) instead and
+    passed over, as uv does (with a warning). One that is not UTF-8 stops uv, and raises."""
     folder = folder if folder is not None else ctx.project_dir()
     uv_toml = folder / "uv.toml"
     if _read(uv_toml, overlay) is not None:
         return UvFile("project", uv_toml)
     pyproject = folder / "pyproject.toml"
     data = _read(pyproject, overlay)
-    if data is not None and _has_uv_table(toml.loads(data, pyproject)):
-        return UvFile("project", pyproject, PYPROJECT_TABLE)
-    return None
+    if data is None:
+        return None
+    text = toml.decode(data, pyproject)
+    try:
+        parsed = toml.parse_text(text, pyproject)
+        if not _has_uv_table(parsed):
+            return None
+        check_types(parsed["tool"]["uv"], pyproject, PYPROJECT_TABLE)
+    except ConfigFileError as exc:
+        if skipped is None:
+            raise
+        skipped.append((pyproject, exc.message))
+        return None
+    return UvFile("project", pyproject, PYPROJECT_TABLE)
 
 
-def discover_project(ctx: Context, overlay: Optional[Overlay] = None) -> Optional[UvFile]:
-    """The nearest project file, walking up from the project folder, as uv does."""
+def discover_project(ctx: Context, overlay: Optional[Overlay] = None,
+                     skipped: Optional[list] = None) -> Optional[UvFile]:
+    """The nearest project file, walking up from the project folder, as uv does (see
+    :func:`project_file` for ``skipped``)."""
     start = ctx.project_dir()
     for folder in [start, *start.parents]:
-        found = project_file(ctx, folder, overlay)
+        found = project_file(ctx, folder, overlay, skipped)
         if found is not None:
             return found
     return None
@@ -100,7 +140,11 @@ def config_file(ctx: Context, scope: Scope) -> UvFile:
     if scope == Scope.USER:
         return UvFile("user", user_file(ctx))
     if scope == Scope.GLOBAL:
-        return UvFile("system", system_file(ctx))
+        system = system_file(ctx)
+        if system is None:
+            raise UsageError("SYSTEMDRIVE is not set: uv reads no system file",
+                             hint="set SYSTEMDRIVE (e.g. C:), or use --scope user")
+        return UvFile("system", system)
     if scope == Scope.PROJECT:
         folder = ctx.project_dir()
         if not Path(folder).is_dir():
@@ -127,6 +171,34 @@ def _boolish(ctx: Context, var: str) -> bool:
     raise UsageError(f"{var}={value!r} is not a boolean: uv refuses to run", hint=f"set {var} to 1 or 0")
 
 
+# -- the types uv accepts ---------------------------------------------------------------
+
+def check_types(settings: dict, path: PurePath, table: tuple = ()) -> None:
+    """The keys mirrorctl reads or writes must have the types uv accepts, or uv refuses the whole
+    file: a ConfigFileError naming the file and the key (``settings``: plain data)."""
+    prefix = "".join(f"{part}." for part in table)
+
+    def need(data: dict, key: str, kind: str, name: str = "", required: bool = False) -> None:
+        toml.expect(data, key, kind, path=path, tool=NAME, name=prefix + (name or key), required=required)
+
+    need(settings, "index-url", "string")
+    need(settings, "extra-index-url", "array of strings")
+    need(settings, "no-index", "boolean")
+    need(settings, INSECURE_KEY, "array of strings")
+    need(settings, "pip", "table")
+    pip = settings.get("pip", {})
+    need(pip, "index-url", "string", "pip.index-url")
+    need(pip, "extra-index-url", "array of strings", "pip.extra-index-url")
+    need(pip, "no-index", "boolean", "pip.no-index")
+    need(settings, "index", "array of tables")
+    for number, index in enumerate(settings.get("index", [])):
+        where = f"index[{number}]"
+        need(index, "url", "string", f"{where}.url", required=True)
+        need(index, "name", "string", f"{where}.name")
+        need(index, "default", "boolean", f"{where}.default")
+        need(index, "explicit", "boolean", f"{where}.explicit")
+
+
 # -- planning -------------------------------------------------------------------------
 
 def _is_ours(table) -> bool:
@@ -149,7 +221,7 @@ def _point_at(settings, url: str, path) -> list:
     def superseded(table) -> bool:  # a second one of ours, or another unnamed default index
         return table is not keep and (_is_ours(table) or _is_unnamed_default(table))
 
-    replaced = [t.get("url") for t in toml.remove_array_tables(settings, "index", superseded)]
+    replaced = [t.get("url") for t in toml.remove_array_tables(settings, "index", superseded, path=path)]
     if keep is not None:
         replaced.append(keep.get("url"))
         toml.set_value(keep, "url", url, keep_comment=False)
@@ -163,17 +235,16 @@ def _point_at(settings, url: str, path) -> list:
     values = {"name": INDEX_NAME, "url": url, "default": True}
     if keep is not None:
         values = {**values, **keep.unwrap()}
-        toml.remove_array_tables(settings, "index", lambda t: t is keep)
-    toml.add_array_table(settings, "index", values, before=first_default)
+        toml.remove_array_tables(settings, "index", lambda t: t is keep, path=path)
+    toml.add_array_table(settings, "index", values, before=first_default, path=path)
     return replaced
 
 
 def _remove_legacy(settings) -> list:
     """Remove ``index-url`` and ``[pip] index-url``, which would contradict the [[index]]."""
     replaced = [toml.remove_value(settings, "index-url")]
-    pip = settings.get("pip")
-    if pip is not None and hasattr(pip, "value"):  # a table (not a stray value named pip)
-        replaced.append(toml.remove_value(pip, "index-url"))
+    if settings.get("pip") is not None:  # a table: check_types saw to it
+        replaced.append(toml.remove_value(settings["pip"], "index-url"))
         toml.remove_if_empty(settings, ["pip"])
     return replaced
 
@@ -182,9 +253,8 @@ def _set_insecure_hosts(settings, replaced: list, url: Optional[str]) -> None:
     """``allow-insecure-host`` gets the host of an http mirror, and loses those of the URLs replaced."""
     new_host = urls.trusted_host_for(url) if url else None
     stale = {urls.trusted_host_for(u) for u in replaced if isinstance(u, str)} - {None, new_host}
-    raw = settings.get(INSECURE_KEY, [])
-    raw = raw.unwrap() if hasattr(raw, "unwrap") else raw
-    current = [raw] if isinstance(raw, str) else list(raw)
+    raw = settings.get(INSECURE_KEY)
+    current = list(raw.unwrap()) if raw is not None else []  # an array of strings: check_types saw to it
     hosts = [h for h in current if h not in stale]
     if new_host and new_host not in hosts:
         hosts.append(new_host)
@@ -201,8 +271,9 @@ def _edit(target: UvFile, url: Optional[str]):
         settings = doc.table(target.table) if target.table else doc.root
         if settings is None:  # pyproject.toml without [tool.uv]: nothing to reset
             return
+        check_types(toml.value_at(doc.data_before, target.table, {}), target.path, target.table)
         if url is None:
-            removed = toml.remove_array_tables(settings, "index", _is_ours)
+            removed = toml.remove_array_tables(settings, "index", _is_ours, path=target.path)
             _set_insecure_hosts(settings, [t.get("url") for t in removed], None)
             return
         replaced = _point_at(settings, url, target.path)
@@ -269,9 +340,10 @@ class _Loaded:
     settings: dict
 
 
-def _files(ctx: Context, overlay: Optional[Overlay], infos: list) -> list:
+def _files(ctx: Context, overlay: Optional[Overlay], infos: list, warnings: list) -> list:
     """The files uv reads, highest precedence first, each with its settings; ``infos`` gets a
-    FileInfo for every file considered (lowest precedence first, like pip's)."""
+    FileInfo for every file considered (lowest precedence first, like pip's), ``warnings`` what
+    uv itself warns about (a pyproject.toml it skips)."""
     env_file = ctx.environ.get("UV_CONFIG_FILE")
     no_config = _boolish(ctx, "UV_NO_CONFIG")
     if env_file is not None:
@@ -282,7 +354,8 @@ def _files(ctx: Context, overlay: Optional[Overlay], infos: list) -> list:
         skip = None
     system = system_file(ctx, overlay)
     considered = [UvFile("system", p) for p in system_files(ctx)] + [UvFile("user", user_file(ctx))]
-    project = discover_project(ctx, overlay) if skip is None else None
+    passed_over: list = []
+    project = discover_project(ctx, overlay, passed_over) if skip is None else None
     considered.append(project or UvFile("project", ctx.project_dir() / "uv.toml"))
     loaded = []
     for uvfile in considered:
@@ -290,6 +363,10 @@ def _files(ctx: Context, overlay: Optional[Overlay], infos: list) -> list:
         if reason is None and uvfile.kind == "system" and uvfile.path != system:
             reason = "uv reads only the first system file that exists"
         loaded += _load(uvfile, reason, overlay, infos)
+    for path, message in passed_over:  # nearest first
+        infos.append(FileInfo(path=str(path), kind="project", exists=True,
+                              skipped="uv cannot use it: it warns and looks further up"))
+        warnings.append(f"{message}: uv warns and looks further up")
     if env_file:
         loaded += _load(UvFile("env", ctx.path(env_file)), None, overlay, infos, required=True)
     return list(reversed(loaded))
@@ -314,6 +391,11 @@ def _load(uvfile: UvFile, skipped: Optional[str], overlay: Optional[Overlay], in
         return []
     settings = toml.value_at(parsed, uvfile.table, {}) if uvfile.table else parsed
     settings = settings if isinstance(settings, dict) else {}
+    try:
+        check_types(settings, uvfile.path, uvfile.table)
+    except ConfigFileError as exc:
+        info.error = exc.message
+        return []
     for key in ("index-url", "extra-index-url", "no-index", INSECURE_KEY):
         if key in settings:
             info.values[key] = _text(settings[key])
@@ -382,8 +464,9 @@ def _label(setting: Setting) -> str:
 
 def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) -> ToolStatus:
     infos: list = []
+    uv_warnings: list = []
     try:
-        loaded = _files(ctx, overlay, infos)
+        loaded = _files(ctx, overlay, infos, uv_warnings)
     except MirrorctlError as exc:  # a project folder uv cannot read either
         return _broken(infos, exc.message)
     errors = [i.error for i in infos if i.error]
@@ -409,8 +492,16 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
                                f"({_label(other)}), not the index of `uv pip`")
     if ctx.environ.get("UV_INDEX_URL"):
         result.warnings.append("UV_INDEX_URL is deprecated; uv prefers UV_DEFAULT_INDEX")
+    result.warnings.extend(uv_warnings)
     if _no_index(ctx, loaded):
         result.warnings.append("no-index is set: uv ignores every index")
+    files_read = ctx.environ.get("UV_CONFIG_FILE") is None and not _boolish(ctx, "UV_NO_CONFIG")
+    relative = _relative_system_file(ctx, overlay) if files_read else None
+    if relative is not None:
+        entry, path = relative
+        result.warnings.append(f"XDG_CONFIG_DIRS has the relative entry {entry!r}: uv run in {ctx.cwd} reads "
+                               f"{path} as its system file, which this report leaves out (mirrorctl ignores "
+                               f"relative entries, as the XDG spec says)")
     return result
 
 
