@@ -87,6 +87,17 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
 
 
 @pytest.fixture
+def index(sandbox: Sandbox):
+    """A real pypiserver on 127.0.0.1 serving one wheel (mirrorctl-demo 1.0); .requests() is its log."""
+    from servers import PypiServer, make_wheel
+
+    packages = sandbox.root / "packages"
+    make_wheel(packages)
+    with PypiServer(packages, sandbox.root / "pypiserver.log") as server:
+        yield server
+
+
+@pytest.fixture
 def on_path(sandbox: Sandbox):
     """on_path("conda") puts an executable of that name (a stub, or a link to ``target``) on PATH."""
 

@@ -5,15 +5,6 @@ import os
 import pytest
 
 from conftest import pip_default_index, make_venv, real_pip, venv_python
-from servers import PypiServer, make_wheel
-
-
-@pytest.fixture
-def index(sandbox):
-    packages = sandbox.root / "packages"
-    make_wheel(packages)
-    with PypiServer(packages, sandbox.root / "pypiserver.log") as server:
-        yield server
 
 
 def test_pip_installs_from_the_local_index_after_use(run, sandbox, index):

@@ -14,7 +14,6 @@ from mirrorctl import shellenv
 from mirrorctl.catalog import Mirror
 from mirrorctl.context import Context
 from mirrorctl.errors import UsageError
-from servers import PypiServer, make_wheel
 
 TUNA = "https://pypi.tuna.tsinghua.edu.cn/simple"
 ALIYUN = "https://mirrors.aliyun.com/pypi/simple"
@@ -322,14 +321,6 @@ def test_exec_unknown_mirror_runs_nothing(run_cli, sandbox):
     marker = sandbox.root / "ran"
     result = run_cli("exec", "tunaa", "--", "touch", str(marker))
     assert result.exit_code == 2 and not marker.exists()
-
-
-@pytest.fixture
-def index(sandbox):
-    packages = sandbox.root / "packages"
-    make_wheel(packages)
-    with PypiServer(packages, sandbox.root / "pypiserver.log") as server:
-        yield server
 
 
 def test_exec_real_pip_downloads_from_the_local_index(run_cli, sandbox, index):

@@ -302,14 +302,6 @@ def real_pipenv(project: Path, *args: str, env: dict = None) -> subprocess.Compl
                           text=True, stdin=subprocess.DEVNULL, timeout=600)
 
 
-@pytest.fixture
-def index(sandbox):
-    packages = sandbox.root / "packages"
-    make_wheel(packages)
-    with PypiServer(packages, sandbox.root / "pypiserver.log") as server:
-        yield server
-
-
 DEMO_PIPFILE = ('[[source]]\nname = "pypi"\nurl = "https://pypi.org/simple"\nverify_ssl = true\n\n'
                 '[packages]\nmirrorctl-demo = "*"\n')
 

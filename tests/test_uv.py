@@ -12,7 +12,6 @@ import pytest
 from mirrorctl.catalog import Mirror
 from mirrorctl.context import Context, Scope
 from mirrorctl.targets import uv
-from servers import PypiServer, make_wheel
 
 UV = Path(sys.executable).parent / "uv"
 TUNA = "https://pypi.tuna.tsinghua.edu.cn/simple"
@@ -73,14 +72,6 @@ def agree(run, cwd=None, env=None, *args):
     real = uv_default_index(cwd=cwd, env=env)
     assert st["index_url"] == (real or "https://pypi.org/simple")
     return st
-
-
-@pytest.fixture
-def index(sandbox):
-    packages = sandbox.root / "packages"
-    make_wheel(packages)
-    with PypiServer(packages, sandbox.root / "pypiserver.log") as server:
-        yield server
 
 
 def install_demo(sandbox, cwd=None, env=None) -> subprocess.CompletedProcess:

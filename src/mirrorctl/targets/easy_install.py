@@ -11,66 +11,35 @@ Legacy: ``use`` configures it only when asked with ``--tool easy_install``.
 from __future__ import annotations
 
 from pathlib import PurePath
-from typing import Optional
 
-from mirrorctl.catalog import Catalog, Mirror
 from mirrorctl.context import Context, Scope
-from mirrorctl.errors import UsageError
-from mirrorctl.targets.base import Overlay, ToolStatus
-from mirrorctl.targets.inifile import ini_status, plan_ini_value
+from mirrorctl.targets.inifile import OneValueTool
 
 NAME = "easy_install"
-name = NAME
-scopes = (Scope.USER,)
-SECTION = "easy_install"
-KEY = "index_url"
-OFFICIAL = "https://pypi.org/simple/"  # setuptools' default index
-
-
-def normalize_key(key: str) -> str:
-    """distutils' option-name rule: case-insensitive, ``-`` is ``_``."""
-    return key.strip().lower().replace("-", "_")
 
 
 def user_file(ctx: Context) -> PurePath:
     return ctx.home / ("pydistutils.cfg" if ctx.windows else ".pydistutils.cfg")
 
 
-def files_in_order(ctx: Context) -> list:
-    return [("user", user_file(ctx)), ("project", ctx.project_dir() / "setup.cfg")]
+_TOOL = OneValueTool(
+    name=NAME,
+    section="easy_install",
+    key="index_url",
+    default="https://pypi.org/simple/",  # setuptools' default index
+    normalize=lambda key: key.strip().lower().replace("-", "_"),  # distutils: case-insensitive, - is _
+    user_file=user_file,
+    project_file="setup.cfg",
+    escape=lambda url: url.replace("%", "%%"),  # values go through ConfigParser interpolation
+    unescape=lambda value: value.replace("%%", "%"),
+)
 
-
-def config_path(ctx: Context, scope: Scope) -> PurePath:
-    if scope != Scope.USER:
-        raise UsageError(f"easy_install has no {scope.value} scope", hint="use --scope user")
-    return user_file(ctx)
-
-
-def escape(url: str) -> str:
-    return url.replace("%", "%%")
-
-
-def unescape(value: str) -> str:
-    return value.replace("%%", "%")
-
-
-def plan_use(ctx: Context, mirror: Mirror, scope: Scope) -> list:
-    return [plan_ini_value(config_path(ctx, scope), SECTION, KEY, escape(mirror.url), normalize_key,
-                           tool=NAME, scope=scope.value)]
-
-
-def plan_reset(ctx: Context, scope: Scope) -> list:
-    return [plan_ini_value(config_path(ctx, scope), SECTION, KEY, None, normalize_key, tool=NAME, scope=scope.value)]
-
-
-def in_use(ctx: Context, scope: Scope) -> bool:
-    return False  # legacy: only --tool easy_install picks it
-
-
-def environment(mirror: Mirror) -> dict:
-    return {}  # easy_install reads no variable for its index
-
-
-def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) -> ToolStatus:
-    return ini_status(NAME, files_in_order(ctx), SECTION, KEY, normalize_key, catalog, overlay,
-                      default=OFFICIAL, decode_value=unescape)
+name = NAME
+scopes = (Scope.USER,)
+files_in_order = _TOOL.files_in_order
+config_path = _TOOL.config_path
+plan_use = _TOOL.plan_use
+plan_reset = _TOOL.plan_reset
+in_use = _TOOL.in_use
+environment = _TOOL.environment
+status = _TOOL.status

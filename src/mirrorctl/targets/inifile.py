@@ -1,15 +1,18 @@
 """One value in INI files, for the tools whose whole setting is one ``[section] key``
-(easy_install, buildout): plan it in one file, resolve it across several."""
+(easy_install, buildout): plan it in one file, resolve it across several. A tool module
+describes itself with :class:`OneValueTool` and exports its methods as the Target protocol."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Callable, Optional
 
 from mirrorctl import urls
-from mirrorctl.catalog import Catalog
+from mirrorctl.catalog import Catalog, Mirror
 from mirrorctl.changes import FileChange
-from mirrorctl.errors import ConfigFileError
+from mirrorctl.context import Context, Scope
+from mirrorctl.errors import ConfigFileError, UsageError
 from mirrorctl.formats.ini import IniDocument, read_values
 from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, read_with_overlay
 
@@ -70,3 +73,47 @@ def ini_status(tool: str, files: list, section: str, key: str, normalize: Callab
         result.warnings.append(f"{setting.origin.describe()} sets {key} {urls.mask_url(setting.value)}, "
                                f"but {tool} uses {winner.origin.describe()}")
     return result
+
+
+@dataclass(frozen=True)
+class OneValueTool:
+    """A legacy tool configured by one ``[section] key`` in a user file, which the project's own
+    file overrides. Only ``--tool NAME`` picks it; it reads no environment variable."""
+
+    name: str
+    section: str
+    key: str
+    default: str  # the tool's built-in index
+    normalize: Callable[[str], str]  # its rule for option names
+    user_file: Callable[[Context], PurePath]
+    project_file: str  # the project's file, in the project folder
+    escape: Callable[[str], str]  # a URL as the tool's INI dialect must spell it
+    unescape: Callable[[str], str]
+
+    def files_in_order(self, ctx: Context) -> list:
+        return [("user", self.user_file(ctx)), ("project", ctx.project_dir() / self.project_file)]
+
+    def config_path(self, ctx: Context, scope: Scope) -> PurePath:
+        if scope != Scope.USER:
+            raise UsageError(f"{self.name} has no {scope.value} scope", hint="use --scope user")
+        return self.user_file(ctx)
+
+    def _plan(self, ctx: Context, scope: Scope, value: Optional[str]) -> list:
+        return [plan_ini_value(self.config_path(ctx, scope), self.section, self.key, value, self.normalize,
+                               tool=self.name, scope=scope.value)]
+
+    def plan_use(self, ctx: Context, mirror: Mirror, scope: Scope) -> list:
+        return self._plan(ctx, scope, self.escape(mirror.url))
+
+    def plan_reset(self, ctx: Context, scope: Scope) -> list:
+        return self._plan(ctx, scope, None)
+
+    def in_use(self, ctx: Context, scope: Scope) -> bool:
+        return False  # legacy: only --tool picks it
+
+    def environment(self, mirror: Mirror) -> dict:
+        return {}
+
+    def status(self, ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) -> ToolStatus:
+        return ini_status(self.name, self.files_in_order(ctx), self.section, self.key, self.normalize, catalog,
+                          overlay, default=self.default, decode_value=self.unescape)
