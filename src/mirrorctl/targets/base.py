@@ -95,10 +95,20 @@ class Target(Protocol):
 
 def on_path(ctx: Context, *names: str) -> bool:
     """Whether any of these executables is on the context's PATH (never this process's PATH)."""
-    import shutil
+    import os
 
     search = ctx.environ.get("PATH", "")
-    return any(shutil.which(name, path=search) for name in names)
+    if os.name != "posix":  # PATHEXT and friends: the standard library knows them
+        import shutil
+
+        return any(shutil.which(name, path=search) for name in names)
+    # a plain scan: status calls this for every tool, and shutil's import is a visible share of it
+    for folder in filter(None, search.split(os.pathsep)):
+        for name in names:
+            candidate = os.path.join(folder, name)
+            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                return True
+    return False
 
 
 def read_with_overlay(path: Path, overlay: Optional[Overlay]) -> Optional[bytes]:

@@ -9,7 +9,6 @@ in every file, for that command only.
 
 from __future__ import annotations
 
-import locale
 import sys
 from dataclasses import dataclass
 from pathlib import Path, PurePath
@@ -148,6 +147,8 @@ def encoding(ctx: Context) -> str:
             raise UsageError(f"MIRRORCTL_PIP_ENCODING={value!r} is not an encoding Python knows",
                              hint="for example utf-8, gbk or cp1252") from None
     if ctx.windows and normalize_platform(sys.platform) == "win32":
+        import locale
+
         return locale.getpreferredencoding(False)
     return "utf-8"
 
