@@ -35,6 +35,16 @@ pip_default_index = pytest.mark.skipif(_machine_sets_index(),
                                        reason="this machine's /etc/pip.conf sets an index-url")
 
 
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+# the real pipenv judges some tests; its test extra installs it (Python >= 3.10)
+needs_pipenv = pytest.mark.skipif(not _installed("pipenv"), reason="the real pipenv is not installed here")
+
+
 @dataclass
 class Sandbox:
     root: Path

@@ -10,6 +10,8 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 import pytest
 
+from conftest import needs_pipenv
+
 from mirrorctl import shellenv
 from mirrorctl.catalog import Mirror
 from mirrorctl.context import Context
@@ -331,6 +333,7 @@ def test_exec_real_pip_downloads_from_the_local_index(run_cli, sandbox, index):
     assert not sandbox.user_pip_conf.exists()
 
 
+@needs_pipenv
 def test_exec_real_pipenv_uses_the_local_index_while_the_pipfile_keeps_the_official_url(run_cli, sandbox, index):
     project = sandbox.root / "proj"
     project.mkdir()

@@ -9,6 +9,8 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 import pytest
 
+from conftest import needs_pipenv
+
 from mirrorctl.catalog import Mirror
 from mirrorctl.context import Context, Scope
 from mirrorctl.errors import ConfigFileError, MirrorctlError
@@ -306,6 +308,7 @@ DEMO_PIPFILE = ('[[source]]\nname = "pypi"\nurl = "https://pypi.org/simple"\nver
                 '[packages]\nmirrorctl-demo = "*"\n')
 
 
+@needs_pipenv
 def test_real_pipenv_locks_through_the_rewritten_source(run, project, index):
     (project / "Pipfile").write_text(DEMO_PIPFILE)
     result = run("use", index.url, "-t", "pipenv", "-s", "project", "--project", str(project))
@@ -317,6 +320,7 @@ def test_real_pipenv_locks_through_the_rewritten_source(run, project, index):
     assert index.url in lock and '"mirrorctl-demo"' in lock
 
 
+@needs_pipenv
 def test_real_pipenv_takes_the_block_the_dotenv_and_the_environment_in_that_order(run, sandbox, project, bash_user):
     """What status says about precedence, the real pipenv does: the environment (here, from the
     managed block) beats the project's .env."""
