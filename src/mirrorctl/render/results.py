@@ -197,7 +197,7 @@ def render_status(report: StatusReport, as_json: bool, verbose: bool = False) ->
             rows.append([f"  {st.tool} {command}", mask_url(setting.value), "-", setting.origin.describe()])
     write(table(["tool", "index", "mirror", "decided by"], rows))
     if report.hidden:
-        write(f"not shown (not installed, not configured; --all shows them): {', '.join(report.hidden)}")
+        write(f"not shown (not in use or configured here; --all shows them): {', '.join(report.hidden)}")
     if verbose:
         for st in report.tools:
             write(f"\n{st.tool} reads, lowest precedence first:")
