@@ -734,3 +734,10 @@ def test_venv_scope_in_an_active_conda_env_without_a_virtualenv(run, sandbox, mo
     result = run("use", "tuna", "--scope", "venv")
     assert result.exit_code == 0, result.stderr
     assert (env / ".condarc").exists() and not (env / "pip.conf").exists()
+
+
+def test_status_with_a_list_where_a_flag_belongs_is_not_an_internal_error(run, sandbox):
+    (sandbox.home / ".condarc").write_text("show_channel_urls: [1]\nchannel_alias: {a: 1}\n")
+    result = run("status", "--tool", "conda", "--files")
+    assert "internal error" not in result.stderr
+    assert result.exit_code in (0, 4)

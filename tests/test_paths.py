@@ -94,3 +94,14 @@ def test_project_scope_is_not_pip_s():
     with pytest.raises(UsageError) as err:
         pip.config_path(linux(), Scope.PROJECT)
     assert "--scope user, global or venv" in err.value.hint
+
+
+def test_on_path_treats_an_empty_path_entry_as_the_current_folder(tmp_path, monkeypatch):
+    from mirrorctl.targets.base import on_path
+
+    tool = tmp_path / "uv"
+    tool.write_text("#!/bin/sh\n")
+    tool.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    assert on_path(linux(PATH=":/nonexistent"), "uv")
+    assert not on_path(linux(PATH="/nonexistent"), "uv")

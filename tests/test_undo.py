@@ -183,7 +183,7 @@ def test_rollback_keeps_the_mode_of_a_file_it_puts_back(sandbox, tmp_path, monke
     folder.mkdir()
     secret = folder / "secret.conf"
     secret.write_bytes(b"token\n")
-    os.chmod(secret, 0o600)
+    os.chmod(secret, 0o640)  # not mkstemp's 0600: the mode must really be copied
     real_replace = os.replace
 
     def failing_replace(src, dst):
@@ -196,7 +196,7 @@ def test_rollback_keeps_the_mode_of_a_file_it_puts_back(sandbox, tmp_path, monke
         transaction.write_all([FileChange(secret, b"token\n", None), FileChange(folder / "second.conf", None, b"x")])
     monkeypatch.setattr(os, "replace", real_replace)
     assert secret.read_bytes() == b"token\n"
-    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o640
 
 
 def test_reset_of_a_symlinked_file_keeps_the_real_file(run, sandbox):
@@ -241,3 +241,13 @@ def test_apply_refuses_two_changes_of_one_file(sandbox, tmp_path):
         transaction.apply([FileChange(target, None, b"a"), FileChange(target, None, b"b")],
                           state_dir=sandbox.state / "m", command="t")
     assert not target.exists()
+
+
+def test_undo_does_not_delete_a_file_the_user_has_since_linked_in(run, sandbox):
+    assert run("use", "tuna", "--tool", "pip").exit_code == 0
+    dotfiles = sandbox.root / "dot" / "pip.conf"
+    dotfiles.parent.mkdir()
+    sandbox.user_pip_conf.rename(dotfiles)  # what stow / a dotfiles "adopt" does
+    sandbox.user_pip_conf.symlink_to(dotfiles)
+    assert run("undo").exit_code == 0
+    assert sandbox.user_pip_conf.is_symlink() and dotfiles.exists() and dotfiles.read_bytes() == b""

@@ -432,7 +432,8 @@ def undo(state_dir: Path, *, force: bool = False, dry_run: bool = False) -> Undo
             names = ", ".join(edited)
             raise ConflictError(f"not undone: edited after mirrorctl wrote it: {names}",
                                 hint="look at the file; `mirrorctl undo --force` restores it anyway, losing those edits")
-        result = UndoResult(entry=entry, restored=[c for c in changes if c.changed], forced=edited)
+        # a file the user has since replaced by a link (stow, a dotfiles "adopt") is emptied, not deleted
+        result = UndoResult(entry=entry, restored=[keep_link(c) for c in changes if c.changed], forced=edited)
         if dry_run:
             return result
         write_all(result.restored)

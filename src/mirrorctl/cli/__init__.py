@@ -33,9 +33,13 @@ def main() -> None:
     try:
         code = load_app()(prog_name="mirrorctl", standalone_mode=False)
     except Exception as exc:  # the CLI framework's usage errors: one line too, like ours
-        if not hasattr(exc, "format_message"):
+        if type(exc).__name__ == "Abort":  # Ctrl-C or end of input while the framework was reading
+            sys.stderr.write("mirrorctl: interrupted\n")
+            code = 130
+        elif hasattr(exc, "format_message"):
+            code = _usage_error(exc)
+        else:
             raise
-        code = _usage_error(exc)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -103,7 +103,7 @@ def on_path(ctx: Context, *names: str) -> bool:
 
         return any(shutil.which(name, path=search) for name in names)
     # a plain scan: status calls this for every tool, and shutil's import is a visible share of it
-    for folder in filter(None, search.split(os.pathsep)):
+    for folder in (entry or os.curdir for entry in search.split(os.pathsep)):  # "" is the current folder
         for name in names:
             candidate = os.path.join(folder, name)
             if os.path.isfile(candidate) and os.access(candidate, os.X_OK):

@@ -432,9 +432,9 @@ def _flat(values: dict) -> dict[str, str]:
     out = {}
     for key, value in values.items():
         if isinstance(value, dict):
-            out.update({f"{key}.{k}": _shown(v) for k, v in value.items()})
+            out.update({f"{key}.{k}": _shown(str(v)) for k, v in value.items()})
         elif isinstance(value, list):
-            out[key] = " ".join(_shown(v) for v in value)
+            out[key] = " ".join(_shown(str(v)) for v in value)
         else:
             out[key] = _shown(str(value).lower() if isinstance(value, bool) else str(value))
     return out
