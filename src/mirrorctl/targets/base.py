@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Mapping, Optional, Protocol, Sequence
 
 from mirrorctl.catalog import Catalog, Mirror
-from mirrorctl.context import Context, Scope
 from mirrorctl.changes import FileChange, read_bytes
+from mirrorctl.context import Context, Scope
+from mirrorctl.urls import mask_url
 
 # path -> bytes (None: absent) that a status should see instead of the disk,
 # so `use --dry-run` can tell what the tool would use after the change.
@@ -67,6 +68,29 @@ class ToolStatus:
     commands: dict[str, Setting] = field(default_factory=dict)  # per-command overrides (pip download ...)
     extra_index_urls: list[str] = field(default_factory=list)
     details: dict = field(default_factory=dict)  # tool-specific facts (conda's channels, ...), JSON-able
+
+
+def broken(tool: str, message: str, files: list) -> ToolStatus:
+    """The status of a tool that cannot read its own configuration (it would fail the same way)."""
+    return ToolStatus(tool=tool, index_url=None, mirror=None, origin=Origin("default"), files=files,
+                      error=message, warnings=[f"{tool} cannot run until this is fixed: {message}"])
+
+
+def last_wins(tool: str, key: str, definitions: list, default: str, catalog: Catalog, files: list,
+              label=None) -> ToolStatus:
+    """The status of a tool whose index is its last definition (lowest precedence first), else
+    ``default``; every earlier definition is reported as shadowed, with a warning."""
+    label = label or (lambda setting: setting.origin.describe())
+    winner = definitions[-1] if definitions else None
+    index_url = winner.value if winner else default
+    mirror = catalog.match_url(index_url)
+    result = ToolStatus(tool=tool, index_url=index_url, mirror=mirror.name if mirror else None,
+                        origin=winner.origin if winner else Origin("default"), files=files)
+    for setting in reversed(definitions[:-1]):
+        result.shadowed.append(setting)
+        result.warnings.append(f"{label(setting)} sets {key} {mask_url(setting.value)}, "
+                               f"but {tool} uses {label(winner)}")
+    return result
 
 
 class Target(Protocol):

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Callable, Optional
 
-from mirrorctl import urls
 from mirrorctl.catalog import Catalog, Mirror
 from mirrorctl.changes import FileChange
 from mirrorctl.context import Context, Scope
 from mirrorctl.errors import ConfigFileError, UsageError
 from mirrorctl.formats.ini import IniDocument, read_values
-from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, read_with_overlay
+from mirrorctl.targets.base import (FileInfo, Origin, Overlay, Setting, ToolStatus, broken, last_wins,
+                                    read_with_overlay)
 
 
 def _text(data: bytes, path: PurePath) -> str:
@@ -56,23 +56,13 @@ def ini_status(tool: str, files: list, section: str, key: str, normalize: Callab
             values = read_values(_text(data, path), str(path)).get(section, {})
         except ConfigFileError as exc:
             info.error = exc.message
-            return ToolStatus(tool=tool, index_url=None, mirror=None, origin=Origin("default"), files=infos,
-                              error=exc.message, warnings=[f"{tool} cannot run until this is fixed: {exc.message}"])
+            return broken(tool, exc.message, infos)
         for raw_key, raw in values.items():
             if normalize(raw_key) == normalize(key) and raw.strip():
                 info.values[f"{section}.{raw_key}"] = raw
                 definitions.append(Setting(decode_value(raw.strip()), Origin("file", str(path), section=section),
                                            scope=kind))
-    winner = definitions[-1] if definitions else None
-    index_url = winner.value if winner else default
-    mirror = catalog.match_url(index_url)
-    result = ToolStatus(tool=tool, index_url=index_url, mirror=mirror.name if mirror else None,
-                        origin=winner.origin if winner else Origin("default"), files=infos)
-    for setting in reversed(definitions[:-1]):
-        result.shadowed.append(setting)
-        result.warnings.append(f"{setting.origin.describe()} sets {key} {urls.mask_url(setting.value)}, "
-                               f"but {tool} uses {winner.origin.describe()}")
-    return result
+    return last_wins(tool, key, definitions, default, catalog, infos)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from mirrorctl.catalog import Catalog, Mirror
 from mirrorctl.context import Context, Scope
 from mirrorctl.errors import ConfigFileError, MirrorctlError, UsageError
 from mirrorctl.formats import toml
-from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, on_path, read_with_overlay
+from mirrorctl.targets.base import (FileInfo, Origin, Overlay, Setting, ToolStatus, broken, last_wins, on_path,
+                                    read_with_overlay)
 
 NAME = "pdm"
 name = NAME
@@ -227,20 +228,10 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
             definitions.append(Setting(ctx.environ[ENV_URL], Origin("env", variable=ENV_URL), scope="env"))
         source = _pyproject_source(project_root(ctx, overlay), overlay)
     except ConfigFileError as exc:
-        return ToolStatus(tool=NAME, index_url=None, mirror=None, origin=Origin("default"), files=infos,
-                          error=exc.message, warnings=[f"pdm cannot run until this is fixed: {exc.message}"])
+        return broken(NAME, exc.message, infos)
     if source is not None:
         definitions.append(source)
-    winner = definitions[-1] if definitions else None
-    index_url = winner.value if winner else OFFICIAL
-    mirror = catalog.match_url(index_url)
-    result = ToolStatus(tool=NAME, index_url=index_url, mirror=mirror.name if mirror else None,
-                        origin=winner.origin if winner else Origin("default"), files=infos)
-    for setting in reversed(definitions[:-1]):
-        result.shadowed.append(setting)
-        result.warnings.append(f"{_label(setting)} sets pypi.url {urls.mask_url(setting.value)}, "
-                               f"but pdm uses {_label(winner)}")
-    return result
+    return last_wins(NAME, "pypi.url", definitions, OFFICIAL, catalog, infos, label=_label)
 
 
 def _label(setting: Setting) -> str:

@@ -19,7 +19,7 @@ from mirrorctl.catalog import Catalog, Mirror
 from mirrorctl.context import Context, Scope, normalize_platform
 from mirrorctl.errors import ConfigFileError, UsageError
 from mirrorctl.formats.ini import IniDocument, read_values
-from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, read_with_overlay
+from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, broken, read_with_overlay
 from mirrorctl.changes import FileChange, read_bytes
 
 NAME = "pip"
@@ -309,8 +309,7 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
         return winner
 
     if errors:
-        return ToolStatus(tool=NAME, index_url=None, mirror=None, origin=Origin("default"), files=infos,
-                          error=errors[0], warnings=[f"pip cannot run until this is fixed: {errors[0]}"])
+        return broken(NAME, errors[0], infos)
 
     install = effective("install", INDEX_KEY)
     index_url = install.value.strip() if install else OFFICIAL

@@ -23,7 +23,7 @@ from mirrorctl.catalog import Catalog, Mirror, load_catalog
 from mirrorctl.context import Context, Scope
 from mirrorctl.errors import ConfigFileError, MirrorctlError, UsageError
 from mirrorctl.formats import toml
-from mirrorctl.targets.base import FileInfo, Origin, Overlay, ToolStatus, read_with_overlay
+from mirrorctl.targets.base import FileInfo, Origin, Overlay, ToolStatus, broken, read_with_overlay
 
 NAME = "poetry"
 name = NAME
@@ -219,8 +219,7 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
             check_sources(data, path)
         except ConfigFileError as exc:
             info.error = exc.message
-            return ToolStatus(tool=NAME, index_url=None, mirror=None, origin=Origin("default"), files=[info],
-                              error=exc.message, warnings=[f"poetry cannot run until this is fixed: {exc.message}"])
+            return broken(NAME, exc.message, [info])
     sources = _sources(data)
     for name_, url, priority in sources:
         info.values[f"source.{name_}"] = f"{url} ({priority})"

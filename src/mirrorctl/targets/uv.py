@@ -26,7 +26,8 @@ from mirrorctl.catalog import Catalog, Mirror
 from mirrorctl.context import Context, Scope
 from mirrorctl.errors import ConfigFileError, MirrorctlError, UsageError
 from mirrorctl.formats import toml
-from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, on_path, read_with_overlay
+from mirrorctl.targets.base import (FileInfo, Origin, Overlay, Setting, ToolStatus, broken, on_path,
+                                    read_with_overlay)
 
 NAME = "uv"
 name = NAME
@@ -513,5 +514,4 @@ def _no_index(ctx: Context, loaded: list) -> bool:
 
 
 def _broken(infos: list, message: str) -> ToolStatus:
-    return ToolStatus(tool=NAME, index_url=None, mirror=None, origin=Origin("default"), files=infos,
-                      error=message, warnings=[f"uv cannot run until this is fixed: {message}"])
+    return broken(NAME, message, infos)
