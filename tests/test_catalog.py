@@ -39,7 +39,7 @@ def test_wheel_ships_mirrors_toml(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
                            "--no-index", "-w", str(tmp_path), str(repo)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    wheel = next(tmp_path.glob("mirrorctl-*.whl"))
+    wheel = next(tmp_path.glob("pymirrorctl-*.whl"))
     with zipfile.ZipFile(wheel) as zf:
         assert zf.read("mirrorctl/mirrors.toml").decode() == (repo / "mirrors.toml").read_text()
 
