@@ -43,6 +43,9 @@ class FileChange:
     notes: list[str] = field(default_factory=list)
     mode: Optional[int] = None  # permission bits for a file that is (re)created; None: the umask's
     owner: Optional[Tuple[int, int]] = None  # (uid, gid) for a file that is (re)created, when root
+    # the new bytes hold a credential: the transaction writes the file owner-only (0600), whatever
+    # its mode was, before the credential reaches the disk (undo puts the old mode back)
+    private: bool = False
 
     @property
     def changed(self) -> bool:
@@ -98,7 +101,8 @@ def merge_same_path(changes: List[FileChange]) -> List[FileChange]:
         if change.tool and change.tool not in tools:
             tools.append(change.tool)
         merged[key] = FileChange(first.path, first.before, change.after, tool=", ".join(tools), scope=first.scope,
-                                 notes=first.notes + change.notes, mode=first.mode)
+                                 notes=first.notes + change.notes, mode=first.mode,
+                                 private=first.private or change.private)
     return list(merged.values())
 
 
@@ -114,5 +118,5 @@ def keep_link(change: FileChange) -> FileChange:
     empty the file it points to instead, and keep the link."""
     if change.after is not None or not os.path.islink(change.path):
         return change
-    return FileChange(change.path, change.before, b"", tool=change.tool, scope=change.scope,
+    return FileChange(change.path, change.before, b"", tool=change.tool, scope=change.scope, private=change.private,
                       notes=change.notes + [f"{change.path} is a link: emptied the file it points to, kept the link"])
