@@ -90,6 +90,11 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     (root / "bin").mkdir()
     monkeypatch.setenv("PATH", os.pathsep.join([str(root / "bin"), "/usr/bin", "/bin"]))
     monkeypatch.chdir(root)
+    # run as root with a HOME another user owns, mirrorctl keeps its journal in root's own home
+    # (from the password database): in tests, never the real one
+    from mirrorctl import context
+
+    monkeypatch.setattr(context, "_own_home", lambda: root / "own-home")
     from mirrorctl import render
 
     render.reset_consoles()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -38,20 +39,23 @@ def test_the_installed_wheel_runs_from_its_own_environment(wheel, tmp_path):
     """Install the wheel into a new virtualenv (its dependencies borrowed from the test environment,
     no index) and run the `mirrorctl` script it puts on PATH."""
     venv = tmp_path / "venv"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # only what the venv itself holds
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
     site = Path(subprocess.check_output([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                                        text=True).strip())
+                                        text=True, env=env).strip())
     (site / "borrowed-deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
     proc = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
-                           str(wheel)], capture_output=True, text=True, timeout=300)
+                           str(wheel)], capture_output=True, text=True, timeout=300, env=env)
     if proc.returncode != 0 and "no such option: --python" in proc.stderr:
         pytest.skip("this pip cannot install into another environment (--python needs pip >= 22.3)")
     assert proc.returncode == 0, proc.stderr
-    version = subprocess.run([str(venv / "bin" / "mirrorctl"), "--version"], capture_output=True, text=True, timeout=120)
+    version = subprocess.run([str(venv / "bin" / "mirrorctl"), "--version"], capture_output=True, text=True, timeout=120,
+                             env=env)
     assert version.returncode == 0, version.stderr
     assert version.stdout.startswith("mirrorctl ")
-    where = subprocess.check_output([str(python), "-c", "import mirrorctl; print(mirrorctl.__file__)"], text=True)
+    where = subprocess.check_output([str(python), "-c", "import mirrorctl; print(mirrorctl.__file__)"], text=True,
+                                    env=env)
     assert where.startswith(str(site)), where
 
 

@@ -115,7 +115,7 @@ def test_all_or_nothing_when_a_swap_fails_midway(sandbox, tmp_path, monkeypatch)
     monkeypatch.setattr(os, "replace", failing_replace)
     changes = [FileChange(one, b"1\n", b"one\n"), FileChange(two, None, b"two\n")]
     with pytest.raises(NotWritableError) as err:
-        transaction.write_all(changes)
+        transaction.apply(changes, state_dir=sandbox.state / "m", command="t")
     assert "permission denied" in err.value.message
     monkeypatch.setattr(os, "replace", real_replace)
     assert one.read_bytes() == b"1\n" and not two.exists()
@@ -193,7 +193,8 @@ def test_rollback_keeps_the_mode_of_a_file_it_puts_back(sandbox, tmp_path, monke
 
     monkeypatch.setattr(os, "replace", failing_replace)
     with pytest.raises(NotWritableError):
-        transaction.write_all([FileChange(secret, b"token\n", None), FileChange(folder / "second.conf", None, b"x")])
+        transaction.apply([FileChange(secret, b"token\n", None), FileChange(folder / "second.conf", None, b"x")],
+                          state_dir=sandbox.state / "m", command="t")
     monkeypatch.setattr(os, "replace", real_replace)
     assert secret.read_bytes() == b"token\n"
     assert stat.S_IMODE(secret.stat().st_mode) == 0o640

@@ -148,6 +148,50 @@ def mirrorctl_config_dir(ctx: Context) -> Path:
 
 
 def mirrorctl_state_dir(ctx: Context) -> Path:
-    """Where the journal and backups live (``MIRRORCTL_STATE_DIR`` overrides)."""
+    """Where the journal and backups live (``MIRRORCTL_STATE_DIR`` overrides).
+
+    Run as root with a HOME that belongs to another user -- ``sudo`` keeps HOME on many systems,
+    ``sudo -E`` keeps everything -- the journal goes to root's own state folder, never into that
+    user's: root must not write files a user can then swap or read, nor obey a journal that user
+    could have written."""
     override = ctx.environ.get("MIRRORCTL_STATE_DIR")
-    return Path(override) if override else _app_dir(ctx, "state")
+    if override:
+        return Path(override)
+    path = _app_dir(ctx, "state")
+    if _running_as_root() and not ctx.windows and _owner_of_nearest(Path(ctx.home)) not in (None, 0):
+        return _own_home() / ".local" / "state" / "mirrorctl"
+    return path  # a state folder that is not ours in a home that is: refused when read (journal.py)
+
+
+def state_dir_note(ctx: Context) -> Optional[str]:
+    """A line to tell when the journal is not where the environment points (root, another's HOME)."""
+    if ctx.environ.get("MIRRORCTL_STATE_DIR"):
+        return None
+    path = _app_dir(ctx, "state")
+    chosen = mirrorctl_state_dir(ctx)
+    if chosen == path:
+        return None
+    return f"journal kept in root's own {chosen}: {path} belongs to another user"
+
+
+def _running_as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _owner_of_nearest(path: Path) -> Optional[int]:
+    """The owner of the path, or of its nearest existing ancestor."""
+    for candidate in (path, *path.parents):
+        try:
+            return os.lstat(candidate).st_uid
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return None
+    return None
+
+
+def _own_home() -> Path:
+    """The home folder of the user running mirrorctl, from the password database (not HOME)."""
+    import pwd
+
+    return Path(pwd.getpwuid(os.geteuid()).pw_dir)

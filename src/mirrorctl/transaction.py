@@ -1,54 +1,42 @@
-"""Apply a set of file changes: locked, atomic, all-or-nothing, journaled for undo.
+"""Apply a set of file changes: locked, write-ahead journaled, atomic, all-or-nothing, undoable.
 
-Every command that writes goes through :func:`apply`. The journal (in the user
-state dir, readable by the user only) keeps, for each file, its previous bytes
-(or the fact that it did not exist) and a hash of what was written, so
-:func:`undo` can restore the files exactly and refuse when one was edited since.
+The order of every write (the shape of SQLite's rollback journal):
+
+1. under one lock, put back any change an earlier run left half-done (see :func:`recover`);
+2. the journal entry -- the previous bytes, mode and owner of every file, the hash of what will be
+   written, a sequence number -- is written, fsynced and its folder fsynced (state ``pending``);
+3. the new bytes go to temp files beside their targets (``.NAME.SEQ-new.mirrorctl-tmp``), fsynced;
+4. each target gets a second name (a hard link ``.NAME.SEQ-old.mirrorctl-tmp``), then the temp file
+   is renamed over it; the folder is fsynced;
+5. the entry is marked ``committed`` (the commit mark), then the second names are removed.
+
+A failure anywhere in 3-5 puts every file back; a kill leaves a pending entry that the next command
+(or ``undo``) puts back. Putting back never needs free space where the old file still has its
+second name: it is renamed back. Ctrl-C, SIGTERM and SIGHUP are held while the files change: they
+stop the change at the next step, and what was done is put back. Every step is idempotent: a file
+already back as it was is left alone, so a put-back that is itself interrupted is finished next time.
 """
 
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
+from typing import Optional, Sequence
 
-from mirrorctl.changes import FileChange, first_file_ancestor as _first_file_ancestor, keep_link, read_bytes
+from mirrorctl import journal as jr
+from mirrorctl.changes import FileChange, first_file_ancestor, keep_link, read_bytes
 from mirrorctl.errors import ConfigFileError, ConflictError, ExitCode, MirrorctlError, NotWritableError
+from mirrorctl.journal import JournalEntry, JournalFile
 
-__all__ = ["FileChange", "read_bytes", "apply", "undo", "history", "write_all"]
+__all__ = ["FileChange", "JournalEntry", "JournalFile", "UndoResult", "apply", "undo", "recover", "history",
+           "read_bytes"]
 
 LOCK_TIMEOUT = 30.0
-
-
-@dataclass
-class JournalFile:
-    path: str
-    existed: bool
-    backup: Optional[str]  # file name of the saved previous bytes, inside the entry folder
-    written_sha256: Optional[str]  # None when the change removed the file
-    tool: str = ""
-    created_dirs: list[str] = field(default_factory=list)
-    mode: Optional[int] = None  # the file's permission bits before the change (it existed)
-    uid: Optional[int] = None
-    gid: Optional[int] = None
-
-
-@dataclass
-class JournalEntry:
-    id: str
-    time: str
-    command: str
-    files: list[JournalFile]
-    undone: Optional[str] = None  # when it was undone
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "JournalEntry":
-        files = [JournalFile(**f) for f in data.get("files", [])]
-        return cls(id=data["id"], time=data["time"], command=data.get("command", ""), files=files,
-                   undone=data.get("undone"))
+TEMP_SUFFIX = ".mirrorctl-tmp"
 
 
 @dataclass
@@ -56,15 +44,20 @@ class UndoResult:
     entry: JournalEntry
     restored: list[FileChange]
     forced: list[str] = field(default_factory=list)
+    interrupted: bool = False  # the entry was a change left half-done, now rolled back
 
 
 def sha256(data: Optional[bytes]) -> Optional[str]:
-    import hashlib
-
     return None if data is None else hashlib.sha256(data).hexdigest()
 
 
-# -- the lock -------------------------------------------------------------------
+def _now() -> str:
+    import datetime as _dt
+
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+# -- the lock and the held signals -------------------------------------------------------
 
 class _Locked:
     def __init__(self, state_dir: Path):
@@ -74,7 +67,7 @@ class _Locked:
     def __enter__(self):
         from filelock import FileLock, Timeout
 
-        _make_private_dir(self.state_dir)
+        jr.make_private_dir(self.state_dir)
         self._lock = FileLock(str(self.state_dir / "lock"), timeout=LOCK_TIMEOUT)
         try:
             self._lock.acquire()
@@ -83,6 +76,8 @@ class _Locked:
                 f"another mirrorctl has held {self.state_dir / 'lock'} for {LOCK_TIMEOUT:.0f} s",
                 hint="wait for it to finish; if none is running, delete that lock file",
             ) from None
+        except OSError as exc:
+            raise _not_writable(self.state_dir / "lock", exc, what="mirrorctl's lock") from None
         return self
 
     def __exit__(self, *exc):
@@ -94,136 +89,83 @@ def locked(state_dir: Path) -> _Locked:
     return _Locked(state_dir)
 
 
-def _make_private_dir(path: Path) -> None:
-    try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as exc:
-        raise NotWritableError(f"{path}: cannot create mirrorctl's state folder ({exc.strerror})",
-                               hint="set MIRRORCTL_STATE_DIR to a folder you can write") from None
+class _HeldSignals:
+    """Ctrl-C, SIGTERM and SIGHUP are noted instead of stopping the program mid-step;
+    :meth:`check` raises KeyboardInterrupt at the next step boundary."""
+
+    def __init__(self):
+        self.caught: Optional[int] = None
+        self._previous: dict = {}
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            number = getattr(signal, name, None)
+            if number is not None:
+                try:
+                    self._previous[number] = signal.signal(number, self._note)
+                except (OSError, ValueError):
+                    pass
+        return self
+
+    def _note(self, number, _frame) -> None:
+        self.caught = number
+
+    def check(self) -> None:
+        if self.caught is not None:
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc):
+        import signal
+
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        return False
 
 
-# -- writing ----------------------------------------------------------------------
+# -- file-system primitives ---------------------------------------------------------------
 
-def _missing_dirs(folder: Path) -> list[Path]:
-    """Folders that must be created (outermost first); fails on a file in the way."""
-    missing = []
-    current = folder
-    while True:
-        try:
-            st = current.stat()
-        except FileNotFoundError:
-            missing.append(current)
-            if current.parent == current:
-                break
-            current = current.parent
-            continue
-        except NotADirectoryError:
-            raise NotWritableError(f"{folder}: a part of this path is a file, not a folder",
-                                   hint=f"look at {_first_file_ancestor(folder)}") from None
-        if not stat.S_ISDIR(st.st_mode):
-            raise NotWritableError(f"{current}: is a file, but mirrorctl needs a folder there",
-                                   hint="move the file aside, or choose another scope")
-        break
-    return list(reversed(missing))
-
-
-def _permission_error(path: Path, exc: OSError) -> MirrorctlError:
-    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        reason = "read-only file system" if exc.errno == errno.EROFS else "permission denied"
-        return NotWritableError(f"{path}: cannot write ({reason})",
-                                hint="run with sudo for the global scope, or choose --scope user")
+def _not_writable(path: Path, exc: OSError, *, what: str = "") -> MirrorctlError:
+    reasons = {errno.EROFS: "read-only file system", errno.ENOSPC: "no space left on the device",
+               errno.EDQUOT: "disk quota exceeded", errno.EACCES: "permission denied", errno.EPERM: "permission denied"}
+    reason = reasons.get(exc.errno, exc.strerror or str(exc))
+    label = f"{what} " if what else ""
     if exc.errno == errno.EISDIR:
         return ConfigFileError(f"{path}: is a folder, not a file", hint="move the folder aside, or choose another scope")
-    return NotWritableError(f"{path}: cannot write ({exc.strerror or exc})", hint="check the path and free disk space")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        hint = "free some space there, then run again"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        hint = "run with sudo for the global scope, or choose --scope user"
+    else:
+        hint = "check the path and free disk space"
+    return NotWritableError(f"{label}{path}: cannot write ({reason})", hint=hint)
 
 
 def _target_of(path: Path) -> Path:
     """Write through symlinks (dotfile managers link config files): the real file."""
-    return Path(os.path.realpath(path)) if os.path.islink(path) else path
+    return Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
 
 
-@dataclass
-class _Staged:
-    change: FileChange
-    target: Path
-    temp: Optional[str]
-    created_dirs: list[Path]
-    original: Optional[os.stat_result] = None  # the file as it was, to put it back on rollback
+def _temp(target: Path, seq: int, kind: str) -> Path:
+    return target.with_name(f".{target.name}.{seq}-{kind}{TEMP_SUFFIX}")
 
 
-def _stage(change: FileChange) -> _Staged:
-    """Write the new bytes to a temp file beside the target (nothing visible changes yet)."""
-    target = _target_of(change.path)
-    created = _missing_dirs(target.parent)
-    original = _stat_or_none(target)
-    if change.after is None:
-        return _Staged(change, target, None, [], original)
-    for folder in created:
-        try:
-            folder.mkdir()
-        except OSError as exc:
-            _remove_dirs(created)
-            raise _permission_error(folder, exc) from None
+def _lstat_or_none(path: Path) -> Optional[os.stat_result]:
     try:
-        import tempfile
-
-        fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".mirrorctl-tmp", dir=str(target.parent))
-    except OSError as exc:
-        _remove_dirs(created)
-        raise _permission_error(target, exc) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(change.after)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if original is not None:
-            _copy_mode(temp, stat.S_IMODE(original.st_mode), (original.st_uid, original.st_gid))
-        else:
-            _copy_mode(temp, change.mode if change.mode is not None else _default_mode(), change.owner)
-    except OSError as exc:
-        _silent_unlink(temp)
-        _remove_dirs(created)
-        raise _permission_error(target, exc) from None
-    return _Staged(change, target, temp, created, original)
-
-
-def _stat_or_none(path: Path) -> Optional[os.stat_result]:
-    try:
-        return os.stat(path)
+        return os.lstat(path)
     except OSError:
         return None
 
 
-def _default_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _copy_mode(path: str, mode: int, owner: Optional[tuple]) -> None:
-    """Give a file these permission bits and, when we may (root), this owner."""
-    os.chmod(path, mode)
-    if owner is not None and hasattr(os, "chown") and owner != (os.getuid(), os.getgid()):
-        try:
-            os.chown(path, owner[0], owner[1])
-        except OSError:
-            pass
-
-
-def _silent_unlink(path: str) -> None:
+def _unlink_quiet(path: Path) -> None:
     try:
         os.unlink(path)
     except OSError:
         pass
-
-
-def _remove_dirs(dirs: Sequence[Path]) -> None:
-    """Remove the folders that are empty, deepest first (several files may share them)."""
-    for folder in sorted(set(dirs), key=lambda d: len(Path(d).parts), reverse=True):
-        try:
-            folder.rmdir()
-        except OSError:
-            pass
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -241,155 +183,206 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _commit(staged: _Staged) -> None:
-    if staged.temp is None:
+def _write_file(path: Path, data: bytes, mode: int, owner: Optional[tuple] = None) -> None:
+    """A new file, fsynced, owner-only while the bytes go in, then given its mode (never set-id bits)."""
+    _unlink_quiet(path)  # a leftover of an interrupted run
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(str(path), flags, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode & 0o777)
+        if owner is not None and hasattr(os, "fchown") and tuple(owner) != (os.getuid(), os.getgid()):
+            try:
+                os.fchown(fd, owner[0], owner[1])
+            except OSError:
+                pass
+    except BaseException:
+        os.close(fd)
+        _unlink_quiet(path)
+        raise
+    os.close(fd)
+    if not hasattr(os, "fchmod"):
+        os.chmod(path, mode & 0o777)
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _missing_dirs(folder: Path) -> list[Path]:
+    """Folders that must be created (outermost first); fails on a file in the way."""
+    missing = []
+    current = folder
+    while True:
         try:
-            os.unlink(staged.target)
+            st = current.stat()
+        except FileNotFoundError:
+            missing.append(current)
+            if current.parent == current:
+                break
+            current = current.parent
+            continue
+        except NotADirectoryError:
+            raise NotWritableError(f"{folder}: a part of this path is a file, not a folder",
+                                   hint=f"look at {first_file_ancestor(folder)}") from None
+        if not stat.S_ISDIR(st.st_mode):
+            raise NotWritableError(f"{current}: is a file, but mirrorctl needs a folder there",
+                                   hint="move the file aside, or choose another scope")
+        break
+    return list(reversed(missing))
+
+
+def _remove_dirs(dirs: Sequence[str]) -> None:
+    """Remove the folders that are empty, deepest first (several files may share them)."""
+    for folder in sorted(set(dirs), key=lambda d: len(Path(d).parts), reverse=True):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass
+
+
+def _sweep(target: Path) -> None:
+    """Remove what interrupted runs left beside a file: ``.NAME.*.mirrorctl-tmp``."""
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return
+    prefix = f".{target.name}."
+    for name in names:
+        if name.startswith(prefix) and name.endswith(TEMP_SUFFIX):
+            leftover = target.parent / name
+            st = _lstat_or_none(leftover)
+            if st is not None and (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+                _unlink_quiet(leftover)
+
+
+def _check_replaceable(path: Path) -> None:
+    """Only a regular file (or nothing) is ever replaced: never a FIFO, a device, a socket, a folder."""
+    try:
+        from mirrorctl.changes import check_replaceable  # the reader's own rule, where it has one
+    except ImportError:
+        check_replaceable = None
+    if check_replaceable is not None:
+        check_replaceable(path)
+        return
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ConfigFileError(f"{path}: cannot be read ({exc.strerror})", hint="look at that path") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigFileError(f"{path}: is not a regular file; mirrorctl does not replace it",
+                              hint="move it aside, or choose another scope")
+
+
+# -- one file of a change -----------------------------------------------------------------
+
+@dataclass
+class _Item:
+    change: FileChange
+    record: JournalFile
+    target: Path
+    original: Optional[os.stat_result]
+    new_temp: Optional[Path] = None
+    old_link: Optional[Path] = None
+
+
+def _plan_item(change: FileChange) -> _Item:
+    _check_replaceable(change.path)
+    target = _target_of(change.path)
+    original = None
+    if change.before is not None:
+        try:
+            original = os.stat(target)
+        except OSError:
+            original = None
+    missing = _missing_dirs(target.parent) if change.after is not None else []
+    record = JournalFile(path=os.path.abspath(change.path), existed=change.before is not None, backup=None,
+                         written_sha256=sha256(change.after), before_sha256=sha256(change.before), tool=change.tool,
+                         created_dirs=[str(d) for d in missing])
+    if original is not None:
+        record.mode, record.uid, record.gid = stat.S_IMODE(original.st_mode), original.st_uid, original.st_gid
+    return _Item(change, record, target, original)
+
+
+def _new_mode(item: _Item) -> tuple[int, Optional[tuple]]:
+    change = item.change
+    if item.original is not None:
+        mode, owner = stat.S_IMODE(item.original.st_mode), (item.original.st_uid, item.original.st_gid)
+    else:
+        mode, owner = (change.mode if change.mode is not None else _default_mode()), change.owner
+    if change.private:
+        mode = 0o600
+    return mode & 0o777, owner
+
+
+def _stage(item: _Item, seq: int) -> None:
+    for folder in item.record.created_dirs:
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            pass
+    if item.change.after is None:
+        return
+    item.new_temp = _temp(item.target, seq, "new")
+    mode, owner = _new_mode(item)
+    _write_file(item.new_temp, item.change.after, mode, owner)
+
+
+def _swap(item: _Item, seq: int) -> None:
+    if item.original is not None:
+        old = _temp(item.target, seq, "old")
+        _unlink_quiet(old)
+        try:
+            os.link(item.target, old)
+            item.old_link = old
+        except OSError:  # no hard links here (some file systems): the journal's copy will do
+            item.old_link = None
+    if item.new_temp is None:
+        try:
+            os.unlink(item.target)
         except FileNotFoundError:
             pass
     else:
-        os.replace(staged.temp, staged.target)
-    _fsync_dir(staged.target.parent)
+        os.replace(item.new_temp, item.target)
+    _fsync_dir(item.target.parent)
 
 
-def _restore(staged: _Staged) -> None:
-    """Put back what a committed change replaced (used when a later file fails)."""
-    before = staged.change.before
-    if before is None:
-        _silent_unlink(str(staged.target))
-        return
-    import tempfile
+# -- writing the entry --------------------------------------------------------------------
 
-    target = staged.target
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".mirrorctl-tmp", dir=str(target.parent))
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(before)
-        handle.flush()
-        os.fsync(handle.fileno())
-    original = staged.original
-    if original is not None:
-        _copy_mode(temp, stat.S_IMODE(original.st_mode), (original.st_uid, original.st_gid))
-    os.replace(temp, target)
+def _save_entry(entry: JournalEntry) -> None:
+    """Durably (re)write entry.json: temp, fsync, rename, fsync the folder."""
+    folder = Path(str(entry.folder))
+    temp = folder / "entry.json.tmp"
+    _write_file(temp, entry.to_json(), 0o600)
+    os.replace(temp, folder / "entry.json")
+    _fsync_dir(folder)
 
 
-def write_all(changes: Sequence[FileChange]) -> list[_Staged]:
-    """All-or-nothing: stage every file first, then swap them in; undo the swaps on failure."""
-    staged: list[_Staged] = []
+def _write_ahead(state_dir: Path, entry: JournalEntry, items: Sequence[_Item]) -> None:
+    """The entry and every backup, on disk before any file is touched."""
+    root = jr.journal_dir(state_dir)
+    jr.make_private_dir(root, "journal folder")
+    folder = root / f"{entry.seq:08d}"
+    entry.folder = str(folder)
     try:
-        for change in changes:
-            staged.append(_stage(change))
-    except BaseException:
-        for item in staged:
-            if item.temp:
-                _silent_unlink(item.temp)
-        _remove_dirs([d for item in staged for d in item.created_dirs])
-        raise
-    committed: list[_Staged] = []
-    try:
-        for item in staged:
-            try:
-                _commit(item)
-            except OSError as exc:
-                raise _permission_error(item.target, exc) from None
-            committed.append(item)
-    except BaseException:
-        for item in reversed(committed):
-            try:
-                _restore(item)
-            except OSError:
-                pass
-        for item in staged:
-            if item not in committed and item.temp:
-                _silent_unlink(item.temp)
-        _remove_dirs([d for item in staged for d in item.created_dirs])
-        raise
-    return staged
-
-
-# -- the journal ------------------------------------------------------------------
-
-def journal_dir(state_dir: Path) -> Path:
-    return state_dir / "journal"
-
-
-def _new_entry_id(root: Path) -> str:
-    import datetime as _dt
-
-    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    n = 1
-    while (root / f"{stamp}-{n:03d}").exists():
-        n += 1
-    return f"{stamp}-{n:03d}"
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(str(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def iter_entries(state_dir: Path) -> Iterator[JournalEntry]:
-    """Journal entries, newest first; unreadable ones are skipped."""
-    import json
-
-    root = journal_dir(state_dir)
-    if not root.is_dir():
-        return
-    for folder in sorted(root.iterdir(), reverse=True):
-        manifest = folder / "entry.json"
-        try:
-            yield JournalEntry.from_dict(json.loads(manifest.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-
-
-def _save_entry(state_dir: Path, entry: JournalEntry) -> None:
-    import json
-
-    folder = journal_dir(state_dir) / entry.id
-    _write_private(folder / "entry.json.tmp", json.dumps(asdict(entry), indent=2).encode("utf-8"))
-    os.replace(folder / "entry.json.tmp", folder / "entry.json")
-
-
-def apply(changes: Sequence[FileChange], *, state_dir: Path, command: str) -> Optional[JournalEntry]:
-    """Write the changes under the lock, journaled; returns the journal entry (None if nothing changed)."""
-    todo = [keep_link(c) for c in changes if c.changed]
-    if not todo:
-        return None
-    if len({str(c.path) for c in todo}) != len(todo):
-        raise ValueError("one file, several changes: merge them first (changes.merge_same_path)")
-    with locked(state_dir):
-        for change in todo:  # someone else wrote in between: plan again rather than clobber
-            if read_bytes(change.path) != change.before:
-                raise ConflictError(f"{change.path}: changed while mirrorctl was working on it",
-                                    hint="run the command again")
-        root = journal_dir(state_dir)
-        _make_private_dir(root)
-        entry = JournalEntry(id=_new_entry_id(root), time=_now(), command=command, files=[])
-        folder = root / entry.id
-        _make_private_dir(folder)
-        for n, change in enumerate(todo):
-            backup = None
-            if change.before is not None:
-                backup = f"{n:03d}.bak"
-                _write_private(folder / backup, change.before)
-            record = JournalFile(path=str(change.path), existed=change.before is not None,
-                                 backup=backup, written_sha256=sha256(change.after), tool=change.tool)
-            original = _stat_or_none(_target_of(change.path))
-            if original is not None:
-                record.mode, record.uid, record.gid = stat.S_IMODE(original.st_mode), original.st_uid, original.st_gid
-            entry.files.append(record)
-        try:
-            staged = write_all(todo)
-        except BaseException:
-            _remove_tree(folder)
-            raise
-        for item, record in zip(staged, entry.files):
-            record.created_dirs = [str(d) for d in item.created_dirs]
-        _save_entry(state_dir, entry)
-        return entry
+        os.mkdir(folder, 0o700)
+        for n, item in enumerate(items):
+            if item.change.before is not None:
+                item.record.backup = f"{n:03d}.bak"
+                _write_file(folder / item.record.backup, item.change.before, 0o600)
+        _save_entry(entry)
+        _fsync_dir(root)
+    except OSError as exc:
+        _remove_tree(folder)
+        raise _not_writable(state_dir, exc, what="mirrorctl's journal in") from None
 
 
 def _remove_tree(folder: Path) -> None:
@@ -398,51 +391,270 @@ def _remove_tree(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def _now() -> str:
-    import datetime as _dt
+# -- apply --------------------------------------------------------------------------------
 
-    return _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+def apply(changes: Sequence[FileChange], *, state_dir: Path, command: str) -> Optional[JournalEntry]:
+    """Write the changes under the lock, journaled ahead; returns the entry (None if nothing changed).
+
+    ``entry.notes`` says what else was done first (an interrupted change rolled back)."""
+    todo = [keep_link(c) for c in changes if c.changed]
+    if not todo:
+        return None
+    if len({os.path.abspath(c.path) for c in todo}) != len(todo):
+        raise ValueError("one file, several changes: merge them first (changes.merge_same_path)")
+    with locked(state_dir), _HeldSignals() as held:
+        notes = _recover_locked(state_dir)
+        for change in todo:  # someone else wrote in between: plan again rather than clobber
+            if read_bytes(change.path) != change.before:
+                raise ConflictError(f"{change.path}: changed while mirrorctl was working on it",
+                                    hint="run the command again")
+        items = [_plan_item(c) for c in todo]
+        seq = jr.next_seq(state_dir)
+        entry = JournalEntry(id=str(seq), seq=seq, time=_now(), command=command, files=[i.record for i in items],
+                             state=jr.PENDING)
+        held.check()
+        _write_ahead(state_dir, entry, items)
+        where = Path(entry.files[0].path)  # the file a failure is about
+        try:
+            held.check()
+            for item in items:
+                where = item.target
+                _stage(item, seq)
+                held.check()
+            for item in items:
+                where = item.target
+                _swap(item, seq)
+                held.check()
+            where = state_dir
+            entry.state = jr.COMMITTED
+            _save_entry(entry)  # the commit mark
+        except BaseException as exc:
+            _roll_back_after(entry, exc, where)
+            raise  # not reached: _roll_back_after raises
+        for item in items:
+            if item.old_link is not None:
+                _unlink_quiet(item.old_link)
+                _fsync_dir(item.target.parent)
+        entry.notes = notes
+        return entry
+
+
+def _roll_back_after(entry: JournalEntry, exc: BaseException, where: Path) -> None:
+    """Put every file of a failed change back, then re-raise ``exc`` as the user's error."""
+    try:
+        _put_back(entry, force=False, final=jr.ROLLED_BACK, interrupted=True)
+    except (MirrorctlError, OSError) as second:
+        detail = second.message if isinstance(second, MirrorctlError) else f"{second.strerror or second}"
+        left = ", ".join(_still_changed(entry)) or "none"
+        raise NotWritableError(
+            f"{_describe(exc, where)}, and putting the files back failed too ({detail}); still changed: {left}",
+            hint=f"nothing is lost: the previous files are kept in {entry.folder}; `mirrorctl undo` "
+                 "puts them back") from None
+    if isinstance(exc, OSError):
+        raise _not_writable(where, exc, what="mirrorctl's journal in" if where == entry_state(entry) else "") from None
+    raise exc
+
+
+def _still_changed(entry: JournalEntry) -> list[str]:
+    out = []
+    for record in entry.files:
+        try:
+            if sha256(read_bytes(Path(record.path))) != record.before_sha256:
+                out.append(record.path)
+        except MirrorctlError:
+            out.append(record.path)
+    return out
+
+
+def entry_state(entry: JournalEntry) -> Path:
+    """The state folder an entry lies in."""
+    return Path(str(entry.folder)).parent.parent
+
+
+def _describe(exc: BaseException, where: Path) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(exc, MirrorctlError):
+        return exc.message
+    if isinstance(exc, OSError):
+        return _not_writable(where, exc).message
+    return f"{type(exc).__name__}: {exc}"
+
+
+# -- putting files back (rollback, recovery, undo) ----------------------------------------
+
+@dataclass
+class _Back:
+    record: JournalFile
+    path: Path
+    target: Path
+    current: Optional[bytes]
+    previous: Optional[bytes] = None
+    source: Optional[Path] = None  # a file to rename over the target (second name, or a staged temp)
+
+
+def _plan_back(entry: JournalEntry, force: bool) -> tuple[list[_Back], list[str]]:
+    """What must be restored (the rest is already as it was), and which files were edited since."""
+    todo, edited = [], []
+    for record in entry.files:
+        path = Path(record.path)
+        current = read_bytes(path)
+        digest = sha256(current)
+        if digest == record.before_sha256 and (current is None) == (not record.existed):
+            continue  # as it was: never written, or already put back
+        if digest != record.written_sha256:
+            edited.append(record.path)
+            if not force:
+                continue
+        todo.append(_Back(record, path, _target_of(path), current))
+    return todo, edited
+
+
+def _put_back(entry: JournalEntry, *, force: bool, final: str, interrupted: bool,
+              dry_run: bool = False) -> UndoResult:
+    todo, edited = _plan_back(entry, force)
+    if edited and not force:
+        raise ConflictError(f"not undone: edited after mirrorctl wrote it: {', '.join(edited)}",
+                            hint="look at the file; `mirrorctl undo --force` restores it anyway, losing those edits")
+    for back in todo:
+        if back.record.existed:
+            back.previous = jr.read_backup(entry, back.record)
+    restored = [FileChange(b.path, b.current, b.previous if b.record.existed or not os.path.islink(b.path) else b"",
+                           tool=b.record.tool) for b in todo]
+    result = UndoResult(entry=entry, restored=restored, forced=edited if force else [], interrupted=interrupted)
+    if dry_run:
+        return result
+    seq = entry.seq
+    staged: list[_Back] = []
+    try:
+        for back in todo:
+            _stage_back(back, seq)
+            staged.append(back)
+    except OSError as exc:
+        for back in staged:
+            if back.source is not None and back.source.name.endswith(f"{seq}-undo{TEMP_SUFFIX}"):
+                _unlink_quiet(back.source)
+        raise _not_writable(back.target, exc) from None
+    for back in todo:
+        if back.source is not None:
+            os.replace(back.source, back.target)
+        else:
+            try:
+                os.unlink(back.target)
+            except FileNotFoundError:
+                pass
+        _fsync_dir(back.target.parent)
+    for record in entry.files:
+        _sweep(_target_of(Path(record.path)))
+    _remove_dirs([d for r in entry.files if not r.existed for d in r.created_dirs])
+    entry.state, entry.undone, entry.interrupted = final, _now(), interrupted
+    try:
+        _save_entry(entry)
+    except OSError:
+        pass  # the files are back; a pending entry whose files are as they were is marked next time
+    return result
+
+
+def _stage_back(back: _Back, seq: int) -> None:
+    record = back.record
+    if not record.existed and not os.path.islink(back.path):
+        return  # removed
+    if record.existed:
+        old = _temp(back.target, seq, "old")
+        st = _lstat_or_none(old)
+        if st is not None and stat.S_ISREG(st.st_mode):
+            try:
+                with open(old, "rb") as handle:
+                    if sha256(handle.read()) == record.before_sha256:
+                        back.source = old  # the very file, renamed back: no space needed
+                        return
+            except OSError:
+                pass
+    data = back.previous if record.existed else b""  # a file the user has since linked in is emptied
+    mode = record.mode if record.mode is not None else _default_mode()
+    owner = (record.uid, record.gid) if record.uid is not None and record.gid is not None else None
+    if not record.existed:
+        st = _lstat_or_none(back.target)
+        mode = stat.S_IMODE(st.st_mode) if st is not None else mode
+    back.source = _temp(back.target, seq, "undo")
+    _write_file(back.source, data or b"", mode, owner)
+
+
+# -- recovery, undo, history ------------------------------------------------------------
+
+def _tidy(entry: JournalEntry) -> None:
+    """Remove what an interrupted run left of this entry: temp files beside its files and, once it is
+    no longer in effect, the empty folders it had created."""
+    for record in entry.files:
+        _sweep(_target_of(Path(record.path)))
+    if not entry.in_effect:
+        _remove_dirs([d for r in entry.files if not r.existed for d in r.created_dirs])
+
+
+def _recover_locked(state_dir: Path) -> list[str]:
+    """Put back a change an earlier run left half-done; sweep what it left. Returns notes."""
+    for folder in jr.incomplete_dirs(state_dir):
+        _remove_tree(folder)  # stopped while writing its entry: no file was touched yet
+    newest = next(iter(jr.iter_entries(state_dir)), None)
+    if newest is None or newest.damaged:
+        return []
+    if newest.state != jr.PENDING:
+        _tidy(newest)
+        return []
+    try:
+        result = _put_back(newest, force=False, final=jr.ROLLED_BACK, interrupted=True)
+    except ConflictError as exc:
+        raise ConflictError(f"an interrupted change (entry {newest.id}, `{newest.command}`) cannot be rolled back: "
+                            f"{exc.message.split(': ', 1)[-1]}",
+                            hint="`mirrorctl undo` rolls it back (`undo --force` even over those edits)") from None
+    files = len(result.restored)
+    return [f"rolled back an interrupted change first: `{newest.command}` (entry {newest.id}; "
+            f"{files} file{'s' if files != 1 else ''} put back)"]
+
+
+def recover(state_dir: Path) -> list[str]:
+    """Deal with a change an earlier run left half-done (killed, power lost): put its files back.
+
+    Returns what was done, for the command to say. Cheap when there is nothing to do."""
+    if not jr.journal_dir(state_dir).exists():
+        return []
+    with locked(state_dir), _HeldSignals():
+        return _recover_locked(state_dir)
 
 
 def undo(state_dir: Path, *, force: bool = False, dry_run: bool = False) -> UndoResult:
-    """Restore the files of the newest entry not yet undone, exactly."""
-    with locked(state_dir):
-        entry = next((e for e in iter_entries(state_dir) if not e.undone), None)
+    """Restore the files of the newest change still in effect, exactly.
+
+    A change left half-done by an interruption is that change: it is rolled back, and the change
+    before it stays."""
+    with locked(state_dir), _HeldSignals():
+        for folder in jr.incomplete_dirs(state_dir):
+            _remove_tree(folder)
+        entries = jr.iter_entries(state_dir)
+        newest = next(entries, None)
+        if newest is not None and not newest.damaged and not newest.in_effect:
+            _tidy(newest)  # what an interrupted rollback or undo left
+        entry = newest if newest is not None and newest.in_effect else next((e for e in entries if e.in_effect), None)
         if entry is None:
             raise MirrorctlError("nothing to undo: the journal has no change left",
                                  hint="`mirrorctl history` lists what was done", exit_code=ExitCode.NOTHING_TO_UNDO)
-        folder = journal_dir(state_dir) / entry.id
-        changes, edited = [], []
-        for record in entry.files:
-            path = Path(record.path)
-            current = read_bytes(path)
-            if sha256(current) != record.written_sha256:
-                edited.append(record.path)
-            previous = None
-            if record.existed:
-                try:
-                    previous = (folder / str(record.backup)).read_bytes()
-                except OSError as exc:
-                    raise MirrorctlError(f"{folder / str(record.backup)}: the backup cannot be read ({exc.strerror})",
-                                         hint="the journal is damaged; restore the file by hand") from None
-            owner = (record.uid, record.gid) if record.uid is not None and record.gid is not None else None
-            changes.append(FileChange(path=path, before=current, after=previous, tool=record.tool, mode=record.mode,
-                                      owner=owner))
-        if edited and not force:
-            names = ", ".join(edited)
-            raise ConflictError(f"not undone: edited after mirrorctl wrote it: {names}",
-                                hint="look at the file; `mirrorctl undo --force` restores it anyway, losing those edits")
-        # a file the user has since replaced by a link (stow, a dotfiles "adopt") is emptied, not deleted
-        result = UndoResult(entry=entry, restored=[keep_link(c) for c in changes if c.changed], forced=edited)
-        if dry_run:
-            return result
-        write_all(result.restored)
-        _remove_dirs([Path(d) for record in entry.files if not record.existed for d in record.created_dirs])
-        entry.undone = _now()
-        _save_entry(state_dir, entry)
-        return result
+        if entry.damaged:
+            raise ConfigFileError(f"the newest change (entry {entry.id}) cannot be undone: {entry.damaged}",
+                                  hint=f"look at {entry.folder}; move it aside to undo the changes before it")
+        interrupted = entry.state == jr.PENDING
+        return _put_back(entry, force=force, final=jr.ROLLED_BACK if interrupted else jr.UNDONE,
+                         interrupted=interrupted, dry_run=dry_run)
 
 
 def history(state_dir: Path, limit: Optional[int] = None) -> list[JournalEntry]:
-    entries = list(iter_entries(state_dir))
+    entries = list(jr.iter_entries(state_dir))
     return entries[:limit] if limit else entries
+
+
+def pending(state_dir: Path) -> Optional[JournalEntry]:
+    """A change left half-done, if the newest entry is one (no lock: for status to warn)."""
+    try:
+        newest = next(iter(jr.iter_entries(state_dir)), None)
+    except MirrorctlError:
+        return None
+    return newest if newest is not None and newest.state == jr.PENDING else None
