@@ -20,7 +20,7 @@ from mirrorctl.context import Context, Scope, normalize_platform
 from mirrorctl.errors import ConfigFileError, UsageError
 from mirrorctl.formats.ini import IniDocument, read_values
 from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, broken, read_with_overlay
-from mirrorctl.changes import FileChange, read_bytes
+from mirrorctl.changes import DisabledFileError, FileChange, NotRegularFileError, read_bytes
 
 NAME = "pip"
 name = NAME
@@ -262,6 +262,14 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
         infos.append(info)
         try:
             data = read_with_overlay(path, overlay)
+        except DisabledFileError:
+            info.exists = True
+            info.skipped = info.skipped or f"disabled by a link to {_devnull(ctx)}: pip reads it as empty"
+            continue
+        except NotRegularFileError as exc:  # a FIFO, a device: pip would hang or read without end
+            info.error = exc.message
+            errors.append(exc.message)
+            continue
         except ConfigFileError as exc:  # a folder, a symlink loop: pip skips such a file silently
             reason = exc.message.split(": ", 1)[-1]
             info.skipped = info.skipped or f"{reason}: pip skips it"
