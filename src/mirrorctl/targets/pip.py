@@ -30,6 +30,7 @@ BOM = b"\xef\xbb\xbf"
 INDEX_KEY = "index-url"
 TRUSTED_KEY = "trusted-host"
 COMMANDS = ("install", "download", "wheel", "index", "lock")
+_READ_SECTIONS = frozenset(("global", *COMMANDS))
 
 
 def normalize_key(name: str) -> str:
@@ -176,13 +177,13 @@ def _hosts(value: Optional[str]) -> list[str]:
 
 def _edit(doc: IniDocument, url: Optional[str]) -> None:
     """Point every section that names an index at ``url`` (None: remove it), with trusted-host to match."""
-    sections = doc.section_names()
-    old_urls = [doc.get_raw(s, INDEX_KEY, normalize_key) for s in sections]
+    with_index = [s for s in doc.section_names() if doc.has_option(s, INDEX_KEY, normalize_key)]
+    old_urls = [doc.get_full(s, INDEX_KEY, normalize_key) for s in with_index]  # a value may start on the next line
     stale_hosts = {urls.trusted_host_for(u) for u in old_urls if u} - {None}
     new_host = urls.trusted_host_for(url) if url else None
     stale_hosts.discard(new_host)
 
-    index_sections = ["global"] + [s for s in sections if s != "global" and doc.has_option(s, INDEX_KEY, normalize_key)]
+    index_sections = ["global"] + [s for s in with_index if s != "global"]
     for section in index_sections:
         if url is None:
             doc.remove(section, INDEX_KEY, normalize_key)
@@ -293,6 +294,8 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
             for raw_key, value in items.items():
                 key = normalize_key(raw_key)
                 info.values[f"{section}.{key}"] = value
+                if section not in _READ_SECTIONS:
+                    continue  # pip reads [global] and its command's own section, nothing else
                 setting = Setting(value=value, origin=Origin("file", str(pipfile.path), section=section),
                                   scope=pipfile.kind)
                 merged[(section, key)] = setting
