@@ -333,6 +333,8 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
         section = setting.origin.section
         if section not in (None, "global", "install"):
             continue  # a section for another command: reported under "commands"
+        if install is not None and _same_value(setting.value, install.value):
+            continue  # overridden by the same index: nothing is lost, nothing to warn about
         result.shadowed.append(setting)
         result.warnings.append(
             f"{_label(setting)} sets index-url {urls.mask_url(setting.value)}, "
@@ -352,6 +354,18 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
     if no_index and no_index.value.strip().lower() in ("1", "true", "yes", "on"):
         result.warnings.append(f"{_label(no_index)} sets no-index: pip install ignores every index")
     return result
+
+
+def _same_value(a: str, b: str) -> bool:
+    """The same index, credentials included (a rotated token is a difference)."""
+    from urllib.parse import urlsplit
+
+    def userinfo(url: str) -> str:
+        try:
+            return urlsplit(url.strip()).netloc.rpartition("@")[0]
+        except ValueError:
+            return url
+    return urls.same_index(a, b) and userinfo(a) == userinfo(b)
 
 
 def _label(setting: Setting) -> str:
