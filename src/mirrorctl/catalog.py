@@ -133,6 +133,9 @@ def parse_catalog(text: str, *, source: str, origin: str) -> list[Mirror]:
             f"{origin}: not valid TOML ({exc})",
             hint="fix the file by hand, or move it aside and add your mirrors again",
         ) from None
+    except RecursionError:  # arrays or inline tables nested without end
+        raise ConfigFileError(f"{origin}: not valid TOML (values nested too deeply)",
+                              hint="fix the file by hand, or move it aside and add your mirrors again") from None
     entries = data.get("mirror", [])
     if not isinstance(entries, list):
         raise ConfigFileError(f"{origin}: 'mirror' must be an array of tables ([[mirror]])", hint="see docs/catalogue.md")
