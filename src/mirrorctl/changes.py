@@ -143,14 +143,6 @@ def check_replaceable(path: Path) -> None:
     _stat_regular(path)
 
 
-def is_null_device(path: Path) -> bool:
-    """Whether ``path`` is, or links to, the null device (never raises)."""
-    try:
-        return _is_null(os.stat(path))
-    except (OSError, ValueError):
-        return False
-
-
 def _stat_regular(path: Path) -> Optional[os.stat_result]:
     """The stat of the regular file at ``path`` (links followed), None when absent; else raise."""
     try:
