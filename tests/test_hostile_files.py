@@ -280,3 +280,13 @@ def test_deeply_nested_user_catalogue_is_one_line_error(run_cli, sandbox):
     result = run_cli("list")
     assert result.exit_code == BAD_CONFIG
     one_line_error(result, path, "nested too deeply")
+
+
+@pytest.mark.parametrize("text", ["a: !!int x\n", "a: !!float x\n", "a: !!bool maybe\n"])
+def test_yaml_tagged_value_that_cannot_be_built_is_one_line_error(text, run_cli, sandbox):
+    with pytest.raises(ConfigFileError, match="a value that cannot be read"):
+        yaml_format.load(text, "c")
+    condarc(sandbox).write_text(text)
+    result = run_cli("use", "tuna", "--tool", "conda")
+    assert result.exit_code == BAD_CONFIG
+    one_line_error(result, condarc(sandbox), "cannot be read")

@@ -84,6 +84,9 @@ def load(text: str, path: str):
         raise ConfigFileError(f"{path}: line {_error_line(exc, text)}: {_problem(exc)}", hint=_HINT) from None
     except RecursionError:
         raise _too_deep(path, None) from None
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:  # a tagged value ruamel cannot build (!!int x)
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigFileError(f"{path}: a value that cannot be read ({detail})", hint=_HINT) from None
     if data is None or isinstance(data, dict):
         return data
     line = data.lc.line + 1 if hasattr(data, "lc") else 1
