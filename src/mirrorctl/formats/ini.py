@@ -183,7 +183,7 @@ class IniDocument:
         found = False
         for item in sec.items:
             if item.kind == "option" and normalize(item.key or "") == normalize(key):
-                item.lines = _replace_value(item.lines, value, self.newline)
+                item.lines = _replace_value(item.lines, value, self.newline, self.path)
                 found = True
         if found:
             return
@@ -286,20 +286,20 @@ class IniDocument:
 
 
 # the separator's spaces stop at the line break: a value may start on the next (indented) line
-_OPTION_RE = re.compile(r"^(?P<key>[ \t]*[^=:\s][^=:\r\n]*?)(?P<sep>[ \t]*[=:][ \t]*)(?P<value>[^\r\n]*?)[ \t]*"
-                        r"(?P<eol>\r?\n|\r)?$")
+_OPTION_RE = re.compile(r"^(?P<key>[^\S\r\n]*[^=:\s][^=:\r\n]*?)(?P<sep>[^\S\r\n]*[=:][^\S\r\n]*)"
+                        r"(?P<value>[^\n]*?)[ \t]*(?P<eol>\r?\n)?$")
 
 
 def _is_comment(line: str) -> bool:
     return line.strip().startswith(("#", ";"))
 
 
-def _replace_value(lines: list[str], value: str, newline: str) -> list[str]:
+def _replace_value(lines: list[str], value: str, newline: str, path: str = "") -> list[str]:
     """The option's first line with a new value (key and separator spacing kept); continuation
     lines of the old value go, comment lines among them stay."""
     match = _OPTION_RE.match(lines[0])
-    if match is None:  # pragma: no cover - ConfigUpdater only makes options from such lines
-        raise ValueError(f"not an option line: {lines[0]!r}")
+    if match is None:  # pragma: no cover - the parser only starts options on such lines
+        raise _fail(path, f"line {lines[0].strip()!r} cannot be edited", hint="please report this file to mirrorctl")
     eol = match.group("eol") or (newline if len(lines) > 1 else "")
     sep = match.group("sep")
     if value and not match.group("value") and sep[-1] not in " \t" and sep[0] in " \t":
