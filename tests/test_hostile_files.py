@@ -166,6 +166,15 @@ def test_check_replaceable_contract(sandbox):
     (sandbox.root / "folder.conf").mkdir()
     with pytest.raises(ConfigFileError, match="is a folder"):
         check_replaceable(sandbox.root / "folder.conf")
+    import socket
+
+    path = sandbox.root / "sock"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        with pytest.raises(NotRegularFileError, match="is a socket, not a regular file"):
+            check_replaceable(path)
+        with pytest.raises(NotRegularFileError, match="is a socket"):
+            read_config_file(path)
 
 
 def test_a_file_over_the_size_cap_is_refused(run_cli, sandbox):
