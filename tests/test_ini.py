@@ -103,3 +103,57 @@ def test_files_pip_cannot_read_are_refused(text, fragment):
     # the stdlib parser, which pip uses, fails on the same files
     with pytest.raises(configparser.Error):
         configparser.RawConfigParser().read_string(text)
+
+
+def _values(text):
+    parser = configparser.RawConfigParser()
+    parser.read_string(text)
+    return {s: dict(parser.items(s)) for s in parser.sections()}
+
+
+@pytest.mark.parametrize("text", [
+    "[global]\nindex-url =\n    https://old/simple\ntimeout = 1\n",
+    "[global]\nindex-url = https://a/simple\n    https://b/simple\ntimeout = 1\n",
+    "[global]\nindex-url =\n# a note\n    https://old/simple\ntimeout = 1\n",
+    "[global]\nindex-url =\n\n    https://old/simple\n\ntimeout = 1\n",
+    "[global]\r\nindex-url =\r\n\thttps://old/simple\r\ntimeout = 1\r\n",
+    "[global]\nindex-url =\n    https://old/simple",
+])
+def test_a_value_continued_on_next_lines_is_replaced_and_removed_whole(text):
+    doc = IniDocument(text, "f")
+    doc.set("global", "index-url", "https://new/simple", normalize_key)
+    assert _values(doc.text())["global"]["index-url"] == "https://new/simple"
+    assert {k for k in _values(doc.text())["global"]} == {k for k in _values(text)["global"]}
+    assert "old" not in doc.text() and "https://b" not in doc.text()
+    assert ("# a note" in text) == ("# a note" in doc.text())  # comment lines stay
+    doc.remove("global", "index-url", normalize_key)
+    assert "index-url" not in _values(doc.text()).get("global", {}) and "simple" not in doc.text()
+
+
+def test_key_with_its_value_on_the_next_line_keeps_its_spacing():
+    doc = IniDocument("[global]\nindex-url =\n    https://old/simple\n", "f")
+    doc.set("global", "index-url", "https://new/simple")
+    assert doc.text() == "[global]\nindex-url = https://new/simple\n"
+    doc = IniDocument("[global]\nindex-url=\n    https://old/simple\n", "f")
+    doc.set("global", "index-url", "https://new/simple")
+    assert doc.text() == "[global]\nindex-url=https://new/simple\n"
+
+
+def test_a_new_key_before_an_indented_line_is_indented_as_deep():
+    """An indented line after a new option line would continue its value: the new line is indented."""
+    text = "[global]\n  [other]\nkey = v\n"
+    doc = IniDocument(text, "f")
+    doc.set("global", "index-url", "https://new/simple")
+    assert _values(doc.text()) == {"global": {"index-url": "https://new/simple"}, "other": {"key": "v"}}
+
+
+def test_sections_not_edited_stay_text_and_a_default_section_is_handled():
+    text = "[global]\nx = 1\n" + "".join(f"[s{i}]\nk = {i}\n" for i in range(100))
+    doc = IniDocument(text, "f")
+    doc.set("global", "index-url", "https://new/simple")
+    assert sum(s.raw is None for s in doc.sections) <= 2  # only [global] (and what is before it) split
+    assert doc.text() == text.replace("x = 1\n", "x = 1\nindex-url = https://new/simple\n")
+    text = "[DEFAULT]\nshared = 1\n[global]\nx = 1\n"  # no section of its own: ConfigUpdater splits the file
+    doc = IniDocument(text, "f")
+    doc.set("global", "index-url", "https://new/simple")
+    assert doc.text() == "[DEFAULT]\nshared = 1\n[global]\nx = 1\nindex-url = https://new/simple\n"

@@ -201,3 +201,36 @@ def test_status_hides_tools_neither_in_use_nor_configured(run, sandbox, on_path)
     everything = run("status", "--all", "--json").json()
     assert everything["hidden"] == [] and len(everything["tools"]) > 2
     assert "not shown" in run("status").stdout
+
+
+def test_install_section_with_the_same_index_is_no_warning(run, sandbox):
+    """`use` writes index-url into [global] and into an [install] that had its own: both then hold
+    the same value, and pip install uses it either way."""
+    write(sandbox.user_pip_conf, f"[global]\nindex-url = {A}\n[install]\nindex-url = {A}\n")
+    st = agree(run)
+    assert st["index_url"] == A and st["origin"]["section"] == "install"
+    assert st["warnings"] == [] and st["shadowed"] == []
+
+
+def test_install_section_with_another_index_or_credential_is_a_warning(run, sandbox):
+    write(sandbox.user_pip_conf, f"[global]\nindex-url = {A}\n[install]\nindex-url = {B}\n")
+    st = agree(run)
+    assert [s["value"] for s in st["shadowed"]] == [A]
+    assert sum("[global] sets index-url" in w for w in st["warnings"]) == 1
+    # a rotated token is a different value: pip install sends the [install] one
+    write(sandbox.user_pip_conf, "[global]\nindex-url = https://u:old@a.example/simple\n"
+                                 "[install]\nindex-url = https://u:new@a.example/simple\n")
+    st = status_of(run)
+    assert len(st["shadowed"]) == 1
+    shadow = [w for w in st["warnings"] if "[global] sets index-url" in w]
+    assert len(shadow) == 1 and "old" not in shadow[0]
+
+
+def test_pip_conf_linked_to_dev_null_is_reported_disabled(run, sandbox):
+    """pip reads a pip.conf that links to /dev/null as empty: status says so, and agrees with pip."""
+    sandbox.user_pip_conf.parent.mkdir(parents=True)
+    sandbox.user_pip_conf.symlink_to(os.devnull)
+    st = agree(run, None, None, "--files")
+    info = next(f for f in st["files"] if f["path"] == str(sandbox.user_pip_conf))
+    assert info["skipped"].startswith("disabled by a link to /dev/null")
+    assert st["error"] is None

@@ -289,3 +289,68 @@ def test_parse_errors_do_not_print_passwords(run, sandbox):
         result = run(*args)
         assert result.exit_code == 4
         assert "s3cret" not in result.stdout + result.stderr
+
+
+CONTINUED = (
+    "# the index, on a line of its own\n"
+    "[global]\n"
+    "index-url =\n"
+    "    https://old.example/simple\n"
+    "timeout = 60\n"
+    "[install]\n"
+    "index-url = https://old.example/simple\n"
+    "# mirror of the mirror\n"
+    "    https://older.example/simple\n"
+    "no-warn-script-location = true\n"
+)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_index_url_continued_on_the_next_line_is_replaced_whole(run, sandbox, newline):
+    """A value on an indented next line is one value for pip: `use` replaces it whole (no empty
+    index-url, no key made of the old URL), a second `use` does not glue URLs, `reset` leaves no trace."""
+    original = CONTINUED.replace("\n", newline)
+    sandbox.user_pip_conf.parent.mkdir(parents=True)
+    sandbox.user_pip_conf.write_bytes(original.encode())
+    before = pip_config_list()
+    assert run("use", "tuna").exit_code == 0
+    listed = pip_config_list()
+    assert listed["global.index-url"] == TUNA and listed["install.index-url"] == TUNA
+    assert {k: v for k, v in listed.items() if "index-url" not in k} == \
+        {k: v for k, v in before.items() if "index-url" not in k}  # no stray key, nothing else changed
+    assert pip_effective("install", "download")["install"]["index_url"] == TUNA
+    assert "old.example" not in sandbox.user_pip_conf.read_text()
+    assert "# mirror of the mirror" in sandbox.user_pip_conf.read_text()  # a comment line stays
+
+    assert run("use", "aliyun").exit_code == 0
+    listed = pip_config_list()
+    assert listed["global.index-url"] == ALIYUN and listed["install.index-url"] == ALIYUN
+    assert pip_effective("install")["install"]["index_url"] == ALIYUN
+
+    assert run("reset").exit_code == 0
+    listed = pip_config_list()
+    assert not any("index-url" in key for key in listed)
+    assert {k: v for k, v in listed.items()} == {k: v for k, v in before.items() if "index-url" not in k}
+    text = sandbox.user_pip_conf.read_bytes().decode()
+    assert "simple" not in text and "timeout = 60" in text
+    assert (newline == "\r\n") == ("\r\n" in text)
+
+
+def test_http_index_continued_on_the_next_line_loses_its_trusted_host(run, sandbox):
+    """The stale trusted-host of an old http:// index given on a continuation line goes too."""
+    sandbox.user_pip_conf.parent.mkdir(parents=True)
+    sandbox.user_pip_conf.write_text("[global]\ntrusted-host = old.example\nindex-url =\n    http://old.example/simple\n")
+    assert run("use", "tuna").exit_code == 0
+    listed = pip_config_list()
+    assert listed["global.index-url"] == TUNA and "global.trusted-host" not in listed
+
+
+def test_large_pip_conf_is_edited_in_place(run, sandbox):
+    """Many sections (the edit is linear in them): only the edited lines change, pip reads it back."""
+    sections = "".join(f"[tool-{i}]\n# tool {i}\nkey = {i}\nmore =\n    continued {i}\n\n" for i in range(3000))
+    original = "[global]\nindex-url = https://old.example/simple\n\n" + sections
+    sandbox.user_pip_conf.parent.mkdir(parents=True)
+    sandbox.user_pip_conf.write_text(original)
+    assert run("use", "tuna").exit_code == 0
+    assert sandbox.user_pip_conf.read_text() == original.replace("https://old.example/simple", TUNA)
+    assert pip_effective("install")["install"]["index_url"] == TUNA

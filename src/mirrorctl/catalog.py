@@ -133,6 +133,9 @@ def parse_catalog(text: str, *, source: str, origin: str) -> list[Mirror]:
             f"{origin}: not valid TOML ({exc})",
             hint="fix the file by hand, or move it aside and add your mirrors again",
         ) from None
+    except RecursionError:  # arrays or inline tables nested without end
+        raise ConfigFileError(f"{origin}: not valid TOML (values nested too deeply)",
+                              hint="fix the file by hand, or move it aside and add your mirrors again") from None
     entries = data.get("mirror", [])
     if not isinstance(entries, list):
         raise ConfigFileError(f"{origin}: 'mirror' must be an array of tables ([[mirror]])", hint="see docs/catalogue.md")
@@ -196,14 +199,14 @@ def user_catalog_path(ctx: Context) -> Path:
 
 
 def read_user_catalog_text(path: Path) -> Optional[str]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    """The user catalogue's text, or None when there is none. Only a regular file is read (a
+    FIFO, a device or a folder there is a ConfigFileError naming it), and at most
+    ``changes.MAX_CONFIG_BYTES`` of it."""
+    from mirrorctl.changes import read_config_file
+
+    data = read_config_file(path)
+    if data is None:
         return None
-    except IsADirectoryError:
-        raise ConfigFileError(f"{path}: is a folder, not a file", hint="move it aside") from None
-    except OSError as exc:
-        raise ConfigFileError(f"{path}: cannot be read ({exc.strerror})", hint="check its permissions") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -7,11 +7,12 @@ import contextlib
 import contextvars
 import errno
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
-from mirrorctl.errors import ConfigFileError, NotWritableError
+from mirrorctl.errors import ConfigFileError, MirrorctlError, NotWritableError
 
 # While a command plans, the files earlier tools of the same command will write, as they will be
 # (str(path) -> bytes, None: absent): two tools editing one file (uv and Poetry in one
@@ -62,29 +63,154 @@ class FileChange:
         return "modify"
 
 
+# The most mirrorctl reads of one configuration file. The largest real ones are a few kilobytes;
+# the cap keeps a link to /dev/zero, or a log file given by mistake, from filling the memory.
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+
+_MOVE_HINT = "mirrorctl reads and writes only regular files: move it aside, or choose another scope"
+
+
+class DisabledFileError(ConfigFileError):
+    """The path is (or links to) the null device: the user disabled that file on purpose.
+    Tools read it as empty; mirrorctl never replaces it."""
+
+
+class NotRegularFileError(ConfigFileError):
+    """A FIFO, a device or a socket where a configuration file should be (a tool reading it would
+    hang or read forever), or a file larger than :data:`MAX_CONFIG_BYTES`."""
+
+
 def read_bytes(path: Path) -> Optional[bytes]:
-    """The file's bytes, or None when it does not exist. A folder in the way is an error.
+    """The file's bytes, or None when it does not exist (see :func:`read_config_file`).
 
     During :func:`planning`, a file another tool of the same command will write is seen as planned.
     """
     planned = _PLANNED.get()
     if planned is not None and str(path) in planned:
         return planned[str(path)]
+    return read_config_file(path)
+
+
+def read_config_file(path: Path, *, limit: int = MAX_CONFIG_BYTES) -> Optional[bytes]:
+    """The bytes of a regular file (a symlink is followed), or None when nothing is there.
+
+    Anything else at the path is a :class:`ConfigFileError` naming the path and what is there,
+    and is never opened for a blocking read: a FIFO, a device, a socket, a folder. The null
+    device (a link to /dev/null) is a :class:`DisabledFileError`. A file larger than ``limit``
+    bytes is refused without reading it whole.
+    """
+    if _stat_regular(path) is None:
+        return None
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0) \
+        | getattr(os, "O_BINARY", 0)
     try:
-        return Path(path).read_bytes()
+        fd = os.open(path, flags)
+    except OSError as exc:
+        raise _read_error(path, exc) from None
+    try:
+        st = os.fstat(fd)  # what was opened, in case the path changed since the check
+        if not stat.S_ISREG(st.st_mode):
+            raise _not_regular(path, st)
+        if st.st_size > limit:
+            raise _too_large(path, limit)
+        chunks, size = [], 0
+        while True:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:  # grew while being read
+                raise _too_large(path, limit)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise _read_error(path, exc) from None
+    finally:
+        os.close(fd)
+
+
+def check_replaceable(path: Path) -> None:
+    """Raise unless ``path`` may be replaced or removed by a write: call it right before the write.
+
+    Contract: returns None when nothing is at ``path`` (a dangling symlink included: its target
+    is absent) or when it is a regular file, directly or through symlinks. Raises
+    :class:`DisabledFileError` (a ``ConfigFileError``, exit 4) when it is or links to the null
+    device, and ``ConfigFileError`` when it is anything else that is not a regular file (a FIFO,
+    a device, a socket, a folder) or cannot be looked at (a symlink loop, an I/O error).
+    ``NotWritableError`` (exit 5) for a permission denied or a file where a folder should be.
+    It never opens the file, never blocks, and changes nothing.
+    """
+    _stat_regular(path)
+
+
+def _stat_regular(path: Path) -> Optional[os.stat_result]:
+    """The stat of the regular file at ``path`` (links followed), None when absent; else raise."""
+    try:
+        st = os.stat(path)
     except FileNotFoundError:
         return None
-    except IsADirectoryError:
-        raise ConfigFileError(f"{path}: is a folder, not a file", hint="move the folder aside, or choose another scope") from None
-    except NotADirectoryError:
-        raise NotWritableError(f"{path}: a part of this path is a file, not a folder",
-                               hint=f"look at {first_file_ancestor(Path(path))}") from None
-    except PermissionError:
-        raise NotWritableError(f"{path}: permission denied while reading it",
-                               hint="run with sudo, or choose --scope user") from None
-    except OSError as exc:  # a symlink loop, an I/O error, a name too long ...
-        reason = "a symlink loop" if exc.errno == errno.ELOOP else (exc.strerror or str(exc))
-        raise ConfigFileError(f"{path}: cannot be read ({reason})", hint="look at that path") from None
+    except (OSError, ValueError) as exc:
+        raise _read_error(path, exc) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise _not_regular(path, st)
+    return st
+
+
+def _is_null(st: os.stat_result) -> bool:
+    if not stat.S_ISCHR(st.st_mode):
+        return False
+    try:
+        null = os.stat(os.devnull)
+    except OSError:  # pragma: no cover - a system without a null device
+        return False
+    return st.st_rdev == null.st_rdev
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _not_regular(path: Path, st: os.stat_result) -> ConfigFileError:
+    if _is_null(st):
+        return DisabledFileError(f"{path}: disabled by a link to {os.devnull}; mirrorctl leaves it alone",
+                                 hint=f"the tools read it as empty; remove the link (rm {path}) to let mirrorctl "
+                                      f"write this file, or choose another scope")
+    what = _kind(st.st_mode)
+    if what == "a folder":
+        return ConfigFileError(f"{path}: is a folder, not a file", hint="move the folder aside, or choose another scope")
+    where = f"links to {os.path.realpath(path)}, which is" if os.path.islink(path) else "is"
+    return NotRegularFileError(f"{path}: {where} {what}, not a regular file", hint=_MOVE_HINT)
+
+
+def _too_large(path: Path, limit: int) -> ConfigFileError:
+    return NotRegularFileError(f"{path}: larger than {limit // (1024 * 1024)} MiB; is this the right file?",
+                           hint="a configuration file is a few kilobytes: look at that path")
+
+
+def _read_error(path: Path, exc: BaseException) -> MirrorctlError:
+    if isinstance(exc, NotADirectoryError):
+        return NotWritableError(f"{path}: a part of this path is a file, not a folder",
+                                hint=f"look at {first_file_ancestor(Path(path))}")
+    if isinstance(exc, IsADirectoryError):
+        return ConfigFileError(f"{path}: is a folder, not a file", hint="move the folder aside, or choose another scope")
+    if isinstance(exc, PermissionError):
+        return NotWritableError(f"{path}: permission denied while reading it",
+                                hint="run with sudo, or choose --scope user")
+    if isinstance(exc, ValueError):  # a NUL byte in the path
+        return ConfigFileError(f"{str(path)!r}: not a usable path ({exc})", hint="look at that path")
+    code = getattr(exc, "errno", None)
+    reason = "a symlink loop" if code == errno.ELOOP else (getattr(exc, "strerror", None) or str(exc))
+    return ConfigFileError(f"{path}: cannot be read ({reason})", hint="look at that path")
 
 
 def merge_same_path(changes: List[FileChange]) -> List[FileChange]:

@@ -38,6 +38,10 @@ class _Section:
     # for a section this document appended: whether a blank line was put before it
     # (None: the section was read from the file, so we cannot know)
     added_blank: Optional[bool] = None
+    # the section's text, not yet split into items (see IniDocument._load); None once it is
+    raw: Optional[str] = None
+    # with raw: (its lines, [(index of a line that starts an option, raw key)])
+    pending: Optional[tuple] = None
 
 
 def _fail(path: str, detail: str, hint: str = "fix the file by hand, then run again") -> ConfigFileError:
@@ -46,11 +50,20 @@ def _fail(path: str, detail: str, hint: str = "fix the file by hand, then run ag
 
 def check_parses(text: str, path: str) -> None:
     """Raise ConfigFileError where the stdlib parser (which pip uses) would fail."""
+    _parse(text, path)
+
+
+def _parse(text: str, path: str, parser=None, lines=None):
+    """The stdlib ``RawConfigParser`` (pip's) of ``text`` (fed from ``lines`` when given); its
+    errors as one-line ConfigFileErrors."""
     import configparser
 
-    parser = configparser.RawConfigParser()
+    parser = parser if parser is not None else configparser.RawConfigParser()
     try:
-        parser.read_string(text, source=path)
+        if lines is None:
+            parser.read_string(text, source=path)
+        else:
+            parser.read_file(lines, source=path)
     except configparser.MissingSectionHeaderError as exc:
         raise _fail(path, f"line {exc.lineno}: no [section] header before {exc.line.strip()!r}",
                     hint="pip cannot read this file either; add a [global] line at the top") from None
@@ -66,29 +79,39 @@ def check_parses(text: str, path: str) -> None:
                     hint="pip cannot read this file either; a line must be [section], key = value, or a comment") from None
     except configparser.Error as exc:
         raise _fail(path, str(exc).splitlines()[0]) from None
+    return parser
 
 
 def read_values(text: str, path: str) -> dict[str, dict[str, str]]:
     """Section -> {raw option name -> value}, exactly as ``RawConfigParser`` (pip) sees it."""
-    import configparser
-
-    check_parses(text, path)
-    parser = configparser.RawConfigParser()
-    parser.read_string(text, source=path)
+    parser = _parse(text, path)
     return {section: dict(parser.items(section)) for section in parser.sections()}
 
 
 class IniDocument:
-    """An INI file as raw lines grouped in sections, editable without reformatting."""
+    """An INI file as raw lines grouped in sections, editable without reformatting.
+
+    The stdlib parser (pip's) reads the file once, and tells which line starts each section and
+    each option (see :func:`_layout`): the lines of an option are its first line and every
+    line up to the last one that continues its value. So every line is placed the way pip reads
+    it, in time linear in the file's size. A section is split into items only when it is edited;
+    the others stay the text they were read as. A file the layout cannot place (a ``[DEFAULT]``
+    section) is split by ConfigUpdater instead.
+    """
 
     def __init__(self, text: str, path: str):
-        check_parses(text, path)
         self.path = path
         self.newline = "\r\n" if "\r\n" in text else "\n"
-        self.sections = self._split(text, path)
+        self.sections = _layout(text, path)
+        if self.sections is None:
+            check_parses(text, path)
+            self.sections = self._split(text, path)
+        # name -> section: one lookup per section edited (the stdlib parser refused a section twice)
+        self._by_name = {s.name: s for s in self.sections if s.name is not None}
 
     @staticmethod
     def _split(text: str, path: str) -> list[_Section]:
+        """Every section of ``text`` in lines, through ConfigUpdater."""
         from configupdater import ConfigUpdater
         from configupdater.block import Comment, Space
         from configupdater.option import Option
@@ -118,6 +141,14 @@ class IniDocument:
             raise _fail(path, "cannot be edited without reformatting it", hint="please report this file to mirrorctl")
         return sections
 
+    def _load(self, section: _Section) -> _Section:
+        """The section split into items (now, if it was kept as text)."""
+        if section.raw is not None:
+            lines, starts = section.pending
+            section.header, section.items = _items(lines, starts, header=section.name is not None)
+            section.raw = section.pending = None
+        return section
+
     # -- reading --------------------------------------------------------
     def text(self) -> str:
         return "".join(_section_text(s) for s in self.sections)
@@ -126,12 +157,16 @@ class IniDocument:
         return [s.name for s in self.sections if s.name is not None]
 
     def _section(self, name: str) -> Optional[_Section]:
-        for section in self.sections:
-            if section.name == name:
-                return section
-        return None
+        section = self._by_name.get(name)
+        return self._load(section) if section is not None else None
 
     def has_option(self, section: str, key: str, normalize: Normalizer = plain) -> bool:
+        sec = self._by_name.get(section)
+        if sec is None:
+            return False
+        if sec.raw is not None:  # not split yet: its option names are known
+            wanted = normalize(key)
+            return any(normalize(name) == wanted for _, name in sec.pending[1])
         return self._find(section, key, normalize) is not None
 
     # -- editing --------------------------------------------------------
@@ -148,18 +183,33 @@ class IniDocument:
         found = False
         for item in sec.items:
             if item.kind == "option" and normalize(item.key or "") == normalize(key):
-                item.lines = _replace_value(item.lines, value, self.newline)
+                item.lines = _replace_value(item.lines, value, self.newline, self.path)
                 found = True
         if found:
             return
-        new = _Item("option", [f"{key} = {value}{self.newline}"], key=key)
         last_option = max((i for i, it in enumerate(sec.items) if it.kind == "option"), default=None)
+        at = 0 if last_option is None else last_option + 1
+        # a line indented deeper than the new one that follows it would continue its value: indent the
+        # new line as deep (pip reads an indented option line the same)
+        indent = re.match(r"[ \t]*", self._next_content_line(sec, at)).group()
+        new = _Item("option", [f"{indent}{key} = {value}{self.newline}"], key=key)
         if last_option is None:
             self._ensure_newline(sec.header)
             sec.items.insert(0, new)
         else:
             self._ensure_newline(sec.items[last_option].lines)
             sec.items.insert(last_option + 1, new)
+
+    def _next_content_line(self, sec: _Section, index: int) -> str:
+        """The first line that is not blank or a comment from item ``index`` of ``sec`` on ("" if none)."""
+        for item in sec.items[index:]:
+            for line in item.lines:
+                if not _is_blank_or_comment(line):
+                    return line
+        position = next(i for i, s in enumerate(self.sections) if s is sec)
+        for following in self.sections[position + 1:]:  # a section starts with its header line
+            return following.raw.split("\n", 1)[0] if following.raw is not None else "".join(following.header)
+        return ""
 
     def remove(self, section: str, key: str, normalize: Normalizer = plain) -> bool:
         """Remove every spelling of ``key`` from ``section``; drop the section header
@@ -180,9 +230,10 @@ class IniDocument:
             return False
         if all(not "".join(i.lines).strip() for i in sec.items):
             was_last = sec is self.sections[-1]
-            self.sections.remove(sec)
+            self.sections = [s for s in self.sections if s is not sec]
+            del self._by_name[sec.name]
             # the blank line that separated a section appended at the end goes with it
-            prev = self.sections[-1]
+            prev = self._load(self.sections[-1])
             prev_blank = bool(prev.items) and prev.items[-1].kind == "other" and not "".join(prev.items[-1].lines).strip()
             if was_last and prev_blank and sec.added_blank is not False:
                 prev.items.pop()
@@ -215,7 +266,7 @@ class IniDocument:
         return not self.text().strip()
 
     def _append_section(self, name: str, lines: list[str]) -> None:
-        last = self.sections[-1]
+        last = self._load(self.sections[-1])
         body = _section_text(last)
         added_blank = False
         if body:
@@ -224,32 +275,120 @@ class IniDocument:
             if body.strip() and not body.endswith(("\n\n", "\r\n\r\n")):
                 last.items.append(_Item("other", [self.newline]))
                 added_blank = True
-        self.sections.append(_Section(name=name, header=[f"[{name}]{self.newline}"],
-                                      items=[_Item("option", lines, key=lines[0].split("=")[0].strip())],
-                                      added_blank=added_blank))
+        section = _Section(name=name, header=[f"[{name}]{self.newline}"],
+                           items=[_Item("option", lines, key=lines[0].split("=")[0].strip())], added_blank=added_blank)
+        self.sections.append(section)
+        self._by_name[name] = section
 
     def _ensure_newline(self, lines: list[str]) -> None:
         if lines and not lines[-1].endswith("\n"):
             lines[-1] += self.newline
 
 
-_OPTION_RE = re.compile(r"^(?P<key>\s*[^=:\s][^=:]*?)(?P<sep>\s*[=:]\s*)(?P<value>.*?)(?P<eol>\r?\n)?$", re.S)
+# the separator's spaces stop at the line break: a value may start on the next (indented) line
+_OPTION_RE = re.compile(r"^(?P<key>[^\S\r\n]*[^=:\s][^=:\r\n]*?)(?P<sep>[^\S\r\n]*[=:][^\S\r\n]*)"
+                        r"(?P<value>[^\n]*?)[ \t]*(?P<eol>\r?\n)?$")
 
 
 def _is_comment(line: str) -> bool:
     return line.strip().startswith(("#", ";"))
 
 
-def _replace_value(lines: list[str], value: str, newline: str) -> list[str]:
+def _replace_value(lines: list[str], value: str, newline: str, path: str = "") -> list[str]:
     """The option's first line with a new value (key and separator spacing kept); continuation
     lines of the old value go, comment lines among them stay."""
     match = _OPTION_RE.match(lines[0])
-    if match is None:  # pragma: no cover - ConfigUpdater only makes options from such lines
-        raise ValueError(f"not an option line: {lines[0]!r}")
+    if match is None:  # pragma: no cover - the parser only starts options on such lines
+        raise _fail(path, f"line {lines[0].strip()!r} cannot be edited", hint="please report this file to mirrorctl")
     eol = match.group("eol") or (newline if len(lines) > 1 else "")
-    first = f"{match.group('key')}{match.group('sep')}{value}{eol}"
+    sep = match.group("sep")
+    if value and not match.group("value") and sep[-1] not in " \t" and sep[0] in " \t":
+        sep += " "  # "key =" with the value on the next line: "key = value", spaced as before the "="
+    first = f"{match.group('key')}{sep}{value}{eol}"
     return [first] + [line for line in lines[1:] if _is_comment(line)]
 
 
 def _section_text(section: _Section) -> str:
+    if section.raw is not None:
+        return section.raw
     return "".join(section.header) + "".join("".join(item.lines) for item in section.items)
+
+
+def _layout(text: str, path: str) -> Optional[list[_Section]]:
+    """The sections of ``text``, each kept as text with the lines that start its options, placed
+    by the stdlib parser itself; None when it cannot place them (a ``[DEFAULT]`` section).
+    Raises ConfigFileError where pip's parser fails.
+
+    The parser reads the lines one by one from a generator, so the line it read last is known
+    when it calls ``optionxform`` (on each option's name, as it reads the option's first line)
+    and ``dict_type`` (for each new section, as it reads the header line).
+    """
+    import configparser
+    import io
+
+    lines = list(io.StringIO(text))  # split as the parser splits (at "\n" only)
+    marks: list[tuple[str, int, str]] = []  # ("section" | "option", line index, raw key)
+    at = [-1]
+
+    def new_dict(*args, **kwargs):
+        if at[0] >= 0:
+            marks.append(("section", at[0], ""))
+        return dict(*args, **kwargs)
+
+    class Recorder(configparser.RawConfigParser):
+        def optionxform(self, optionstr: str) -> str:
+            if at[0] >= 0:
+                marks.append(("option", at[0], optionstr))
+            return optionstr.lower()
+
+    def feed():
+        for index, line in enumerate(lines):
+            at[0] = index
+            yield line
+        at[0] = -1
+
+    parser = _parse(text, path, Recorder(dict_type=new_dict), feed())
+    headers = [index for kind, index, _ in marks if kind == "section"]
+    names = parser.sections()
+    default_header = re.compile(rf"^[ \t]*\[{re.escape(parser.default_section)}\]", re.M)
+    if len(headers) != len(names) or any(not lines[i].lstrip().startswith("[") for i in headers) \
+            or default_header.search(text):
+        return None  # [DEFAULT] makes no new section: its lines cannot be told from the one before
+    bounds = headers + [len(lines)]
+    options = iter([(index, key) for kind, index, key in marks if kind == "option"] + [(len(lines), "")])
+    pending = next(options)
+    sections = [_Section(name=None, raw="".join(lines[:bounds[0]]), pending=(lines[:bounds[0]], []))]
+    for name, begin, end in zip(names, bounds, bounds[1:]):
+        starts = []
+        while pending[0] < end:
+            starts.append((pending[0] - begin, pending[1]))
+            pending = next(options)
+        chunk = lines[begin:end]
+        sections.append(_Section(name=name, raw="".join(chunk), pending=(chunk, starts)))
+    return sections
+
+
+def _items(lines: list[str], starts: list, *, header: bool) -> tuple[list[str], list[_Item]]:
+    """A section's header lines and items, from its lines and the lines that start its options.
+
+    An option's lines run from its first line to the last line before the next option that
+    continues its value (comment and blank lines between value lines included, as the parser
+    skips them there); the comment and blank lines after that are items of their own."""
+    head = lines[:1] if header else []
+    items: list[_Item] = []
+    cursor = len(head)
+    bounds = [index for index, _ in starts] + [len(lines)]
+    for line in lines[cursor:bounds[0]]:
+        items.append(_Item("other", [line]))
+    for (first, key), end in zip(starts, bounds[1:]):
+        last = end - 1
+        while last > first and _is_blank_or_comment(lines[last]):
+            last -= 1
+        items.append(_Item("option", lines[first:last + 1], key=key))
+        items.extend(_Item("other", [line]) for line in lines[last + 1:end])
+    return head, items
+
+
+def _is_blank_or_comment(line: str) -> bool:
+    stripped = line.strip()
+    return not stripped or stripped.startswith(("#", ";"))

@@ -66,13 +66,36 @@ def loads(data: Optional[bytes], path: "PurePath | str") -> dict:
     return parse_text(decode(data, path), path)
 
 
+# deeper than this is no configuration file (tomlkit, which edits, stops at 100)
+MAX_DEPTH = 64
+
+
 def parse_text(text: str, path: "PurePath | str") -> dict:
+    """The values of TOML text; a syntax error, or values nested deeper than :data:`MAX_DEPTH`,
+    is a one-line ConfigFileError naming the file."""
     tomllib = _tomllib()
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         detail = str(exc).splitlines()[0] if str(exc) else "syntax error"
         raise ConfigFileError(f"{path}: not valid TOML: {detail}", hint=_HINT) from None
+    except RecursionError:  # the parser recurses into nested arrays and inline tables
+        data = None
+    if data is None or _deeper_than(data, MAX_DEPTH):  # dotted keys nest without recursing
+        raise ConfigFileError(f"{path}: values nested more than {MAX_DEPTH} levels deep; refused",
+                              hint="a configuration file is a few levels deep: look at its brackets and dotted keys")
+    return data
+
+
+def _deeper_than(data: Any, depth: int) -> bool:
+    level = [data]
+    for _ in range(depth + 1):
+        level = [child for node in level
+                 for child in (node.values() if isinstance(node, dict) else node if isinstance(node, list) else ())
+                 if isinstance(child, (dict, list))]
+        if not level:
+            return False
+    return True
 
 
 def value_at(data: Mapping, keys: KeyPath, default: Any = None) -> Any:

@@ -60,20 +60,84 @@ def _yaml():
     return yaml
 
 
+# Bounds on what a document may hold, counted with every alias expanded (an alias repeats its
+# anchor's whole value): a .condarc holds a few dozen values, a "billion laughs" one billions.
+MAX_NODES = 100_000
+MAX_DEPTH = 64
+
+
 def load(text: str, path: str):
-    """The top-level mapping (a ruamel ``CommentedMap``), or None for an empty document."""
+    """The top-level mapping (a ruamel ``CommentedMap``), or None for an empty document.
+
+    The document is first composed (parsed, aliases not expanded) and measured: more than
+    :data:`MAX_NODES` values or :data:`MAX_DEPTH` levels once aliases are expanded, or an alias
+    inside its own anchor, is a ConfigFileError before anything is built from it."""
     from ruamel.yaml.error import YAMLError
 
     try:
-        data = _yaml().load(text)
+        yaml = _yaml()
+        node = yaml.compose(text)
+        if node is not None:
+            _measure(node, path)
+        data = yaml.load(text)
     except YAMLError as exc:
         raise ConfigFileError(f"{path}: line {_error_line(exc, text)}: {_problem(exc)}", hint=_HINT) from None
+    except RecursionError:
+        raise _too_deep(path, None) from None
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:  # a tagged value ruamel cannot build (!!int x)
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigFileError(f"{path}: a value that cannot be read ({detail})", hint=_HINT) from None
     if data is None or isinstance(data, dict):
         return data
     line = data.lc.line + 1 if hasattr(data, "lc") else 1
     kind = "list" if isinstance(data, list) else "single value"
     raise ConfigFileError(f"{path}: line {line}: the top level is a {kind}, not a mapping of settings (key: value)",
                           hint=_HINT)
+
+
+def _measure(root: Any, path: str) -> None:
+    """Refuse a node graph too large or too deep once its aliases are expanded (counted, not built:
+    each node is visited once, its expanded size remembered)."""
+    sizes: dict[int, tuple[int, int]] = {}  # id(node) -> (values, depth) with aliases expanded
+    open_nodes: set[int] = set()
+
+    def visit(node: Any, level: int) -> tuple[int, int]:
+        key = id(node)
+        if key in sizes:
+            count, depth = sizes[key]
+            if level + depth > MAX_DEPTH:
+                raise _too_deep(path, node)
+            return count, depth
+        if key in open_nodes:
+            raise ConfigFileError(f"{path}: line {node.start_mark.line + 1}: an alias inside its own anchor "
+                                  f"(a value that contains itself)", hint=_HINT)
+        if level >= MAX_DEPTH:
+            raise _too_deep(path, node)
+        open_nodes.add(key)
+        count, depth = 1, 1
+        children = node.value if isinstance(node.value, list) else []
+        for child in children:  # a sequence holds nodes, a mapping (key, value) pairs of nodes
+            for part in (child if isinstance(child, tuple) else (child,)):
+                sub_count, sub_depth = visit(part, level + 1)
+                count += sub_count
+                depth = max(depth, sub_depth + 1)
+                if count > MAX_NODES:
+                    raise ConfigFileError(
+                        f"{path}: line {node.start_mark.line + 1}: more than {MAX_NODES} values once its "
+                        f"aliases (*name) are expanded; refused",
+                        hint="a configuration file holds a few dozen values: look at the anchors (&name) "
+                             "and aliases (*name) in it")
+        open_nodes.discard(key)
+        sizes[key] = (count, depth)
+        return count, depth
+
+    visit(root, 0)
+
+
+def _too_deep(path: str, node: Any) -> ConfigFileError:
+    where = f" line {node.start_mark.line + 1}:" if node is not None else ""
+    return ConfigFileError(f"{path}:{where} nested more than {MAX_DEPTH} levels deep; refused",
+                           hint="a configuration file is a few levels deep: look at its brackets and indentation")
 
 
 def _error_line(exc: Exception, text: str) -> int:
@@ -163,6 +227,12 @@ class YamlDocument:
 
     # -- editing ------------------------------------------------------------------
     def _edit(self, key: str, value: Any) -> None:
+        if _merges(self._tree) or (self._tree is not None and key in self._tree and _merges(self._tree[key])):
+            line = next((n + 1 for n, text in enumerate(_split(self._text)) if _MERGE_KEY.match(text)), 1)
+            raise ConfigFileError(f"{self.path}: line {line}: a YAML merge key (<<:) where mirrorctl would edit; "
+                                  f"left as it is",
+                                  hint=f"write the merged settings out in full (then `mirrorctl` can change {key}), "
+                                       f"or edit the file by hand")
         expected = dict(self._values)
         if value is _REMOVE:
             del expected[key]
@@ -171,7 +241,10 @@ class YamlDocument:
         strategies: list[Callable[[str, Any], Optional[str]]] = [self._edit_lines, self._rewrite_block,
                                                                  self._dump_whole]
         for strategy in strategies:
-            text = strategy(key, value)
+            try:
+                text = strategy(key, value)
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError):
+                continue  # a shape this strategy does not handle: the next one may, or the error below
             if text is None:
                 continue
             try:
@@ -348,6 +421,16 @@ def _join(lines: list[str], newline: str) -> str:
     """The lines as text; a line that gained a successor gets the line break it lacked."""
     last = len(lines) - 1
     return "".join(line if i == last or _BREAK.search(line) else line + newline for i, line in enumerate(lines))
+
+
+_MERGE_KEY = re.compile(r"\s*(- +)?<<\s*:")
+
+
+def _merges(node: Any) -> bool:
+    """Whether a mapping takes keys from another through a merge key (``<<: *anchor``)."""
+    from ruamel.yaml.comments import merge_attrib
+
+    return isinstance(node, dict) and bool(getattr(node, merge_attrib, None))
 
 
 def _is_blank_or_comment(line: str) -> bool:

@@ -20,7 +20,7 @@ from mirrorctl.context import Context, Scope, normalize_platform
 from mirrorctl.errors import ConfigFileError, UsageError
 from mirrorctl.formats.ini import IniDocument, read_values
 from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, broken, read_with_overlay
-from mirrorctl.changes import FileChange, read_bytes
+from mirrorctl.changes import DisabledFileError, FileChange, NotRegularFileError, read_bytes
 
 NAME = "pip"
 name = NAME
@@ -30,6 +30,7 @@ BOM = b"\xef\xbb\xbf"
 INDEX_KEY = "index-url"
 TRUSTED_KEY = "trusted-host"
 COMMANDS = ("install", "download", "wheel", "index", "lock")
+_READ_SECTIONS = frozenset(("global", *COMMANDS))
 
 
 def normalize_key(name: str) -> str:
@@ -176,13 +177,13 @@ def _hosts(value: Optional[str]) -> list[str]:
 
 def _edit(doc: IniDocument, url: Optional[str]) -> None:
     """Point every section that names an index at ``url`` (None: remove it), with trusted-host to match."""
-    sections = doc.section_names()
-    old_urls = [doc.get_raw(s, INDEX_KEY, normalize_key) for s in sections]
+    with_index = [s for s in doc.section_names() if doc.has_option(s, INDEX_KEY, normalize_key)]
+    old_urls = [doc.get_full(s, INDEX_KEY, normalize_key) for s in with_index]  # a value may start on the next line
     stale_hosts = {urls.trusted_host_for(u) for u in old_urls if u} - {None}
     new_host = urls.trusted_host_for(url) if url else None
     stale_hosts.discard(new_host)
 
-    index_sections = ["global"] + [s for s in sections if s != "global" and doc.has_option(s, INDEX_KEY, normalize_key)]
+    index_sections = ["global"] + [s for s in with_index if s != "global"]
     for section in index_sections:
         if url is None:
             doc.remove(section, INDEX_KEY, normalize_key)
@@ -262,6 +263,14 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
         infos.append(info)
         try:
             data = read_with_overlay(path, overlay)
+        except DisabledFileError:
+            info.exists = True
+            info.skipped = info.skipped or f"disabled by a link to {_devnull(ctx)}: pip reads it as empty"
+            continue
+        except NotRegularFileError as exc:  # a FIFO, a device: pip would hang or read without end
+            info.error = exc.message
+            errors.append(exc.message)
+            continue
         except ConfigFileError as exc:  # a folder, a symlink loop: pip skips such a file silently
             reason = exc.message.split(": ", 1)[-1]
             info.skipped = info.skipped or f"{reason}: pip skips it"
@@ -285,6 +294,8 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
             for raw_key, value in items.items():
                 key = normalize_key(raw_key)
                 info.values[f"{section}.{key}"] = value
+                if section not in _READ_SECTIONS:
+                    continue  # pip reads [global] and its command's own section, nothing else
                 setting = Setting(value=value, origin=Origin("file", str(pipfile.path), section=section),
                                   scope=pipfile.kind)
                 merged[(section, key)] = setting
@@ -322,6 +333,8 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
         section = setting.origin.section
         if section not in (None, "global", "install"):
             continue  # a section for another command: reported under "commands"
+        if install is not None and _same_value(setting.value, install.value):
+            continue  # overridden by the same index: nothing is lost, nothing to warn about
         result.shadowed.append(setting)
         result.warnings.append(
             f"{_label(setting)} sets index-url {urls.mask_url(setting.value)}, "
@@ -341,6 +354,18 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
     if no_index and no_index.value.strip().lower() in ("1", "true", "yes", "on"):
         result.warnings.append(f"{_label(no_index)} sets no-index: pip install ignores every index")
     return result
+
+
+def _same_value(a: str, b: str) -> bool:
+    """The same index, credentials included (a rotated token is a difference)."""
+    from urllib.parse import urlsplit
+
+    def userinfo(url: str) -> str:
+        try:
+            return urlsplit(url.strip()).netloc.rpartition("@")[0]
+        except ValueError:
+            return url
+    return urls.same_index(a, b) and userinfo(a) == userinfo(b)
 
 
 def _label(setting: Setting) -> str:
