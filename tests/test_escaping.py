@@ -69,6 +69,25 @@ def test_json_shown_round_trips_and_escapes_everything_non_printable():
     assert "\\u202e" in text and "\\u009b" in text and "\\udb40\\udc01" in text
 
 
+def test_every_sink_escapes_what_a_renderer_forgot(capsys):
+    """The safety net: a renderer that passes a raw value to a sink still sends no control."""
+    from mirrorctl import render
+    from mirrorctl.errors import MirrorctlError
+
+    render.write(f"a {PLANT}\nline two\tcell")
+    render.out(f"b {PLANT}\n")
+    render.write(render.table(["h"], [[f"c {PLANT}\nx"]]))
+    render.print_table(["h"], [[f"d {PLANT}"]])
+    render.warn(f"w {PLANT}\nsecond")
+    render.error(MirrorctlError(f"e {PLANT}\nsecond", hint=f"h {PLANT}"))
+    captured = capsys.readouterr()
+    assert raw_controls(captured.out, allow="\n\t") == []
+    assert raw_controls(captured.err) == []
+    assert captured.out.count(PLANT_SHOWN) == 4 and "c " + PLANT_SHOWN + "\\nx" in captured.out
+    assert captured.err.count("\n") == 2  # each message one line, its line feed shown as \\n
+    assert f"e {PLANT_SHOWN}\\nsecond (hint: h {PLANT_SHOWN})" in captured.err
+
+
 # -- a hostile world: every printed field --------------------------------------------
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from typing import Any, Optional
 from mirrorctl.errors import MirrorctlError
 from mirrorctl.render.text import json_shown, shown
 
-__all__ = ["console", "error", "out", "print_json", "print_table", "shown", "warn", "write"]
+__all__ = ["console", "error", "out", "print_json", "print_table", "shown", "table", "warn", "write"]
 
 _consoles: dict[bool, Any] = {}
 
@@ -59,7 +59,7 @@ def out(text: str) -> None:
     sys.stdout.write(shown(text, keep="\n\t"))
 
 
-def table(headers: list[str], rows: list[list[str]]) -> list[str]:
+def table_lines(headers: list[str], rows: list[list[str]]) -> list[str]:
     """Plain aligned columns (no wrapping: paths and URLs stay whole and greppable), every
     cell escaped (a cell is one value: a line feed in it is shown as ``\\n``).
 
@@ -79,13 +79,18 @@ def table(headers: list[str], rows: list[list[str]]) -> list[str]:
     return [line(headers)] + [line(r) for r in rows]
 
 
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """:func:`table_lines` as one block, for :func:`write` (no bold header)."""
+    return "\n".join(table_lines(headers, rows))
+
+
 def print_table(headers: list[str], rows: list[list[str]]) -> None:
-    """:func:`table` on stdout, its header in bold on a terminal (unless NO_COLOR)."""
-    lines = table(headers, rows)
+    """The table on stdout, its header in bold on a terminal (unless NO_COLOR)."""
+    lines = table_lines(headers, rows)
     head = lines[0]
     if sys.stdout.isatty() and not _no_color():
         head = f"\033[1m{head}\033[0m"  # the only raw escape sequence mirrorctl prints itself
-    sys.stdout.write("\n".join([head] + [shown(x, keep="\t") for x in lines[1:]]) + "\n")
+    sys.stdout.write("\n".join([head] + lines[1:]) + "\n")
 
 
 def _no_color() -> bool:
