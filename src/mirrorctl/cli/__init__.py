@@ -66,7 +66,8 @@ def _main(argv: list) -> int:
                 raise
 
     # a closed pipe or an OSError while the framework itself writes (--help, --version) is handled too
-    code = guarded(run, verbose="-v" in argv or "--verbose" in argv) or result[0]
+    leading = argv[:next((i for i, a in enumerate(argv) if not a.startswith("-")), len(argv))]
+    code = guarded(run, verbose="-v" in leading or "--verbose" in leading) or result[0]
     return code if isinstance(code, int) else 0
 
 
