@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import errno
 
 
 class ExitCode(enum.IntEnum):
@@ -17,6 +18,7 @@ class ExitCode(enum.IntEnum):
     CONFLICT = 6  # undo: a file was edited after mirrorctl wrote it
     NO_HEALTHY_MIRROR = 7  # bench / use fastest: no mirror answered correctly
     NOTHING_TO_UNDO = 8  # undo with an empty journal
+    OUTPUT_CLOSED = 141  # stdout closed early (`mirrorctl list | head -1`): 128 + SIGPIPE, as a shell reports
     NOT_EXECUTABLE = 126  # exec: the command is there but cannot be run (as a shell answers)
     COMMAND_NOT_FOUND = 127  # exec: no such command (as a shell answers)
 
@@ -63,3 +65,46 @@ class UnsupportedError(MirrorctlError):
 
 class NoHealthyMirrorError(MirrorctlError):
     exit_code = ExitCode.NO_HEALTHY_MIRROR
+
+
+# errno values that mean "this cannot be written here": exit NOT_WRITABLE
+_NOT_WRITABLE = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFBIG, errno.ETXTBSY, errno.EBUSY,
+                 errno.EIO, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def _hint_for(code: int | None) -> str:
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG):
+        return "the file system is full (or over quota): free some space there (df -h), then run the command again"
+    if code == errno.EROFS:
+        return ("that file system is mounted read-only: remount it read-write, or choose a --scope "
+                "(or --root) on a writable one")
+    if code in (errno.EACCES, errno.EPERM):
+        return "check the owner and permissions of that path (ls -ld); a system-wide file needs sudo, or use --scope user"
+    if code == errno.EIO:
+        return "the disk or file system reported an I/O error: check the system log (dmesg) and the disk"
+    if code in (errno.ETXTBSY, errno.EBUSY):
+        return "another program is using it: close that program, then run the command again"
+    return "check that path, then run the command again"
+
+
+def from_os_error(exc: OSError) -> MirrorctlError:
+    """An OSError that reached the command line (disk full, read-only file system, permission
+    denied, I/O error, ...) as one line naming the file, with a hint and an exit code:
+    NOT_WRITABLE for those that keep a file from being written, ERROR for the rest."""
+    import os
+
+    def name(value: object) -> str:
+        if isinstance(value, bytes):
+            return os.fsdecode(value)
+        return str(value)
+
+    reason = exc.strerror or (os.strerror(exc.errno) if exc.errno else "") or str(exc) or type(exc).__name__
+    where = ""
+    if exc.filename is not None:
+        where = name(exc.filename)
+        if getattr(exc, "filename2", None) is not None:
+            where += f" -> {name(exc.filename2)}"
+    reason = reason[:1].lower() + reason[1:]  # "No space left on device" -> "no space left on device"
+    message = f"{where}: {reason}" if where else reason
+    code = ExitCode.NOT_WRITABLE if exc.errno in _NOT_WRITABLE else ExitCode.ERROR
+    return MirrorctlError(message, hint=_hint_for(exc.errno), exit_code=code)

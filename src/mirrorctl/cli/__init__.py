@@ -24,23 +24,89 @@ def load_app():
 
 
 def main() -> None:
-    from mirrorctl.cli.fast import try_fast
+    _standard_streams()
+    code = _main(sys.argv[1:])
+    closed = _flush_output()
+    sys.exit(closed if closed is not None else code)
 
-    code = try_fast(sys.argv[1:])
+
+def _main(argv: list) -> int:
+    from mirrorctl import render
+    from mirrorctl.cli.fast import try_fast
+    from mirrorctl.cli.guard import guarded, non_utf8_argument
+
+    bad = non_utf8_argument(argv)
+    if bad is not None:
+        render.error(bad)
+        return int(bad.exit_code)
+    code = try_fast(argv)
     if code is not None:
-        sys.stdout.flush()
-        sys.exit(code)
-    try:
-        code = load_app()(prog_name="mirrorctl", standalone_mode=False)
-    except Exception as exc:  # the CLI framework's usage errors: one line too, like ours
-        if type(exc).__name__ == "Abort":  # Ctrl-C or end of input while the framework was reading
-            sys.stderr.write("mirrorctl: interrupted\n")
-            code = 130
-        elif hasattr(exc, "format_message"):
-            code = _usage_error(exc)
-        else:
-            raise
-    sys.exit(code if isinstance(code, int) else 0)
+        return code
+    result: list = [0]
+
+    def run() -> None:
+        try:
+            result[0] = load_app()(prog_name="mirrorctl", standalone_mode=False)
+        except Exception as exc:  # the CLI framework's usage errors: one line too, like ours
+            if type(exc).__name__ == "Abort":  # Ctrl-C or end of input while the framework was reading
+                sys.stderr.write("mirrorctl: interrupted\n")
+                result[0] = 130
+            elif hasattr(exc, "format_message"):
+                result[0] = _usage_error(exc)
+            else:
+                raise
+        except SystemExit as exc:
+            # click meets a closed pipe in its own output (--help) by exiting 1 after
+            # wrapping the streams; say it the way every other command does
+            if type(sys.stdout).__name__ == "PacifyFlushWrapper":  # click's, or typer's copy of click
+                from mirrorctl.cli.guard import output_closed
+
+                result[0] = output_closed()
+            else:
+                raise
+
+    # a closed pipe or an OSError while the framework itself writes (--help, --version) is handled too
+    leading = argv[:next((i for i, a in enumerate(argv) if not a.startswith("-")), len(argv))]
+    code = guarded(run, verbose="-v" in leading or "--verbose" in leading) or result[0]
+    return code if isinstance(code, int) else 0
+
+
+def _flush_output():
+    from mirrorctl.cli.guard import flush_output
+
+    return flush_output()
+
+
+def _standard_streams() -> None:
+    """Make the standard streams safe to use whatever state the caller left them in.
+
+    A closed descriptor 0, 1 or 2 gets the null device, so that no file mirrorctl opens
+    takes its number (and a child of `exec` cannot write into a config file). stdout and
+    stderr show a character the locale's encoding cannot hold as an escape instead of
+    failing.
+    """
+    import os
+
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            try:
+                null = os.open(os.devnull, os.O_RDWR)
+                if null != fd:
+                    os.dup2(null, fd)
+                    os.close(null)
+            except OSError:
+                continue
+            if fd == 1 and sys.stdout is None:
+                sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
+            if fd == 2 and sys.stderr is None:
+                sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):
+            pass
 
 
 def _usage_error(exc) -> int:

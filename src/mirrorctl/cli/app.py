@@ -73,9 +73,10 @@ def command_line() -> str:
 
 
 def make_context(root: Optional[str] = None, venv: Optional[str] = None, project: Optional[str] = None):
-    from mirrorctl.context import Context
+    """The Context for the path options; an empty or blank one is a usage error (see cli/guard.py)."""
+    from mirrorctl.cli.guard import make_context as _make_context
 
-    return Context.from_os(root=root, venv=venv, project=project)
+    return _make_context(root=root, venv=venv, project=project)
 
 
 def parse_scope(value: str):

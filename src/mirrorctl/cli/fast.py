@@ -55,12 +55,11 @@ def try_fast(argv: Sequence[str]) -> Optional[int]:
 
     def run() -> None:
         from mirrorctl import ops
-        from mirrorctl.cli.guard import Exit
-        from mirrorctl.context import Context
+        from mirrorctl.cli.guard import Exit, make_context
         from mirrorctl.errors import ExitCode
         from mirrorctl.render.results import render_status
 
-        ctx = Context.from_os(root=opts["root"], venv=opts["venv"], project=opts["project"])
+        ctx = make_context(root=opts["root"], venv=opts["venv"], project=opts["project"])
         report = ops.status(ctx, tools=opts["tool"] or None, show_all=opts["show_all"])
         render_status(report, opts["as_json"], verbose=opts["files"])
         if report.has_errors:

@@ -1,11 +1,17 @@
-"""Errors to exit codes, in one place, without the CLI framework (the fast path uses it too)."""
+"""Errors to exit codes, in one place, without the CLI framework (the fast path uses it too).
+
+Nothing the world can do ends in "internal error": a MirrorctlError, an OSError that
+escaped the core (disk full, read-only file system, permission denied, I/O error), a
+closed output pipe, an argument that is not UTF-8 and an empty path option each end in
+one line (or, for the closed pipe, in silence) and a documented exit code.
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import Callable
+from typing import Callable, Optional, Sequence
 
-from mirrorctl.errors import ExitCode, MirrorctlError
+from mirrorctl.errors import ExitCode, MirrorctlError, UsageError, from_os_error
 
 
 class Exit(Exception):
@@ -36,8 +42,14 @@ def guarded(func: Callable[[], object], *, verbose: bool) -> int:
         render.error(exc)
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        sys.stderr.write("mirrorctl: interrupted\n")
+        _say("mirrorctl: interrupted\n")
         return 130
+    except BrokenPipeError as exc:
+        if exc.filename is None:  # our own output: the reader went away (`mirrorctl list | head -1`)
+            return output_closed()
+        return _os_error(exc, verbose)
+    except OSError as exc:
+        return _os_error(exc, verbose)
     except Exception as exc:
         if type(exc).__module__.split(".")[0] in ("click", "typer"):
             raise  # the CLI framework's own exits and usage errors
@@ -46,3 +58,91 @@ def guarded(func: Callable[[], object], *, verbose: bool) -> int:
         render.error(MirrorctlError(f"internal error: {type(exc).__name__}: {exc}",
                                     hint="run again with -v for the traceback, and please report it"))
         return int(ExitCode.ERROR)
+
+
+def _os_error(exc: OSError, verbose: bool) -> int:
+    from mirrorctl import render
+
+    if verbose:
+        import traceback
+
+        traceback.print_exc()
+    error = from_os_error(exc)
+    render.error(error)
+    return int(error.exit_code)
+
+
+def _say(text: str) -> None:
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):  # stderr closed too: nothing to tell
+        pass
+
+
+def output_closed() -> int:
+    """Standard output's reader has gone: stop quietly, as other command-line tools do.
+
+    What is still buffered goes to the null device, so the interpreter's flush at exit
+    neither fails nor prints "Exception ignored". The exit code is 141 (128 + SIGPIPE),
+    what a shell reports for a tool that SIGPIPE ended.
+    """
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, sys.stdout.fileno())
+        finally:
+            os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (in-process tests): nothing to flush there
+        pass
+    return int(ExitCode.OUTPUT_CLOSED)
+
+
+def flush_output() -> Optional[int]:
+    """Flush stdout at the end; 141 (see :func:`output_closed`) when its reader has gone."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        return output_closed()
+    except (OSError, ValueError):
+        return int(ExitCode.ERROR)
+    return None
+
+
+def non_utf8_argument(argv: Sequence[str]) -> Optional[UsageError]:
+    """The usage error for the first argument that holds bytes that are not UTF-8 (Python
+    carries them as lone surrogates), or None. The arguments of the command `exec` runs
+    are that command's business and are passed on as they are."""
+    positional = 0
+    command = None
+    for number, arg in enumerate(argv, 1):
+        if command == "exec" and positional >= 2:
+            break  # exec NAME CMD ...: from CMD on, the words belong to CMD
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            # the raw value: render.error shows each byte that is not UTF-8 as \xNN
+            return UsageError(f"argument {number} ({arg}) is not valid UTF-8 text",
+                              hint="mirrorctl takes names, URLs and paths as UTF-8 text; give that value without "
+                                   "those bytes (rename the folder, or use a link to it with a UTF-8 name)")
+        if not arg.startswith("-") or arg == "-":
+            positional += 1
+            if command is None:
+                command = arg
+    return None
+
+
+def make_context(root: Optional[str] = None, venv: Optional[str] = None, project: Optional[str] = None):
+    """The Context for these options; an empty or blank --root, --venv or --project is refused
+    (an empty --root would otherwise mean the real /)."""
+    from mirrorctl.context import Context
+
+    for option, value in (("--root", root), ("--venv", venv), ("--project", project)):
+        if value is not None and not value.strip():
+            raise UsageError(f"{option} {value!r}: an empty path",
+                             hint=f"give a folder (for the whole machine, leave {option} out)" if option == "--root"
+                             else "give a folder, or leave the option out")
+    return Context.from_os(root=root, venv=venv, project=project)

@@ -1,7 +1,17 @@
-"""The only place that prints: result dataclasses -> rich text or JSON.
+"""The only place that prints: result dataclasses -> plain text, rich tables or JSON.
 
 Plumbing shared by every renderer lives here; the renderers themselves are in
-``render.results`` (catalogue, use, status, undo) and ``render.bench``.
+``render.results`` (catalogue, use, status, undo), ``render.bench`` and ``render.shell``.
+
+Nothing raw reaches the terminal, in two layers (see ``render.text``):
+
+- a renderer formats each value through :func:`shown` (so a line feed in a value is
+  shown as ``\\n``, never a new line) and each table cell is escaped by :func:`print_table`;
+- every sink here (:func:`write`, :func:`out`, :func:`error`, :func:`warn`,
+  :func:`print_json`) escapes what it is given once more, keeping only the line feeds
+  and tabs of the text's own layout, so a renderer that forgets a value still cannot
+  send ESC, CR or a bidi control. The rich console is made with ``markup=False``:
+  a ``[bold]`` in a value is printed as is.
 """
 
 from __future__ import annotations
@@ -10,6 +20,9 @@ import sys
 from typing import Any, Optional
 
 from mirrorctl.errors import MirrorctlError
+from mirrorctl.render.text import json_shown, shown
+
+__all__ = ["console", "error", "out", "print_json", "print_table", "shown", "table", "warn", "write"]
 
 _consoles: dict[bool, Any] = {}
 
@@ -25,7 +38,8 @@ def console(stderr: bool = False):
         width = None
         if not (hasattr(stream, "isatty") and stream.isatty()) and not os.environ.get("COLUMNS"):
             width = 200  # a pipe or a file: do not fold paths and URLs at 80 columns
-        _consoles[stderr] = Console(stderr=stderr, highlight=False, width=width)
+        # markup=False: a string is never read as rich markup ("[bold]" in a URL stays text)
+        _consoles[stderr] = Console(stderr=stderr, highlight=False, markup=False, emoji=False, width=width)
     return _consoles[stderr]
 
 
@@ -35,16 +49,25 @@ def reset_consoles() -> None:
 
 
 def write(text: str = "") -> None:
-    """One line (or block) of plain output on stdout."""
-    sys.stdout.write(text + "\n")
+    """One line (or a block of lines) on stdout; control characters other than the block's
+    own line feeds and tabs are shown escaped."""
+    sys.stdout.write(shown(text, keep="\n\t") + "\n")
 
 
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    """Plain aligned columns (no wrapping: paths and URLs stay whole and greppable).
+def out(text: str) -> None:
+    """Like :func:`write`, without adding a line feed (a diff carries its own)."""
+    sys.stdout.write(shown(text, keep="\n\t"))
+
+
+def table_lines(headers: list[str], rows: list[list[str]]) -> list[str]:
+    """Plain aligned columns (no wrapping: paths and URLs stay whole and greppable), every
+    cell escaped (a cell is one value: a line feed in it is shown as ``\\n``).
 
     Kept free of rich on purpose: `status` is on the fast path, and rich's import
     alone costs about half of its time budget.
     """
+    headers = [shown(h) for h in headers]
+    rows = [[shown(c) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         for i, cell in enumerate(row):
@@ -53,10 +76,21 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     def line(cells: list[str]) -> str:
         return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
 
-    head = line(headers)
+    return [line(headers)] + [line(r) for r in rows]
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """:func:`table_lines` as one block, for :func:`write` (no bold header)."""
+    return "\n".join(table_lines(headers, rows))
+
+
+def print_table(headers: list[str], rows: list[list[str]]) -> None:
+    """The table on stdout, its header in bold on a terminal (unless NO_COLOR)."""
+    lines = table_lines(headers, rows)
+    head = lines[0]
     if sys.stdout.isatty() and not _no_color():
-        head = f"\033[1m{head}\033[0m"
-    return "\n".join([head] + [line(r) for r in rows])
+        head = f"\033[1m{head}\033[0m"  # the only raw escape sequence mirrorctl prints itself
+    sys.stdout.write("\n".join([head] + lines[1:]) + "\n")
 
 
 def _no_color() -> bool:
@@ -66,35 +100,38 @@ def _no_color() -> bool:
 
 
 def print_json(data: Any) -> None:
+    """``data`` as JSON on stdout: exact values (they round-trip), and every non-printable
+    character, C1 and bidi controls included, as a ``\\uNNNN`` escape (``render.text.json_shown``)."""
     import json
 
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(json_shown(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
     sys.stdout.flush()
 
 
 def error(exc: MirrorctlError) -> None:
-    """One line on stderr: the message and the hint (passwords in URLs masked)."""
+    """One line on stderr: the message and the hint (passwords in URLs masked, controls shown)."""
     from mirrorctl.urls import mask_url
 
-    line = f"mirrorctl: error: {exc.message}"
+    line = f"mirrorctl: error: {shown(mask_url(exc.message))}"
     if exc.hint:
-        line += f" (hint: {exc.hint})"
-    _plain_stderr(mask_url(line))
+        line += f" (hint: {shown(mask_url(exc.hint))})"
+    _plain_stderr(line)
 
 
 def warn(text: str) -> None:
     from mirrorctl.urls import mask_url
 
-    _plain_stderr(mask_url(f"mirrorctl: warning: {text}"))
+    _plain_stderr(f"mirrorctl: warning: {shown(mask_url(text))}")
 
 
 def _plain_stderr(line: str) -> None:
-    # no rich markup here: messages carry paths and URLs with brackets
-    sys.stderr.write(line.replace("\n", " ") + "\n")
+    # no rich markup here: messages carry paths and URLs with brackets; one line always
+    sys.stderr.write(shown(line) + "\n")
     sys.stderr.flush()
 
 
 def escape(text: Optional[str]) -> str:
+    """``text`` shown (controls escaped) and safe inside rich markup."""
     from rich.markup import escape as _escape
 
-    return _escape(text or "")
+    return _escape(shown(text))

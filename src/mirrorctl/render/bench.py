@@ -1,6 +1,9 @@
 """Bench results for people (a rich table, a live progress display) and for programs (JSON).
 
 Passwords in index URLs are masked here, at display time: the results keep the real URL.
+Every value (a mirror's name, an error, a URL, the package) goes through ``shown``
+(render.text) before it becomes a rich ``Text``: its control characters are shown
+escaped, and a ``Text`` is never read as markup.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
+from mirrorctl.render.text import shown
 from mirrorctl.urls import mask_url
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -22,10 +26,18 @@ _EIGHTHS = " ▏▎▍▌▋▊▉█"
 
 
 def escape(text: str) -> str:
-    """Rich markup escaped: error messages carry brackets ("[Errno 101] ...")."""
+    """For a rich markup string: controls shown escaped, then markup escaped
+    (error messages carry brackets: "[Errno 101] ...")."""
     from rich.markup import escape as _escape
 
-    return _escape(text)
+    return _escape(shown(text))
+
+
+def _text(value: object, style: str = "") -> "Text":
+    """A value as a rich Text: controls shown escaped, never markup."""
+    from rich.text import Text
+
+    return Text(shown(value), style=style)
 
 
 def bench_json(report: "BenchReport", *, skipped: Sequence["Mirror"] = ()) -> Dict[str, Any]:
@@ -110,7 +122,7 @@ def bench_table(report: "BenchReport") -> "Table":
     table.add_column("notes")
 
     for r in rows:
-        name = Text(r.name, style="bold green" if r.rank == 1 else "")
+        name = _text(r.name, style="bold green" if r.rank == 1 else "")
         notes: List[Union[str, Text]] = []
         if r.rank is not None:
             if by_throughput:
@@ -126,9 +138,9 @@ def bench_table(report: "BenchReport") -> "Table":
             unit = "releases" if r.lag_unit == "releases" else "serials"
             notes.append(Text(f"stale: {r.lag} {unit} behind (max {report.max_lag})", style="yellow"))
         if not r.ok:
-            notes.append(Text(r.error or "failed", style="red"))
+            notes.append(_text(r.error or "failed", style="red"))
         if r.final_url:
-            notes.append(Text(f"→ {mask_url(r.final_url)}", style="dim"))
+            notes.append(_text(f"→ {mask_url(r.final_url)}", style="dim"))
         cells: List[Union[str, Text]] = [str(r.rank) if r.rank is not None else ("~" if r.ok else "✗"), name]
         if by_throughput:
             cells.append("-" if r.throughput_mbps is None else f"{r.throughput_mbps:.2f}")
@@ -139,7 +151,7 @@ def bench_table(report: "BenchReport") -> "Table":
             _ms(r.connect_ms) if r.connect_ms is not None else "",
             _ms(r.tls_ms) if r.tls_ms is not None else "",
             _lag(r),
-            Text(" · ").join(Text(n) if isinstance(n, str) else n for n in notes),
+            Text(" · ").join(_text(n) if isinstance(n, str) else n for n in notes),
         ]
         table.add_row(*cells)
     return table
@@ -155,19 +167,20 @@ def bench_summary(report: "BenchReport") -> "Text":
             measure = f"{winner.throughput_mbps:.2f} MB/s, {_ms(winner.median_ms)} median"
         else:
             measure = f"{_ms(winner.median_ms)} median of {len(winner.samples_ms)} samples"
-        text = Text.assemble(("fastest: ", "bold"), (winner.name, "bold green"), f"  {mask_url(winner.url)}  ({measure})")
+        text = Text.assemble(("fastest: ", "bold"), (shown(winner.name), "bold green"),
+                             f"  {shown(mask_url(winner.url))}  ({measure})")
     else:
         text = Text("no healthy mirror: none answered every request with a Simple-API page", style="bold red")
         if any(r.ok and r.stale for r in report.results):
             text.append(" (stale mirrors were left out by --max-lag)", style="yellow")
     failed = len(report.failed)
-    tail = f"\nprobed {len(report.results)} mirror{'s' if len(report.results) != 1 else ''} with /{report.package}/"
+    tail = f"\nprobed {len(report.results)} mirror{'s' if len(report.results) != 1 else ''} with /{shown(report.package)}/"
     if report.elapsed_ms is not None:
         tail += f" in {report.elapsed_ms / 1000:.1f} s"
     if failed:
         tail += f"; {failed} failed"
     if report.reference:
-        tail += f"; lag is measured against {report.reference}"
+        tail += f"; lag is measured against {shown(report.reference)}"
     text.append(tail, style="dim")
     return text
 
@@ -182,7 +195,7 @@ def print_bench(report: "BenchReport", console: "Console", *, skipped: Sequence[
     if skipped:
         from rich.text import Text
 
-        names = ", ".join(m.name for m in skipped)
+        names = ", ".join(shown(m.name) for m in skipped)
         console.print(Text(f"not probed (marked unreliable; name one, or use --all, to include it): {names}",
                            style="dim"))
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Optional
 
 from mirrorctl.catalog import Mirror
 from mirrorctl.ops import ChangeResult, ListResult, StatusReport
-from mirrorctl.render import print_json, table, warn, write
+from mirrorctl.render import out, print_json, print_table, shown, warn, write
 from mirrorctl.targets.base import Origin, Setting, ToolStatus
 from mirrorctl.changes import FileChange
 
@@ -100,21 +99,31 @@ def diff_text(change: FileChange) -> str:
     def lines(data: Optional[bytes]) -> list[str]:
         if data is None:
             return []
-        return data.decode("utf-8", errors="replace").splitlines(keepends=True)
+        # line feeds only: a lone CR, form feed or U+2028 stays inside its line, shown escaped
+        text = data.decode("utf-8", errors="replace")
+        parts = text.split("\n")
+        return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
 
     old, new = lines(change.before), lines(change.after)
     name = str(change.path)
-    out = []
+    diff = []
     for line in difflib.unified_diff(old, new, fromfile=name if change.before is not None else "/dev/null",
                                      tofile=name if change.after is not None else "/dev/null"):
-        line = mask_url(line.rstrip("\r\n"))
-        out.append(line)
-    if not out and change.changed:  # only bytes that do not show as text (a BOM, line endings)
-        out = [f"--- {name}", f"+++ {name}", "@@ encoding-only change (byte-order mark or line endings) @@"]
-    return "\n".join(out) + ("\n" if out else "")
+        diff.append(mask_url(line.rstrip("\r\n")))
+    if not diff and change.changed:  # only bytes that do not show as text (a BOM, line endings)
+        diff = [f"--- {name}", f"+++ {name}", "@@ encoding-only change (byte-order mark or line endings) @@"]
+    return "\n".join(diff) + ("\n" if diff else "")
+
+
+def shown_diff(change: FileChange) -> str:
+    """:func:`diff_text` for a terminal: each line keeps its tabs and its own line feed; a CR
+    left inside a line (a lone one, or CR CR LF), ESC and the like are shown escaped."""
+    return "".join(shown(line, keep="\t") + "\n" for line in diff_text(change).split("\n")[:-1])
 
 
 # -- renderers ---------------------------------------------------------------------
+# Every value is formatted through shown() (render.text): a control character in a URL,
+# a path, a name or a journal entry is shown escaped, never sent to the terminal.
 
 def render_list(result: ListResult, as_json: bool) -> None:
     if as_json:
@@ -130,14 +139,14 @@ def render_list(result: ListResult, as_json: bool) -> None:
         mark = "*" if m.name == result.current else ""
         name = m.name + (" (unreliable)" if m.unreliable else "")
         conda = m.conda.layout if m.conda else "-"
-        rows.append([mark, name, ", ".join(m.aliases) or "-", mask_url(m.url), conda, m.source])
-    write(table(["", "name", "aliases", "url", "conda", "source"], rows))
+        rows.append([mark, name, ", ".join(shown(a) for a in m.aliases) or "-", mask_url(m.url), conda, m.source])
+    print_table(["", "name", "aliases", "url", "conda", "source"], rows)
     if result.current:
-        write(f"* pip uses {result.current} now")
+        write(f"* pip uses {shown(result.current)} now")
     else:
-        write(f"pip uses {mask_url(result.current_url or '?')}, not in the catalogue")
+        write(f"pip uses {shown(mask_url(result.current_url or '?'))}, not in the catalogue")
     for name in result.shadowed_builtins:
-        write(f"your mirror {name} shadows the built-in one of that name")
+        write(f"your mirror {shown(name)} shadows the built-in one of that name")
 
 
 def render_change(result: ChangeResult, as_json: bool) -> None:
@@ -147,7 +156,7 @@ def render_change(result: ChangeResult, as_json: bool) -> None:
     changed = [c for c in result.changes if c.changed]
     if result.dry_run or result.check:
         for change in changed:
-            sys.stdout.write(diff_text(change))
+            out(shown_diff(change))
         if result.check:
             state = "would change" if changed else "already in that state"
             write(f"{_what(result)}: {state}" + (f" ({len(changed)} file(s))" if changed else ""))
@@ -160,25 +169,26 @@ def render_change(result: ChangeResult, as_json: bool) -> None:
             write(f"{_what(result)}: already so, nothing changed")
         for change in changed:
             verb = {"create": "created", "delete": "removed", "modify": "updated"}[change.action]
-            label = f"{change.tool}: " if change.tool else ""
-            write(f"{label}{verb} {str(change.path)}")
+            label = f"{shown(change.tool)}: " if change.tool else ""
+            write(f"{label}{verb} {shown(str(change.path))}")
         if changed and result.action in ("use", "reset"):
             write(f"{_what(result)} (undo with `mirrorctl undo`)")
     for note in result.notes:
-        write(note)
+        write(shown(note))
     for warning in result.warnings:
-        warn(mask_url(warning))
+        warn(warning)
 
 
 def _what(result: ChangeResult) -> str:
+    tools = ", ".join(shown(t) for t in result.tools)
+    scope = shown(result.scope)
     if result.action == "use" and result.mirror:
-        tools = ", ".join(result.tools)
-        return f"{tools} -> {result.mirror.name} ({mask_url(result.mirror.url)}) at {result.scope} scope"
+        return f"{tools} -> {shown(result.mirror.name)} ({shown(mask_url(result.mirror.url))}) at {scope} scope"
     if result.action == "reset":
-        return f"reset {', '.join(result.tools)} at {result.scope} scope"
+        return f"reset {tools} at {scope} scope"
     if result.mirror:
-        return f"{result.action} {result.mirror.name}"
-    return result.action
+        return f"{shown(result.action)} {shown(result.mirror.name)}"
+    return shown(result.action)
 
 
 def render_status(report: StatusReport, as_json: bool, verbose: bool = False) -> None:
@@ -195,21 +205,22 @@ def render_status(report: StatusReport, as_json: bool, verbose: bool = False) ->
         rows.append([st.tool, mask_url(st.index_url or ""), st.mirror or "-", st.origin.describe()])
         for command, setting in st.commands.items():
             rows.append([f"  {st.tool} {command}", mask_url(setting.value), "-", setting.origin.describe()])
-    write(table(["tool", "index", "mirror", "decided by"], rows))
+    print_table(["tool", "index", "mirror", "decided by"], rows)  # escapes every cell
     if report.hidden:
-        write(f"not shown (not in use or configured here; --all shows them): {', '.join(report.hidden)}")
+        write(f"not shown (not in use or configured here; --all shows them): "
+              f"{', '.join(shown(h) for h in report.hidden)}")
     if verbose:
         for st in report.tools:
-            write(f"\n{st.tool} reads, lowest precedence first:")
+            write(f"\n{shown(st.tool)} reads, lowest precedence first:")
             for f in st.files:
                 state = "exists" if f.exists else "absent"
-                extra = f" - {f.skipped}" if f.skipped else ""
-                extra += f" - ERROR: {mask_url(f.error)}" if f.error else ""
-                write(f"  {f.kind}: {f.path} ({state}){extra}")
+                extra = f" - {shown(f.skipped)}" if f.skipped else ""
+                extra += f" - ERROR: {shown(mask_url(f.error))}" if f.error else ""
+                write(f"  {shown(f.kind)}: {shown(f.path)} ({state}){extra}")
                 for key, value in f.values.items():
-                    write(f"      {key} = {mask_url(value)}")
+                    write(f"      {shown(key)} = {shown(mask_url(value))}")
     for warning in report.warnings:
-        warn(mask_url(warning))
+        warn(warning)
 
 
 def render_undo(result: UndoResult, as_json: bool, dry_run: bool = False) -> None:
@@ -217,15 +228,16 @@ def render_undo(result: UndoResult, as_json: bool, dry_run: bool = False) -> Non
         print_json({"undone": result.entry.id, "command": result.entry.command, "dry_run": dry_run,
                     "files": [change_dict(c) for c in result.restored], "forced": result.forced})
         return
+    command = shown(result.entry.command)
     if dry_run:
         for change in result.restored:
-            sys.stdout.write(diff_text(change))
-        write(f"dry run: undo of `{result.entry.command}` would restore {len(result.restored)} file(s)")
+            out(shown_diff(change))
+        write(f"dry run: undo of `{command}` would restore {len(result.restored)} file(s)")
         return
     for change in result.restored:
         verb = "removed" if change.after is None else "restored"
-        write(f"{verb} {str(change.path)}")
-    write(f"undone: `{result.entry.command}` from {result.entry.time}")
+        write(f"{verb} {shown(str(change.path))}")
+    write(f"undone: `{command}` from {shown(result.entry.time)}")
     for path in result.forced:
         warn(f"{path} had been edited since; --force restored it anyway")
 
@@ -239,6 +251,6 @@ def render_history(entries: list[JournalEntry], as_json: bool) -> None:
         return
     rows = []
     for e in entries:
-        paths = ", ".join(f.path for f in e.files)
+        paths = ", ".join(shown(f.path) for f in e.files)
         rows.append([e.id, e.time, "undone" if e.undone else "applied", e.command, paths])
-    write(table(["id", "time", "state", "command", "files"], rows))
+    print_table(["id", "time", "state", "command", "files"], rows)
