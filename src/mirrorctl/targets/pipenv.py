@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Optional
 
-from mirrorctl import shellenv, urls
+from mirrorctl import urls
 from mirrorctl.catalog import Catalog, Mirror, load_catalog
 from mirrorctl.changes import FileChange, read_bytes
 from mirrorctl.context import Context, Scope
 from mirrorctl.errors import ConfigFileError, MirrorctlError, UnsupportedError, UsageError
-from mirrorctl.formats import shellrc, toml
+from mirrorctl.formats import shellquote, shellrc, toml
 from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, on_path, read_with_overlay
 
 NAME = "pipenv"
@@ -247,7 +247,7 @@ def _login_shell(ctx: Context) -> Optional[str]:
     if not login:
         return "powershell" if ctx.windows else None
     try:
-        return shellenv.normalize_shell(login)
+        return shellquote.normalize_shell(login)
     except UsageError:
         return None
 
@@ -311,7 +311,7 @@ def _unreadable(f: StartupFile, exc: MirrorctlError) -> UnsupportedError:
 
 def _block_lines(shell: str, url: str) -> list[str]:
     return [f"# {VARIABLE} for pipenv, set by mirrorctl; `mirrorctl reset --tool pipenv` removes this block",
-            shellenv.assignment(shell, VARIABLE, url)]
+            shellquote.assignment(shell, VARIABLE, url)]
 
 
 def _reload_hint(f: StartupFile) -> str:
@@ -376,7 +376,7 @@ def _read(path: PurePath, overlay: Optional[Overlay], info: FileInfo) -> Optiona
 
 def _block_value(f: StartupFile, data: Optional[bytes]) -> Optional[str]:
     for line in shellrc.read_block(data, f.path, BLOCK) or []:
-        parsed = shellenv.parse_assignment(f.shell, line)
+        parsed = shellquote.parse_assignment(f.shell, line)
         if parsed and parsed[0] == VARIABLE and parsed[1]:
             return parsed[1]
     return None
