@@ -13,9 +13,9 @@ How pipenv decides its index (pipenv's own code; checked against the real pipenv
 - pip.conf and ``PIP_INDEX_URL`` do not apply to an existing Pipfile's sources.
 
 So ``--scope project`` rewrites the first Pipfile source that points at the official index or a
-catalogue mirror (not always the first source: see :func:`_plan_pipfile`), through the shared
-TOML editor (``formats/toml.py``: strict read, byte-exact round trip, only that source changed);
-``--scope user`` keeps the variable in one managed block of the user's shell start-up files (see
+catalogue mirror, or is named ``pypi`` (not always the first source: see :func:`_plan_pipfile`),
+through the shared TOML editor (``formats/toml.py``: strict read, byte-exact round trip, only
+that source changed); ``--scope user`` keeps the variable in one managed block of the user's shell start-up files (see
 :func:`startup_files`). A start-up file that cannot be read has no block as far as ``in_use``,
 ``status`` and ``reset`` can tell; only a ``use`` that must write it fails, naming it.
 """
@@ -169,12 +169,26 @@ def _switchable(catalog: Catalog, url: str) -> bool:
     return is_official(url) or catalog.match_url(re.sub(r"^http:", "https:", url, flags=re.IGNORECASE)) is not None
 
 
+# the name pipenv gives the default source of every Pipfile it creates: the public-index slot
+PUBLIC_SLOT = "pypi"
+
+
+def _managed_source(catalog: Catalog, sources: list) -> Optional[int]:
+    """The source ``use`` and ``reset`` rewrite: the first, in file order, that points at the
+    official index or a catalogue mirror, or that is named ``pypi`` (pipenv's public-index slot,
+    wherever it points: a mirror missing from the catalogue is still a mirror of the public
+    index, and leaving it would let ``use`` report success, and ``--check`` "already", while
+    pipenv keeps fetching from it). None when every source is private."""
+    return next((i for i, s in enumerate(sources)
+                 if _switchable(catalog, s["url"]) or s.get("name") == PUBLIC_SLOT), None)
+
+
 def _plan_pipfile(ctx: Context, url: Optional[str]) -> FileChange:
     """``url`` None: put the official index back (reset).
 
-    The source rewritten is the first one that points at the official index or a catalogue
-    mirror, which need not be the first source (pipenv's index): a private first source is left
-    alone, and ``use`` then warns that pipenv still uses it. The Pipfile is read and written by
+    The source rewritten is the one :func:`_managed_source` picks, which need not be the first
+    source (pipenv's index): a private first source is left alone, and ``use`` then warns that
+    pipenv still uses it. The Pipfile is read and written by
     ``formats/toml.py``: tomllib first (a duplicate key, bad UTF-8: a ConfigFileError naming the
     file, nothing written), then tomlkit, refused unless it gives the file back byte for byte,
     and the result checked to differ only in that source's url and verify_ssl."""
@@ -186,19 +200,26 @@ def _plan_pipfile(ctx: Context, url: Optional[str]) -> FileChange:
     doc = toml.TomlDocument(before, path)
     catalog = load_catalog(ctx)
     sources = _sources(doc.data_before, path)
-    index = next((i for i, s in enumerate(sources) if _switchable(catalog, s["url"])), None)
+    index = _managed_source(catalog, sources)
     if index is None and url is not None and sources:
-        raise UnsupportedError(f"{path}: no [[source]] points at the official index or a known mirror, "
-                               f"and private sources are left alone", hint="edit the Pipfile's source by hand")
+        raise UnsupportedError(f"{path}: no [[source]] points at the official index or a known mirror, or is "
+                               f"named {PUBLIC_SLOT!r}, and private sources are left alone",
+                               hint="edit the Pipfile's source by hand")
+    notes = []
     if index is not None:
+        old = sources[index]["url"]
         _point(_editable_sources(doc)[index], url or OFFICIAL)
+        if not _switchable(catalog, old) and not urls.same_index(old, url or OFFICIAL):
+            notes.append(f"{path}: source {PUBLIC_SLOT!r} pointed at {urls.mask_url(old)}, which is not in the "
+                         f"catalogue; `mirrorctl undo` puts it back, `mirrorctl add NAME URL` names it")
     elif url is not None:  # use on a Pipfile without sources (reset of one has nothing to put back)
         _new_source(doc, url)
     # the shared check covers everything outside the sources; _check_sources the sources themselves
     after = doc.after(owned=[("source",)], remove_if_blank=False)
     if after != before:
         _check_sources(path, sources, _sources(toml.loads(after, path), path), index)
-    change = FileChange(path, before, after, tool=NAME, scope=Scope.PROJECT.value)  # type: ignore[arg-type]
+    change = FileChange(path, before, after, tool=NAME, scope=Scope.PROJECT.value,  # type: ignore[arg-type]
+                        notes=notes if after != before else [])
     lock = Path(path).with_name("Pipfile.lock")
     if change.changed and lock.exists():
         change.notes.append(f"{lock} still records the old source url: run `pipenv lock`")
