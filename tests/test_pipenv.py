@@ -15,7 +15,7 @@ from mirrorctl.catalog import Mirror
 from mirrorctl.context import Context, Scope
 from mirrorctl.errors import ConfigFileError, MirrorctlError
 from mirrorctl.formats import shellrc
-from mirrorctl.targets import pipenv
+from mirrorctl.targets import pipenv, pipenv_shell
 from servers import PypiServer, make_wheel
 
 TUNA = "https://pypi.tuna.tsinghua.edu.cn/simple"
@@ -610,7 +610,7 @@ def test_a_bare_oserror_on_a_startup_file_is_handled_too(sandbox, monkeypatch, b
             raise OSError(errno.ELOOP, "Too many levels of symbolic links", str(path))
         return None
 
-    monkeypatch.setattr(pipenv, "read_bytes", broken)
+    monkeypatch.setattr(pipenv_shell, "read_bytes", broken)
     ctx = Context.from_os()
     assert not pipenv.in_use(ctx, Scope.USER)
     from mirrorctl.catalog import load_catalog
