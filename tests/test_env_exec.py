@@ -349,3 +349,32 @@ def test_exec_real_pipenv_uses_the_local_index_while_the_pipfile_keeps_the_offic
     lock = json.loads((project / "Pipfile.lock").read_text())
     assert lock["_meta"]["sources"][0]["url"] == "https://pypi.org/simple"
     assert "mirrorctl-demo" in lock["default"]
+
+
+# -- sourcing a file (the pipenv block when the URL holds a credential) ----------------------
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "sh", "fish", "powershell"])
+def test_source_line_round_trips_a_hostile_path(shell):
+    for path in ["/home/u/.config/mirrorctl/pipenv-mirror.sh", "/a b/it's/$(x)`y`;z\\w\u2019/f"]:
+        line = shellquote.source_line(shell, path)
+        assert shellquote.parse_source_line(shell, line) == path
+        assert shellquote.parse_assignment(shell, line) is None
+
+
+def test_source_line_refuses_a_line_break_in_the_path():
+    with pytest.raises(UsageError):
+        shellquote.source_line("bash", "/tmp/x\nrm -rf ~")
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_real_bash_sources_a_file_at_a_hostile_path_and_skips_a_missing_one(tmp_path):
+    folder = tmp_path / "it's $(x) `y`"
+    folder.mkdir()
+    private = folder / "m.sh"
+    private.write_text(shellquote.assignment("bash", "K", "v'1") + "\n")
+    script = shellquote.source_line("bash", str(private)) + '\nprintf %s "$K"'
+    proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout == "v'1", proc.stderr
+    missing = shellquote.source_line("bash", str(folder / "gone.sh")) + '\necho "status $?"'
+    proc = subprocess.run(["bash", "-c", missing], capture_output=True, text=True, timeout=60)
+    assert proc.stdout == "status 0\n" and proc.stderr == ""

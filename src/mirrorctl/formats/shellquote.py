@@ -103,3 +103,41 @@ def parse_assignment(shell: str, line: str) -> Optional[tuple[str, str]]:
         return None
     name, _, value = words[1].partition("=")
     return (name, value) if _NAME.match(name) else None
+
+
+# -- sourcing another file ---------------------------------------------------------------
+
+def source_line(shell: str, path: str) -> str:
+    """The line that runs the file ``path`` in the current ``shell`` when it is readable, and
+    does nothing (successfully) when it is not: bash, zsh, sh, fish and PowerShell."""
+    bad = _CONTROL.search(path)
+    if bad:
+        raise UsageError(f"the path {path!r} contains a line break or control character ({bad.group()!r})",
+                         hint="it cannot be written as one safe shell line")
+    word = quote(shell, path)
+    if shell == "fish":
+        return f"if test -r {word}; source {word}; end"
+    if shell == "powershell":
+        return f"if (Test-Path -LiteralPath {word}) {{ . {word} }}"
+    return f"if [ -r {word} ]; then . {word}; fi"
+
+
+_SH_WORD = r"'((?:[^']|'\\'')*)'"
+_FISH_WORD = r"'((?:[^'\\]|\\.)*)'"
+_PS_WORD = rf"'((?:[^{_PS_QUOTES}]|[{_PS_QUOTES}]{{2}})*)'"
+_SOURCE_LINES = {
+    "sh": (re.compile(rf"if \[ -r {_SH_WORD} \]; then \. {_SH_WORD}; fi\Z"), lambda w: w.replace("'\\''", "'")),
+    "fish": (re.compile(rf"if test -r {_FISH_WORD}; source {_FISH_WORD}; end\Z"),
+             lambda w: re.sub(r"\\([\\'])", r"\1", w)),
+    "powershell": (re.compile(rf"if \(Test-Path -LiteralPath {_PS_WORD}\) \{{ \. {_PS_WORD} \}}\Z"),
+                   lambda w: re.sub(f"([{_PS_QUOTES}])[{_PS_QUOTES}]", r"\1", w)),
+}
+
+
+def parse_source_line(shell: str, line: str) -> Optional[str]:
+    """The path of a line :func:`source_line` writes, or None when it is not one."""
+    pattern, unquote = _SOURCE_LINES["sh" if shell in ("bash", "zsh", "sh") else shell]
+    match = pattern.match(line.strip())
+    if not match or match.group(1) != match.group(2):
+        return None
+    return unquote(match.group(1))

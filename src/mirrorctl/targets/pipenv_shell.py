@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Optional
 
+from mirrorctl import urls
 from mirrorctl.catalog import Mirror
 from mirrorctl.changes import FileChange, read_bytes
-from mirrorctl.context import Context, Scope
+from mirrorctl.context import Context, Scope, mirrorctl_config_dir
 from mirrorctl.errors import ConfigFileError, MirrorctlError, UnsupportedError, UsageError
 from mirrorctl.formats import shellquote, shellrc
 from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, read_with_overlay
@@ -31,6 +32,8 @@ from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatu
 NAME = "pipenv"
 VARIABLE = "PIPENV_PYPI_MIRROR"
 BLOCK = shellrc.markers("mirrorctl pipenv")
+# the private file a block sources when the URL holds a credential, by the syntax of its lines
+PRIVATE_FILES = {"sh": "pipenv-mirror.sh", "fish": "pipenv-mirror.fish", "powershell": "pipenv-mirror.ps1"}
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -158,6 +161,61 @@ def _block_lines(shell: str, url: str) -> list[str]:
             shellquote.assignment(shell, VARIABLE, url)]
 
 
+# -- a URL with a credential: kept in a private file the block sources -------------------------
+
+def has_credential(url: str) -> bool:
+    """Whether ``url`` carries a user name, token or password (what ``mask_url`` hides)."""
+    return urls.mask_url(url) != url
+
+
+def _syntax(shell: str) -> str:
+    """The syntax of a shell's lines: bash and zsh share the POSIX one (and one private file)."""
+    return "sh" if shell in ("bash", "zsh", "sh") else shell
+
+
+def private_path(ctx: Context, shell: str) -> Path:
+    """The private file that holds the assignment for ``shell``'s syntax, in mirrorctl's config folder."""
+    return mirrorctl_config_dir(ctx) / PRIVATE_FILES[_syntax(shell)]
+
+
+def _source_block_lines(shell: str, private: PurePath) -> list[str]:
+    return [f"# {VARIABLE} for pipenv, set by mirrorctl; `mirrorctl reset --tool pipenv` removes this block",
+            f"# the URL holds a credential: it is kept in {private} (owner-only), not in this file",
+            shellquote.source_line(shell, str(private))]
+
+
+def _private_text(syntax: str, url: str, newline: str) -> bytes:
+    shell = "bash" if syntax == "sh" else syntax
+    lines = [f"# {VARIABLE} for pipenv, written by mirrorctl. The URL holds a credential, so it is kept",
+             "# here, readable by you only, and your shell start-up file sources this file.",
+             "# `mirrorctl reset --tool pipenv` removes it; do not publish it.",
+             shellquote.assignment(shell, VARIABLE, url)]
+    return "".join(line + newline for line in lines).encode("utf-8")
+
+
+def _plan_private(ctx: Context, url: Optional[str], needed: set[str]) -> list[FileChange]:
+    """The private files: written for the syntaxes in ``needed`` (``url`` holds the credential),
+    removed where they are not needed any more (a switch to a URL without one, reset)."""
+    changes = []
+    for syntax in PRIVATE_FILES:
+        path = private_path(ctx, syntax)
+        try:
+            before = read_file(path)
+        except MirrorctlError:
+            if syntax in needed:
+                raise
+            continue  # not ours to judge: it stays, and nothing sources it
+        if syntax in needed and url is not None:
+            newline = "\r\n" if ctx.windows and syntax == "powershell" else "\n"
+            # private: the transaction makes it owner-only before the credential reaches the disk;
+            # mode: a new one is created owner-only in any case
+            changes.append(FileChange(path, before, _private_text(syntax, url, newline), tool=NAME,
+                                      scope=Scope.USER.value, mode=0o600, private=True))
+        elif before is not None:
+            changes.append(FileChange(path, before, None, tool=NAME, scope=Scope.USER.value))
+    return changes
+
+
 def _reload_hint(f: StartupFile) -> str:
     command = f". '{f.path}'" if f.shell == "powershell" else f"source {f.path}"
     return f"{VARIABLE} is set for new shells; for this one run: {command}"
@@ -166,6 +224,8 @@ def _reload_hint(f: StartupFile) -> str:
 def plan_blocks(ctx: Context, mirror: Mirror) -> list[FileChange]:
     """The block in every start-up file that has it, of every shell set up, and of the user's shell."""
     login = _login_shell(ctx)
+    secret = has_credential(mirror.url)
+    needed: set[str] = set()
     changes = []
     for f in startup_files(ctx):
         wanted = f.present() or (f.default and f.shell == login)
@@ -178,7 +238,12 @@ def plan_blocks(ctx: Context, mirror: Mirror) -> list[FileChange]:
         if not wanted and shellrc.read_block(before, f.path, BLOCK) is None:
             continue
         newline = "\r\n" if ctx.windows and f.shell == "powershell" else "\n"
-        after = shellrc.set_block(before, _block_lines(f.shell, mirror.url), f.path, BLOCK, newline=newline)
+        if secret:
+            needed.add(_syntax(f.shell))
+            body = _source_block_lines(f.shell, private_path(ctx, f.shell))
+        else:
+            body = _block_lines(f.shell, mirror.url)
+        after = shellrc.set_block(before, body, f.path, BLOCK, newline=newline)
         changes.append(FileChange(f.path, before, after, tool=NAME, scope=Scope.USER.value))  # type: ignore[arg-type]
     if not changes:
         raise UnsupportedError(f"no shell start-up file to keep {VARIABLE} in: SHELL is "
@@ -188,7 +253,12 @@ def plan_blocks(ctx: Context, mirror: Mirror) -> list[FileChange]:
     if first_changed is not None:
         f = next(f for f in startup_files(ctx) if f.path == first_changed.path)
         first_changed.notes.append(_reload_hint(f))
-    return changes
+    private = _plan_private(ctx, mirror.url if secret else None, needed)
+    written = next((c for c in private if c.changed and c.after is not None), None)
+    if written is not None:
+        written.notes.append(f"the URL holds a credential: {VARIABLE} is kept in {written.path} (owner-only), "
+                             f"which your shell start-up files source, not in the start-up files themselves")
+    return private + changes
 
 
 def plan_remove_blocks(ctx: Context) -> list[FileChange]:
@@ -201,21 +271,39 @@ def plan_remove_blocks(ctx: Context) -> list[FileChange]:
         after = shellrc.remove_block(before, f.path, BLOCK)
         if after != before:
             changes.append(FileChange(f.path, before, after, tool=NAME, scope=Scope.USER.value))  # type: ignore[arg-type]
-    return changes
+    return _plan_private(ctx, None, set()) + changes
 
 
 # -- status -------------------------------------------------------------------------------
 
-def _block_value(f: StartupFile, data: Optional[bytes]) -> Optional[str]:
+def _private_value(path: PurePath, shell: str, overlay: Optional[Overlay]) -> Optional[str]:
+    """The last value a private file assigns to the variable (None: absent, or none there)."""
+    data = read_file(path, overlay)
+    value = None
+    for line in (data or b"").decode("utf-8", "surrogateescape").splitlines():
+        parsed = shellquote.parse_assignment(shell, line)
+        if parsed and parsed[0] == VARIABLE:
+            value = parsed[1] or None
+    return value
+
+
+def _block_value(ctx: Context, f: StartupFile, data: Optional[bytes],
+                 overlay: Optional[Overlay] = None) -> tuple[Optional[str], Optional[PurePath]]:
+    """The value the block sets, and the private file it comes from (None: the block's own line)."""
     for line in shellrc.read_block(data, f.path, BLOCK) or []:
         parsed = shellquote.parse_assignment(f.shell, line)
         if parsed and parsed[0] == VARIABLE and parsed[1]:
-            return parsed[1]
-    return None
+            return parsed[1], None
+        sourced = shellquote.parse_source_line(f.shell, line)
+        if sourced is not None:
+            path = ctx.path(sourced)
+            return _private_value(path, f.shell, overlay), path
+    return None, None
 
 
 def block_settings(ctx: Context, overlay: Optional[Overlay], st: ToolStatus) -> tuple[list[Setting], set[str]]:
-    """The blocks' settings (the user's shell first), and the values the blocks on disk hold now."""
+    """The blocks' settings (the user's shell first), and the values the blocks on disk hold now.
+    A value kept in a private file has that file as its origin (listed after the start-up file)."""
     settings, on_disk = [], set()
     for f in startup_files(ctx):
         info = FileInfo(path=str(f.path), kind=f"user ({f.shell})", exists=False)
@@ -225,15 +313,24 @@ def block_settings(ctx: Context, overlay: Optional[Overlay], st: ToolStatus) -> 
             st.warnings.append(f"{info.error}; mirrorctl cannot tell whether it sets {VARIABLE}")
             continue
         try:
-            value = _block_value(f, data)
-            disk = _block_value(f, read_file(f.path)) if overlay else value
+            value, private = _block_value(ctx, f, data, overlay)
+            disk = _block_value(ctx, f, read_file(f.path))[0] if overlay else value
         except MirrorctlError as exc:
             info.error = exc.message
             st.warnings.append(exc.message)
             continue
         if disk:
             on_disk.add(disk)
+        where = f.path
+        if private is not None:
+            if not any(other.path == str(private) for other in st.files):
+                st.files.append(FileInfo(path=str(private), kind=f"user (private, sourced by {f.path})",
+                                         exists=value is not None or exists(private)))
+            if value is None:
+                st.warnings.append(f"{f.path} sources {private}, which does not set {VARIABLE}")
+            where = private
         if value:
-            info.values[VARIABLE] = value
-            settings.append(Setting(value, Origin("file", str(f.path), variable=VARIABLE), scope="user"))
+            target = next(i for i in st.files if i.path == str(where))
+            target.values[VARIABLE] = value
+            settings.append(Setting(value, Origin("file", str(where), variable=VARIABLE), scope="user"))
     return settings, on_disk
