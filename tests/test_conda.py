@@ -21,9 +21,13 @@ USTC = "https://mirrors.ustc.edu.cn/anaconda"
 COMMUNITY = ("conda-forge", "msys2", "bioconda", "menpo", "pytorch", "simpleitk")
 
 
-def full_layout(base: str) -> str:
-    return ("show_channel_urls: true\n"
-            "default_channels:\n"
+# the line `use` writes when it adds show_channel_urls: the marker comment makes it mirrorctl's
+OURS = "show_channel_urls: true  # added by mirrorctl\n"
+
+
+def full_layout(base: str, show: str = OURS) -> str:
+    return (show
+            + "default_channels:\n"
             + "".join(f"  - {base}/pkgs/{part}\n" for part in ("main", "r", "msys2"))
             + "custom_channels:\n"
             + "".join(f"  {name}: {base}/cloud\n" for name in COMMUNITY))
@@ -260,6 +264,42 @@ def test_a_true_show_channel_urls_of_the_user_survives_use_and_reset_byte_exact(
     assert condarc(sandbox).read_text() == original
 
 
+def test_the_users_own_bare_true_line_survives_use_and_reset_cycles(run, sandbox):
+    """The exact line mirrorctl once wrote unmarked is the user's: reset has nothing but the
+    marker to tell, so it keeps it, through every cycle and a switch of mirror."""
+    original = "show_channel_urls: true\nchannels:\n  - defaults\n"
+    write(condarc(sandbox), original)
+    for mirror in ("tuna", "ustc", "aliyun"):
+        assert run("use", mirror, "--tool", "conda").exit_code == 0
+        assert conda_reads(condarc(sandbox))["show_channel_urls"] is True
+        assert condarc(sandbox).read_text().startswith(original)  # not marked, not moved
+        assert run("reset", "--tool", "conda").exit_code == 0
+        assert condarc(sandbox).read_text() == original
+        assert conda_reads(condarc(sandbox)) == {"show_channel_urls": True, "channels": ["defaults"]}
+
+
+def test_the_users_own_true_line_survives_reset_of_a_hand_made_mirror_setup(run, sandbox):
+    """A file set up by hand from the mirror's guide (its entries are the managed ones): reset
+    takes the entries and leaves the user's show_channel_urls."""
+    write(condarc(sandbox), full_layout(TUNA, show="show_channel_urls: true\n"))
+    assert run("use", "aliyun", "--tool", "conda").exit_code == 0
+    assert run("reset", "--tool", "conda").exit_code == 0
+    assert condarc(sandbox).read_text() == "show_channel_urls: true\n"
+    assert conda_reads(condarc(sandbox)) == {"show_channel_urls": True}
+
+
+def test_the_line_use_adds_is_marked_and_conda_reads_it_as_true(run, sandbox):
+    write(condarc(sandbox), "channels:\n  - defaults\n")
+    for _ in range(2):  # use, reset, use, reset: each use adds the marked line, each reset takes it
+        assert run("use", "tuna", "--tool", "conda").exit_code == 0
+        assert condarc(sandbox).read_text().startswith("channels:\n  - defaults\n" + OURS)
+        data = conda_reads(condarc(sandbox))
+        assert data["show_channel_urls"] is True and conda._conda_true(data["show_channel_urls"])
+        assert conda_status(run)["mirror"] == "tuna"  # the comment is not conda's #!final
+        assert run("reset", "--tool", "conda").exit_code == 0
+        assert condarc(sandbox).read_text() == "channels:\n  - defaults\n"
+
+
 def test_yes_keep_round_trips_through_use_switch_and_reset(run, sandbox):
     original = "show_channel_urls: yes  # keep\n"
     write(condarc(sandbox), original)
@@ -267,7 +307,7 @@ def test_yes_keep_round_trips_through_use_switch_and_reset(run, sandbox):
     assert not any("show_channel_urls" in line for line in result.stdout.splitlines()
                    if line.startswith(("-", "+")) and not line.startswith(("---", "+++")))
     run("use", "tuna", "--tool", "conda")
-    assert condarc(sandbox).read_text() == original + full_layout(TUNA).replace("show_channel_urls: true\n", "")
+    assert condarc(sandbox).read_text() == original + full_layout(TUNA, show="")
     run("use", "ustc", "--tool", "conda")
     assert condarc(sandbox).read_text().startswith(original)
     assert run("reset", "--tool", "conda").exit_code == 0
@@ -277,7 +317,7 @@ def test_yes_keep_round_trips_through_use_switch_and_reset(run, sandbox):
 def test_a_file_mirrorctl_created_round_trips_to_nothing(run, sandbox):
     for mirror in ("tuna", "ustc"):
         assert run("use", mirror, "--tool", "conda").exit_code == 0
-        assert condarc(sandbox).read_text().startswith("show_channel_urls: true\n")
+        assert condarc(sandbox).read_text().startswith(OURS)
         assert run("reset", "--tool", "conda").exit_code == 0
         assert not condarc(sandbox).exists()
 
@@ -288,9 +328,9 @@ def test_a_false_or_missing_value_becomes_true_and_reset_then_removes_it(run, sa
     write(condarc(sandbox), original)
     assert run("use", "tuna", "--tool", "conda").exit_code == 0
     text = condarc(sandbox).read_text()
-    assert "\nshow_channel_urls: true\nssl_verify: true\n" in text  # changed where it is
+    assert f"\n{OURS}ssl_verify: true\n" in text  # changed where it is, marked as mirrorctl's
     assert conda_reads(condarc(sandbox))["show_channel_urls"] is True
-    # reset cannot know it was false: the line is now mirrorctl's own, so it goes; undo brings it back
+    # reset cannot know it was false: the line is now mirrorctl's own (marked), so it goes; undo brings it back
     assert run("reset", "--tool", "conda").exit_code == 0
     assert condarc(sandbox).read_text() == "channels:\n  - defaults\nssl_verify: true\n"
     assert run("undo").exit_code == 0 and run("undo").exit_code == 0
@@ -305,21 +345,22 @@ def test_a_false_value_with_a_comment_keeps_the_comment_and_reset_keeps_the_line
     assert condarc(sandbox).read_text() == "show_channel_urls: true  # quiet\n"  # not mirrorctl's line
 
 
-def test_reset_removes_only_the_exact_line_mirrorctl_writes(sandbox):
+def test_reset_removes_only_the_marked_line_mirrorctl_writes(sandbox):
     def reset(text: str) -> str:
-        doc = YamlDocument(text, "f.yml")
-        conda._edit(doc, conda._Managed([TUNA]), None)
-        return doc.text()
+        return conda._edit(YamlDocument(text, "f.yml"), conda._Managed([TUNA]), None).text()
 
     ours = f"default_channels:\n  - {TUNA}/pkgs/main\n"
-    assert reset("show_channel_urls: true\n" + ours) == ""
-    assert reset("show_channel_urls: true\r\n" + ours.replace("\n", "\r\n")) == ""
-    assert reset("show_channel_urls: true\n# next\n" + ours) == "# next\n"  # a comment on the next line is not its
-    for mine in ("show_channel_urls: true # mine\n", "show_channel_urls: True\n", "show_channel_urls:  true\n",
-                 "show_channel_urls: 'true'\n", "show_channel_urls: yes\n", "show_channel_urls: true #!final\n",
-                 "show_channel_urls:\n  true\n"):
+    assert reset(OURS + ours) == ""
+    assert reset(OURS.replace("\n", "\r\n") + ours.replace("\n", "\r\n")) == ""
+    assert reset(OURS + "# next\n" + ours) == "# next\n"  # a comment on the next line is not its
+    assert reset(OURS) == ""  # the marked line is mirrorctl's even with nothing else of mirrorctl's
+    assert reset("channels: [defaults]\n" + OURS) == "channels: [defaults]\n"
+    for mine in ("show_channel_urls: true\n", "show_channel_urls: true # mine\n", "show_channel_urls: True\n",
+                 "show_channel_urls:  true\n", "show_channel_urls: 'true'\n", "show_channel_urls: yes\n",
+                 "show_channel_urls: true #!final\n", "show_channel_urls:\n  true\n",
+                 "show_channel_urls: true  # added by me\n"):
         assert reset(mine + ours) == mine
-    assert reset("show_channel_urls: true\n") == "show_channel_urls: true\n"  # nothing else of mirrorctl's
+        assert reset(mine) == mine
 
 
 @pytest.mark.parametrize("value, true", [
@@ -352,7 +393,7 @@ def test_default_and_custom_entries_spelled_otherwise_are_not_rewritten(run, san
     run("use", "aliyun", "--tool", "conda")
     assert TUNA.split("//")[1] not in condarc(sandbox).read_text().lower()
     run("use", "tuna", "--tool", "conda")
-    assert condarc(sandbox).read_text() == full_layout(TUNA)
+    assert condarc(sandbox).read_text() == full_layout(TUNA, show="show_channel_urls: true\n")  # the user's line
 
 
 def test_http_entries_of_old_guides_are_upgraded_to_https(run, sandbox):

@@ -13,6 +13,7 @@ import pytest
 from conftest import needs_pipenv
 
 from mirrorctl import shellenv
+from mirrorctl.formats import shellquote
 from mirrorctl.catalog import Mirror
 from mirrorctl.context import Context
 from mirrorctl.errors import UsageError
@@ -72,7 +73,7 @@ def test_env_http_mirror_trusts_its_host(run):
     assert data["variables"]["PIP_INDEX_URL"] == "http://127.0.0.1:8080/simple/"
     assert data["variables"]["PIP_TRUSTED_HOST"] == "127.0.0.1:8080"
     assert data["variables"]["PIPENV_PYPI_MIRROR"] == "http://127.0.0.1:8080/simple/"
-    assert data["lines"] == [shellenv.assignment("bash", k, v) for k, v in data["variables"].items()]
+    assert data["lines"] == [shellquote.assignment("bash", k, v) for k, v in data["variables"].items()]
 
 
 def test_env_defaults_to_the_mirror_pip_uses(run, sandbox):
@@ -156,7 +157,7 @@ def test_hostile_values_survive_posix_shells(shell, sandbox, monkeypatch):
     monkeypatch.chdir(sandbox.root)
     names = [f"V{i}" for i in range(len(HOSTILE))]
     form = "sh" if shell == "dash" else shell
-    script = "\n".join(shellenv.assignment(form, n, v) for n, v in zip(names, HOSTILE))
+    script = "\n".join(shellquote.assignment(form, n, v) for n, v in zip(names, HOSTILE))
     assert posix_shell_reads(shell, f'eval "$(cat <<\'EOF\'\n{script}\nEOF\n)"', names) == dict(zip(names, HOSTILE))
     assert not (sandbox.root / "pwned").exists()
 
@@ -166,7 +167,7 @@ def test_hostile_values_survive_fish(sandbox, monkeypatch):
         pytest.skip("fish is not installed")
     monkeypatch.chdir(sandbox.root)
     names = [f"V{i}" for i in range(len(HOSTILE))]
-    script = "\n".join(shellenv.assignment("fish", n, v) for n, v in zip(names, HOSTILE))
+    script = "\n".join(shellquote.assignment("fish", n, v) for n, v in zip(names, HOSTILE))
     script_file = sandbox.root / "env.fish"
     script_file.write_text(script + "\n")
     assert subprocess.run(["fish", "--no-execute", str(script_file)], capture_output=True).returncode == 0
@@ -193,7 +194,7 @@ def test_hostile_values_survive_powershell(sandbox):
         pytest.skip("PowerShell (pwsh) is not installed")
     names = [f"V{i}" for i in range(len(HOSTILE))]
     values = [v for v in HOSTILE if v]  # PowerShell removes a variable set to ''
-    script = "\n".join(shellenv.assignment("powershell", n, v) for n, v in zip(names, values))
+    script = "\n".join(shellquote.assignment("powershell", n, v) for n, v in zip(names, values))
     reader = "".join(f"[Console]::Out.Write($env:{n} + [char]0)\n" for n in names[:len(values)])
     proc = subprocess.run([pwsh, "-NoProfile", "-NonInteractive", "-Command", script + "\n" + reader],
                           capture_output=True, timeout=120)
@@ -225,9 +226,9 @@ def powershell_assignments(script: str) -> list:
 
 def test_powershell_lines_are_one_assignment_of_one_literal_each():
     names = [f"V{i}" for i in range(len(HOSTILE))]
-    lines = [shellenv.assignment("powershell", n, v) for n, v in zip(names, HOSTILE)]
+    lines = [shellquote.assignment("powershell", n, v) for n, v in zip(names, HOSTILE)]
     assert powershell_assignments("\n".join(lines) + "\n") == [
-        (f"$env:{n}", [shellenv.quote("powershell", v)]) for n, v in zip(names, HOSTILE)]
+        (f"$env:{n}", [shellquote.quote("powershell", v)]) for n, v in zip(names, HOSTILE)]
 
 
 def test_env_output_is_valid_powershell(run):
@@ -236,35 +237,35 @@ def test_env_output_is_valid_powershell(run):
 
 
 def test_powershell_quoting_doubles_every_kind_of_single_quote():
-    assert shellenv.quote("powershell", "a'b\u2019c$(x)") == "'a''b\u2019\u2019c$(x)'"
-    assert shellenv.assignment("powershell", "K", "v") == "$env:K = 'v'"
+    assert shellquote.quote("powershell", "a'b\u2019c$(x)") == "'a''b\u2019\u2019c$(x)'"
+    assert shellquote.assignment("powershell", "K", "v") == "$env:K = 'v'"
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "sh", "fish", "powershell"])
 @pytest.mark.parametrize("value", HOSTILE)
 def test_lines_read_back_exactly(shell, value):
-    assert shellenv.parse_assignment(shell, shellenv.assignment(shell, "PIPENV_PYPI_MIRROR", value)) == (
+    assert shellquote.parse_assignment(shell, shellquote.assignment(shell, "PIPENV_PYPI_MIRROR", value)) == (
         "PIPENV_PYPI_MIRROR", value)
 
 
-@pytest.mark.parametrize("shell", shellenv.SHELLS)
+@pytest.mark.parametrize("shell", shellquote.SHELLS)
 @pytest.mark.parametrize("value", NEWLINES)
 def test_line_breaks_and_control_characters_are_refused(shell, value):
     with pytest.raises(UsageError):
-        shellenv.assignment(shell, "K", value)
+        shellquote.assignment(shell, "K", value)
 
 
 @pytest.mark.parametrize("value", ['a"b', "50%", "!x!"])
 def test_cmd_refuses_what_it_would_expand(value):
     with pytest.raises(UsageError) as info:
-        shellenv.assignment("cmd", "K", value)
+        shellquote.assignment("cmd", "K", value)
     assert "powershell" in info.value.hint
 
 
 @pytest.mark.parametrize("name", ["1X", "A-B", "A B", "A;rm", ""])
 def test_bad_variable_names_are_refused(name):
     with pytest.raises(UsageError):
-        shellenv.assignment("bash", name, "v")
+        shellquote.assignment("bash", name, "v")
 
 
 def test_every_tool_module_with_environment_contributes():
@@ -348,3 +349,32 @@ def test_exec_real_pipenv_uses_the_local_index_while_the_pipfile_keeps_the_offic
     lock = json.loads((project / "Pipfile.lock").read_text())
     assert lock["_meta"]["sources"][0]["url"] == "https://pypi.org/simple"
     assert "mirrorctl-demo" in lock["default"]
+
+
+# -- sourcing a file (the pipenv block when the URL holds a credential) ----------------------
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "sh", "fish", "powershell"])
+def test_source_line_round_trips_a_hostile_path(shell):
+    for path in ["/home/u/.config/mirrorctl/pipenv-mirror.sh", "/a b/it's/$(x)`y`;z\\w\u2019/f"]:
+        line = shellquote.source_line(shell, path)
+        assert shellquote.parse_source_line(shell, line) == path
+        assert shellquote.parse_assignment(shell, line) is None
+
+
+def test_source_line_refuses_a_line_break_in_the_path():
+    with pytest.raises(UsageError):
+        shellquote.source_line("bash", "/tmp/x\nrm -rf ~")
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_real_bash_sources_a_file_at_a_hostile_path_and_skips_a_missing_one(tmp_path):
+    folder = tmp_path / "it's $(x) `y`"
+    folder.mkdir()
+    private = folder / "m.sh"
+    private.write_text(shellquote.assignment("bash", "K", "v'1") + "\n")
+    script = shellquote.source_line("bash", str(private)) + '\nprintf %s "$K"'
+    proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout == "v'1", proc.stderr
+    missing = shellquote.source_line("bash", str(folder / "gone.sh")) + '\necho "status $?"'
+    proc = subprocess.run(["bash", "-c", missing], capture_output=True, text=True, timeout=60)
+    assert proc.stdout == "status 0\n" and proc.stderr == ""

@@ -15,7 +15,7 @@ from mirrorctl.catalog import Mirror
 from mirrorctl.context import Context, Scope
 from mirrorctl.errors import ConfigFileError, MirrorctlError
 from mirrorctl.formats import shellrc
-from mirrorctl.targets import pipenv
+from mirrorctl.targets import pipenv, pipenv_shell
 from servers import PypiServer, make_wheel
 
 TUNA = "https://pypi.tuna.tsinghua.edu.cn/simple"
@@ -204,6 +204,48 @@ def test_the_first_switchable_source_is_rewritten_even_when_it_is_not_the_first(
     assert "pipenv will still use https://corp.example/simple" in result.stderr
 
 
+UNLISTED = "https://pypi.unlisted-mirror.invalid/simple"  # a mirror of PyPI the catalogue does not know
+SLOT = f'[[source]]\nname = "pypi"\nurl = "{UNLISTED}"\nverify_ssl = true\n\n[packages]\nrequests = "*"\n'
+
+
+def test_the_pypi_slot_on_an_unlisted_mirror_is_not_already_the_mirror(run, project, monkeypatch):
+    """The source named pypi is the public-index slot: on a mirror the catalogue lacks, neither
+    --check nor use may claim "already"; use rewrites it, and says what it replaced."""
+    monkeypatch.chdir(project)
+    (project / "Pipfile").write_text(SLOT)
+    for tool in ([], ["--tool", "pipenv"]):
+        check = run("use", "tuna", "--scope", "project", "--check", *tool)
+        assert check.exit_code == 3, check.stdout + check.stderr
+        assert "already" not in check.stdout and (project / "Pipfile").read_text() == SLOT
+    result = run("use", "tuna", "--scope", "project")
+    assert result.exit_code == 0, result.stderr
+    assert (project / "Pipfile").read_text() == SLOT.replace(UNLISTED, TUNA)
+    assert f"source 'pypi' pointed at {UNLISTED}, which is not in the catalogue" in result.stdout + result.stderr
+    st = run("status", "--tool", "pipenv", "--json").json()["tools"][0]
+    assert st["mirror"] == "tuna" and st["index_url"] == TUNA
+    assert run("use", "tuna", "--scope", "project", "--check").exit_code == 0  # now it is so
+    assert run("undo").exit_code == 0 and (project / "Pipfile").read_text() == SLOT
+
+
+def test_reset_puts_the_official_index_into_the_pypi_slot_and_check_does_not_say_already(run, project):
+    (project / "Pipfile").write_text(SLOT)
+    args = ("reset", "-t", "pipenv", "-s", "project", "--project", str(project))
+    assert run(*args, "--check").exit_code == 3
+    assert run(*args).exit_code == 0
+    assert (project / "Pipfile").read_text() == SLOT.replace(UNLISTED, OFFICIAL)
+    assert run(*args, "--check").exit_code == 0
+
+
+def test_the_pypi_slot_is_the_one_rewritten_when_it_comes_before_a_switchable_source(run, project):
+    text = (SLOT.split("[packages]")[0] + '[[source]]\nname = "official"\nurl = "https://pypi.org/simple"\n'
+            'verify_ssl = true\n')
+    (project / "Pipfile").write_text(text)
+    result = run("use", "tuna", "-t", "pipenv", "-s", "project", "--project", str(project))
+    assert result.exit_code == 0, result.stderr
+    assert (project / "Pipfile").read_text() == text.replace(UNLISTED, TUNA)
+    assert "will still use" not in result.stderr  # pipenv's first source is the mirror now
+
+
 SOURCE = '[[source]]\nname = "pypi"\nurl = "https://pypi.org/simple"\nverify_ssl = true\n\n'
 
 
@@ -318,6 +360,24 @@ def test_real_pipenv_locks_through_the_rewritten_source(run, project, index):
     assert "/simple/mirrorctl-demo/" in index.requests()
     lock = (project / "Pipfile.lock").read_text()
     assert index.url in lock and '"mirrorctl-demo"' in lock
+
+
+@needs_pipenv
+def test_real_pipenv_locks_through_the_pypi_slot_that_was_on_an_unlisted_mirror(run, project, index):
+    """Judged by the real pipenv: before, it cannot lock (the unlisted mirror is unreachable, as a
+    stale mirror is); --check must not say "already"; after use it locks through the new index."""
+    text = DEMO_PIPFILE.replace("https://pypi.org/simple", UNLISTED)
+    (project / "Pipfile").write_text(text)
+    check = run("use", index.url, "-t", "pipenv", "-s", "project", "--project", str(project), "--check")
+    assert check.exit_code == 3, check.stdout + check.stderr
+    result = run("use", index.url, "-t", "pipenv", "-s", "project", "--project", str(project))
+    assert result.exit_code == 0, result.stderr
+    assert (project / "Pipfile").read_text() == text.replace(UNLISTED, index.url).replace(
+        "verify_ssl = true", "verify_ssl = false")
+    proc = real_pipenv(project, "lock")
+    assert proc.returncode == 0, proc.stderr
+    assert "/simple/mirrorctl-demo/" in index.requests()
+    assert index.url in (project / "Pipfile.lock").read_text()
 
 
 @needs_pipenv
@@ -550,7 +610,7 @@ def test_a_bare_oserror_on_a_startup_file_is_handled_too(sandbox, monkeypatch, b
             raise OSError(errno.ELOOP, "Too many levels of symbolic links", str(path))
         return None
 
-    monkeypatch.setattr(pipenv, "read_bytes", broken)
+    monkeypatch.setattr(pipenv_shell, "read_bytes", broken)
     ctx = Context.from_os()
     assert not pipenv.in_use(ctx, Scope.USER)
     from mirrorctl.catalog import load_catalog

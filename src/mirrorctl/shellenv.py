@@ -4,15 +4,11 @@ mirror for one process, as lines a shell can run, or set for one command.
 Each tool module may provide ``environment(mirror)``; pip gives ``PIP_INDEX_URL`` (and
 ``PIP_TRUSTED_HOST`` for http), pipenv ``PIPENV_PYPI_MIRROR``, uv ``UV_DEFAULT_INDEX``.
 
-Quoting: every value is written in the shell's literal (single-quoted) form, so ``$``, backticks,
-``$(...)``, ``;`` and the like stay text. Line breaks and other control characters are refused:
-no index URL has them, and a line break is where PowerShell's ``Invoke-Expression`` (fed line by
-line) and fish's ``eval (...)`` would cut a line in two.
+How a value is written as a shell line (quoting, refused characters): ``formats/shellquote.py``.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -20,18 +16,7 @@ from mirrorctl import targets, urls
 from mirrorctl.catalog import Catalog, Mirror, load_catalog
 from mirrorctl.context import Context
 from mirrorctl.errors import ConfigFileError, ExitCode, MirrorctlError, UnsupportedError, UsageError
-
-SHELLS = ("bash", "zsh", "sh", "fish", "powershell", "cmd")
-# what a shell's program is called -> the form of its lines
-_PROGRAMS = {
-    "bash": "bash", "zsh": "zsh", "fish": "fish", "cmd": "cmd",
-    "sh": "sh", "dash": "sh", "ash": "sh", "ksh": "sh", "ksh93": "sh", "mksh": "sh", "yash": "sh", "busybox": "sh",
-    "powershell": "powershell", "pwsh": "powershell",
-}
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_PS_QUOTES = "'\u2018\u2019\u201a\u201b"  # PowerShell closes a '...' string on any of these
-_CMD_UNSAFE = re.compile(r'["%!]')  # a quote ends the string; %...% and !...! expand even inside it
+from mirrorctl.formats.shellquote import assignment, normalize_shell
 
 
 class CommandNotFound(MirrorctlError):
@@ -47,18 +32,6 @@ class CommandNotExecutable(MirrorctlError):
 
 
 # -- shells -------------------------------------------------------------------------
-
-def normalize_shell(name: str, *, given_as: Optional[str] = None) -> str:
-    """``/usr/bin/zsh``, ``pwsh.exe``, ``dash`` -> the line form: bash, zsh, sh, fish, powershell, cmd."""
-    program = re.split(r"[\\/]", name.strip())[-1].lower()
-    if program.endswith(".exe"):
-        program = program[:-4]
-    form = _PROGRAMS.get(program)
-    if form is None:
-        raise UsageError(f"cannot write lines for the shell {given_as or name!r}",
-                         hint=f"pass --shell, one of: {', '.join(SHELLS)}")
-    return form
-
 
 def detect_shell(ctx: Context) -> str:
     """The user's shell: $SHELL's program; on Windows without it, PowerShell or cmd."""
@@ -76,69 +49,6 @@ def _in_powershell(ctx: Context) -> bool:
     home = str(ctx.home).rstrip("\\/").lower()
     entries = ctx.environ.get("PSModulePath", "").split(";")
     return any(entry.lower().startswith(home + "\\") for entry in entries if entry)
-
-
-# -- quoting ------------------------------------------------------------------------
-
-def _check(shell: str, name: str, value: str) -> None:
-    if not _NAME.match(name):
-        raise UsageError(f"{name!r} is not a valid environment variable name")
-    bad = _CONTROL.search(value)
-    if bad:
-        raise UsageError(f"the value of {name} contains a line break or control character ({bad.group()!r})",
-                         hint="it cannot be written as one safe shell line")
-    unsafe = _CMD_UNSAFE.search(value) if shell == "cmd" else None
-    if unsafe:
-        raise UsageError(f"the value of {name} has a character cmd.exe would expand or stop at ({unsafe.group()!r})",
-                         hint="use --shell powershell")
-
-
-def quote(shell: str, value: str) -> str:
-    """``value`` as one literal word of ``shell`` (a validated value: see :func:`assignment`)."""
-    if shell in ("bash", "zsh", "sh"):
-        return "'" + value.replace("'", "'\\''") + "'"
-    if shell == "fish":
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    if shell == "powershell":
-        return "'" + re.sub(f"([{_PS_QUOTES}])", r"\1\1", value) + "'"
-    raise ValueError(f"no quoting for {shell}")
-
-
-def assignment(shell: str, name: str, value: str) -> str:
-    """The line that sets (and exports) variable ``name`` to ``value`` in ``shell``."""
-    _check(shell, name, value)
-    if shell == "fish":
-        return f"set -gx {name} {quote(shell, value)}"
-    if shell == "powershell":
-        return f"$env:{name} = {quote(shell, value)}"
-    if shell == "cmd":
-        return f'set "{name}={value}"'
-    return f"export {name}={quote(shell, value)}"
-
-
-_FISH_LINE = re.compile(r"set -gx ([A-Za-z_][A-Za-z0-9_]*) '((?:[^'\\]|\\.)*)'\Z")
-_PS_LINE = re.compile(rf"\$env:([A-Za-z_][A-Za-z0-9_]*)\s*=\s*'((?:[^{_PS_QUOTES}]|[{_PS_QUOTES}]{{2}})*)'\Z")
-
-
-def parse_assignment(shell: str, line: str) -> Optional[tuple[str, str]]:
-    """(name, value) from a line :func:`assignment` writes, or None when it is not one."""
-    line = line.strip()
-    if shell == "fish":
-        match = _FISH_LINE.match(line)
-        return (match.group(1), re.sub(r"\\([\\'])", r"\1", match.group(2))) if match else None
-    if shell == "powershell":
-        match = _PS_LINE.match(line)
-        return (match.group(1), re.sub(f"([{_PS_QUOTES}])[{_PS_QUOTES}]", r"\1", match.group(2))) if match else None
-    import shlex
-
-    try:
-        words = shlex.split(line)
-    except ValueError:
-        return None
-    if len(words) != 2 or words[0] != "export" or "=" not in words[1]:
-        return None
-    name, _, value = words[1].partition("=")
-    return (name, value) if _NAME.match(name) else None
 
 
 # -- env ------------------------------------------------------------------------------

@@ -9,8 +9,11 @@ later file's items first; mappings: merged key by key, the later file winning. A
 
 mirrorctl manages three keys: ``default_channels`` (the entries on a catalogue mirror or on the
 official repo.anaconda.com), ``custom_channels`` (the entries whose base is a catalogue mirror's
-``/cloud`` or the official conda.anaconda.org) and ``show_channel_urls``. Anything else, such as
-the user's ``channels`` list and private channels, is left as it is.
+``/cloud`` or the official conda.anaconda.org) and ``show_channel_urls``, but only the line it
+wrote itself, which carries a marker comment (:data:`SHOW_LINE`): the file is all ``reset`` has
+to go by (the journal is ``undo``'s), and a user's own ``show_channel_urls: true`` must survive
+``use`` then ``reset``. Anything else, such as the user's ``channels`` list and private channels,
+is left as it is.
 """
 
 from __future__ import annotations
@@ -37,7 +40,11 @@ scopes = (Scope.USER, Scope.GLOBAL, Scope.VENV)
 DEFAULT_CHANNELS = "default_channels"
 CUSTOM_CHANNELS = "custom_channels"
 SHOW_CHANNEL_URLS = "show_channel_urls"
-SHOW_LINE = "show_channel_urls: true"  # the line `use` writes, and the only one `reset` removes
+SHOW_MARK = "# added by mirrorctl"
+# the line `use` writes when it adds the setting, and the only one `reset` removes: the marker
+# comment is how reset tells it from a user's own `show_channel_urls: true`
+SHOW_LINE = f"show_channel_urls: true  {SHOW_MARK}"
+_SHOW_BARE = "show_channel_urls: true"  # how formats/yaml.py writes the value, before the marker
 CHANNEL_ALIAS = "channel_alias"
 CHANNELS = "channels"
 
@@ -223,9 +230,9 @@ class _Managed:
         return any(_key(url) == _key(f"{b}/cloud") for b in self.bases) or _key(url) == _key(OFFICIAL_ALIAS)
 
 
-def _edit(doc: "YamlDocument", managed: _Managed, conda: Optional[CondaMirror]) -> None:
-    """Point the document at ``conda``; None removes what mirrorctl manages (and its own
-    ``show_channel_urls: true`` line with it, when there was anything of mirrorctl's to remove)."""
+def _edit(doc: "YamlDocument", managed: _Managed, conda: Optional[CondaMirror]) -> "YamlDocument":
+    """The document pointed at ``conda``; None removes what mirrorctl manages (and its own
+    ``show_channel_urls`` line, the one with the marker comment, whatever else the file holds)."""
     values = doc.values()
     defaults = values.get(DEFAULT_CHANNELS, [])
     custom = values.get(CUSTOM_CHANNELS, {})
@@ -234,10 +241,40 @@ def _edit(doc: "YamlDocument", managed: _Managed, conda: Optional[CondaMirror]) 
     if conda is not None:
         if not _conda_true(values.get(SHOW_CHANNEL_URLS)):  # absent, false, null: a true value stays as written
             doc.set(SHOW_CHANNEL_URLS, True)
-    elif doc.key_line(SHOW_CHANNEL_URLS) == SHOW_LINE and _had_managed(defaults, custom, managed):
+            doc = _mark_show_line(doc)
+    elif is_mirrorctl_show_line(doc.key_line(SHOW_CHANNEL_URLS)):
         doc.remove(SHOW_CHANNEL_URLS)
     _set_or_remove(doc, DEFAULT_CHANNELS, new_defaults)
     _set_or_remove(doc, CUSTOM_CHANNELS, new_custom)
+    return doc
+
+
+def is_mirrorctl_show_line(line: Optional[str]) -> bool:
+    """Whether the line of ``show_channel_urls`` is the one ``use`` wrote (trailing blanks aside)."""
+    return line is not None and line.rstrip() == SHOW_LINE
+
+
+def _mark_show_line(doc: "YamlDocument") -> "YamlDocument":
+    """Put the marker comment on the ``show_channel_urls: true`` line ``use`` has just written
+    (added, or a false value turned true in place); the document unchanged when the line is not
+    that bare line (a flow mapping, a comment the user had on it: then it is not mirrorctl's).
+    The marked text must read back as the same values with the marked line, or it is not used."""
+    from mirrorctl.formats.yaml import YamlDocument
+
+    if doc.key_line(SHOW_CHANNEL_URLS) != _SHOW_BARE:
+        return doc
+    lines = doc.text().split("\n")
+    for number, line in enumerate(lines):
+        if line.rstrip("\r") != _SHOW_BARE:
+            continue
+        marked = lines[:number] + [SHOW_LINE + line[len(_SHOW_BARE):]] + lines[number + 1:]
+        try:
+            new = YamlDocument("\n".join(marked), doc.path)
+        except ConfigFileError:
+            continue
+        if new.values() == doc.values() and new.key_line(SHOW_CHANNEL_URLS) == SHOW_LINE:
+            return new
+    return doc
 
 
 def _conda_true(value: Any) -> bool:
@@ -300,10 +337,6 @@ def _new_custom(current: dict[str, str], managed: _Managed, conda: Optional[Cond
     return out
 
 
-def _had_managed(defaults: list[str], custom: dict[str, str], managed: _Managed) -> bool:
-    return any(managed.default_entry(u) for u in defaults) or any(managed.custom_entry(u) for u in custom.values())
-
-
 def _set_or_remove(doc: "YamlDocument", key: str, value: Any) -> None:
     if value:
         doc.set(key, value)
@@ -317,7 +350,7 @@ def _plan(ctx: Context, scope: Scope, conda: Optional[CondaMirror]) -> list[File
     if before is None and conda is None:
         return [FileChange(path, None, None, tool=NAME, scope=scope.value)]
     doc = read_document(before if before is not None else b"", path)
-    _edit(doc, _Managed.of(ctx, conda), conda)
+    doc = _edit(doc, _Managed.of(ctx, conda), conda)
     after: Optional[bytes] = doc.text().encode("utf-8")
     if conda is None and doc.is_blank() and after != before:
         after = None  # reset emptied it: conda reads no file the same as an empty one

@@ -13,35 +13,32 @@ How pipenv decides its index (pipenv's own code; checked against the real pipenv
 - pip.conf and ``PIP_INDEX_URL`` do not apply to an existing Pipfile's sources.
 
 So ``--scope project`` rewrites the first Pipfile source that points at the official index or a
-catalogue mirror (not always the first source: see :func:`_plan_pipfile`), through the shared
-TOML editor (``formats/toml.py``: strict read, byte-exact round trip, only that source changed);
-``--scope user`` keeps the variable in one managed block of the user's shell start-up files (see
-:func:`startup_files`). A start-up file that cannot be read has no block as far as ``in_use``,
-``status`` and ``reset`` can tell; only a ``use`` that must write it fails, naming it.
+catalogue mirror, or is named ``pypi`` (not always the first source: see :func:`_plan_pipfile`),
+through the shared TOML editor (``formats/toml.py``: strict read, byte-exact round trip, only
+that source changed); ``--scope user`` keeps the variable in one managed block of the user's
+shell start-up files (``targets/pipenv_shell.py``).
 """
 
 from __future__ import annotations
 
-import errno
 import re
-from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Optional
 
-from mirrorctl import shellenv, urls
+from mirrorctl import urls
 from mirrorctl.catalog import Catalog, Mirror, load_catalog
-from mirrorctl.changes import FileChange, read_bytes
+from mirrorctl.changes import FileChange
 from mirrorctl.context import Context, Scope
-from mirrorctl.errors import ConfigFileError, MirrorctlError, UnsupportedError, UsageError
-from mirrorctl.formats import shellrc, toml
-from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, on_path, read_with_overlay
+from mirrorctl.errors import ConfigFileError, UnsupportedError, UsageError
+from mirrorctl.formats import toml
+from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, on_path
+from mirrorctl.targets.pipenv_shell import (VARIABLE, block_settings, has_block, plan_blocks, plan_remove_blocks,
+                                            read_file, read_recorded, startup_files)
 
 NAME = "pipenv"
 name = NAME
 scopes = (Scope.USER, Scope.PROJECT)
-VARIABLE = "PIPENV_PYPI_MIRROR"
 OFFICIAL = "https://pypi.org/simple"
-BLOCK = shellrc.markers("mirrorctl pipenv")
 _OFFICIAL_RE = re.compile(r"https?://pypi(?:\.python)?\.org/simple/?\Z")  # pipenv's is_pypi_url
 _FALSE = ("", "0", "false", "no", "off")
 
@@ -64,14 +61,14 @@ def in_use(ctx: Context, scope: Scope) -> bool:
             return Path(pipfile_path(ctx)).is_file()
         except OSError:  # cannot even be looked at: not a project mirrorctl can work on
             return False
-    return on_path(ctx, NAME) or any(_has_block(f) for f in startup_files(ctx))
+    return on_path(ctx, NAME) or any(has_block(f) for f in startup_files(ctx))
 
 
 def plan_use(ctx: Context, mirror: Mirror, scope: Scope) -> list[FileChange]:
     if scope == Scope.PROJECT:
         return [_plan_pipfile(ctx, mirror.url)]
     if scope == Scope.USER:
-        return _plan_startup_files(ctx, mirror)
+        return plan_blocks(ctx, mirror)
     raise UsageError(f"pipenv has no {scope.value} scope", hint="use --scope user or project")
 
 
@@ -79,7 +76,7 @@ def plan_reset(ctx: Context, scope: Scope) -> list[FileChange]:
     if scope == Scope.PROJECT:
         return [_plan_pipfile(ctx, None)]
     if scope == Scope.USER:
-        return _plan_remove_blocks(ctx)
+        return plan_remove_blocks(ctx)
     raise UsageError(f"pipenv has no {scope.value} scope", hint="use --scope user or project")
 
 
@@ -89,23 +86,6 @@ def pipfile_path(ctx: Context) -> PurePath:
     """The Pipfile of the project folder (``--project``, default: here). Unlike pipenv, mirrorctl
     does not look in parent folders: it edits the file of the folder it is pointed at."""
     return ctx.project_dir() / "Pipfile"
-
-
-def _cannot_read(path: PurePath, exc: OSError) -> ConfigFileError:
-    """A bare OSError reading ``path`` (a symlink loop, an I/O error) as one line naming the file."""
-    reason = "a symlink loop" if exc.errno == errno.ELOOP else (exc.strerror or type(exc).__name__)
-    return ConfigFileError(f"{path}: cannot be read ({reason})", hint="look at that file (ls -l)")
-
-
-def _read_file(path: PurePath, overlay: Optional[Overlay] = None) -> Optional[bytes]:
-    """The file's bytes (None: absent; through ``overlay`` when given). Every failure to read it
-    is a MirrorctlError naming it: read_bytes' own, or a bare OSError turned into one."""
-    try:
-        return read_with_overlay(Path(path), overlay) if overlay is not None else read_bytes(Path(path))
-    except MirrorctlError:
-        raise
-    except OSError as exc:
-        raise _cannot_read(path, exc) from None
 
 
 def _sources(data: dict, path: PurePath) -> list:
@@ -169,36 +149,57 @@ def _switchable(catalog: Catalog, url: str) -> bool:
     return is_official(url) or catalog.match_url(re.sub(r"^http:", "https:", url, flags=re.IGNORECASE)) is not None
 
 
+# the name pipenv gives the default source of every Pipfile it creates: the public-index slot
+PUBLIC_SLOT = "pypi"
+
+
+def _managed_source(catalog: Catalog, sources: list) -> Optional[int]:
+    """The source ``use`` and ``reset`` rewrite: the first, in file order, that points at the
+    official index or a catalogue mirror, or that is named ``pypi`` (pipenv's public-index slot,
+    wherever it points: a mirror missing from the catalogue is still a mirror of the public
+    index, and leaving it would let ``use`` report success, and ``--check`` "already", while
+    pipenv keeps fetching from it). None when every source is private."""
+    return next((i for i, s in enumerate(sources)
+                 if _switchable(catalog, s["url"]) or s.get("name") == PUBLIC_SLOT), None)
+
+
 def _plan_pipfile(ctx: Context, url: Optional[str]) -> FileChange:
     """``url`` None: put the official index back (reset).
 
-    The source rewritten is the first one that points at the official index or a catalogue
-    mirror, which need not be the first source (pipenv's index): a private first source is left
-    alone, and ``use`` then warns that pipenv still uses it. The Pipfile is read and written by
+    The source rewritten is the one :func:`_managed_source` picks, which need not be the first
+    source (pipenv's index): a private first source is left alone, and ``use`` then warns that
+    pipenv still uses it. The Pipfile is read and written by
     ``formats/toml.py``: tomllib first (a duplicate key, bad UTF-8: a ConfigFileError naming the
     file, nothing written), then tomlkit, refused unless it gives the file back byte for byte,
     and the result checked to differ only in that source's url and verify_ssl."""
     path = pipfile_path(ctx)
-    before = _read_file(path)
+    before = read_file(path)
     if before is None:
         raise UsageError(f"no Pipfile in {ctx.project_dir()}",
                          hint="run in the project folder or pass --project DIR; `pipenv install` creates one")
     doc = toml.TomlDocument(before, path)
     catalog = load_catalog(ctx)
     sources = _sources(doc.data_before, path)
-    index = next((i for i, s in enumerate(sources) if _switchable(catalog, s["url"])), None)
+    index = _managed_source(catalog, sources)
     if index is None and url is not None and sources:
-        raise UnsupportedError(f"{path}: no [[source]] points at the official index or a known mirror, "
-                               f"and private sources are left alone", hint="edit the Pipfile's source by hand")
+        raise UnsupportedError(f"{path}: no [[source]] points at the official index or a known mirror, or is "
+                               f"named {PUBLIC_SLOT!r}, and private sources are left alone",
+                               hint="edit the Pipfile's source by hand")
+    notes = []
     if index is not None:
+        old = sources[index]["url"]
         _point(_editable_sources(doc)[index], url or OFFICIAL)
+        if not _switchable(catalog, old) and not urls.same_index(old, url or OFFICIAL):
+            notes.append(f"{path}: source {PUBLIC_SLOT!r} pointed at {urls.mask_url(old)}, which is not in the "
+                         f"catalogue; `mirrorctl undo` puts it back, `mirrorctl add NAME URL` names it")
     elif url is not None:  # use on a Pipfile without sources (reset of one has nothing to put back)
         _new_source(doc, url)
     # the shared check covers everything outside the sources; _check_sources the sources themselves
     after = doc.after(owned=[("source",)], remove_if_blank=False)
     if after != before:
         _check_sources(path, sources, _sources(toml.loads(after, path), path), index)
-    change = FileChange(path, before, after, tool=NAME, scope=Scope.PROJECT.value)  # type: ignore[arg-type]
+    change = FileChange(path, before, after, tool=NAME, scope=Scope.PROJECT.value,  # type: ignore[arg-type]
+                        notes=notes if after != before else [])
     lock = Path(path).with_name("Pipfile.lock")
     if change.changed and lock.exists():
         change.notes.append(f"{lock} still records the old source url: run `pipenv lock`")
@@ -220,192 +221,7 @@ def _check_sources(path: PurePath, old: list, new: list, index: Optional[int]) -
                               hint="please report this file to mirrorctl")
 
 
-# -- the shell start-up files (user scope) ------------------------------------------------
-
-@dataclass(frozen=True)
-class StartupFile:
-    shell: str  # bash, zsh, fish, powershell
-    path: PurePath
-    default: bool  # written when this shell is the user's, even if absent
-    setup: PurePath  # exists when the user has set this shell up (the file, or its folder)
-
-    def present(self) -> bool:
-        return _exists(self.setup)
-
-
-def _exists(path: PurePath) -> bool:
-    """Whether ``path`` exists; one that cannot even be looked at counts as there (so a ``use``
-    that must write it names it, rather than skipping a shell the user has set up)."""
-    try:
-        return Path(path).exists()
-    except OSError:
-        return True
-
-
-def _login_shell(ctx: Context) -> Optional[str]:
-    login = ctx.environ.get("SHELL", "")
-    if not login:
-        return "powershell" if ctx.windows else None
-    try:
-        return shellenv.normalize_shell(login)
-    except UsageError:
-        return None
-
-
-def _bash_files(ctx: Context) -> list[StartupFile]:
-    home = ctx.home
-    rc = home / ".bashrc"
-    if ctx.platform != "darwin":
-        return [StartupFile("bash", rc, True, rc)]
-    # Terminal.app starts login shells: bash reads the first of these that exists, not .bashrc
-    login = next((home / n for n in (".bash_profile", ".bash_login", ".profile") if _exists(home / n)),
-                 home / ".bash_profile")
-    return [StartupFile("bash", login, True, login), StartupFile("bash", rc, False, rc)]
-
-
-def _powershell_files(ctx: Context) -> list[StartupFile]:
-    """The current user's all-hosts profile (profile.ps1) of each PowerShell."""
-    if not ctx.windows:
-        folder = ctx.xdg_config_home / "powershell"
-        return [StartupFile("powershell", folder / "profile.ps1", False, folder)]
-    documents = ctx.home / "Documents"
-    core, desktop = documents / "PowerShell", documents / "WindowsPowerShell"  # 7+, and 5.1 (in Windows)
-    return [StartupFile("powershell", core / "profile.ps1", False, core),
-            StartupFile("powershell", desktop / "profile.ps1", True, desktop)]
-
-
-def startup_files(ctx: Context) -> list[StartupFile]:
-    """Every file the block may live in, those of the user's shell first."""
-    zdotdir = ctx.environ.get("ZDOTDIR", "")
-    zsh_home = ctx.path(zdotdir) if zdotdir and ctx.path(zdotdir).is_absolute() else ctx.home
-    fish = ctx.xdg_config_home / "fish"
-    files = [
-        *_bash_files(ctx),
-        StartupFile("zsh", zsh_home / ".zshrc", True, zsh_home / ".zshrc"),
-        StartupFile("fish", fish / "conf.d" / "mirrorctl.fish", True, fish),
-        *_powershell_files(ctx),
-    ]
-    login = _login_shell(ctx)
-    return sorted(files, key=lambda f: f.shell != login)
-
-
-def _has_block(f: StartupFile) -> bool:
-    try:
-        data = _read_file(f.path)
-    except MirrorctlError:  # cannot be read: no block there as far as anyone can tell (status names it)
-        return False
-    try:
-        return shellrc.read_block(data, f.path, BLOCK) is not None
-    except ConfigFileError:  # a broken block is still ours: `use` names the problem
-        return True
-
-
-def _unreadable(f: StartupFile, exc: MirrorctlError) -> UnsupportedError:
-    """A start-up file ``use`` must write but cannot read. An UnsupportedError, so that a plain
-    ``mirrorctl use`` leaves pipenv as it is (with a warning) and switches the other tools; with
-    ``--tool pipenv`` it fails, with the exit code of the reading error."""
-    return UnsupportedError(exc.message, exit_code=exc.exit_code,
-                            hint=f"{VARIABLE} is kept in your {f.shell} start-up file: fix that file's owner, "
-                                 f"permissions or link, or use `mirrorctl env` / `mirrorctl exec`")
-
-
-def _block_lines(shell: str, url: str) -> list[str]:
-    return [f"# {VARIABLE} for pipenv, set by mirrorctl; `mirrorctl reset --tool pipenv` removes this block",
-            shellenv.assignment(shell, VARIABLE, url)]
-
-
-def _reload_hint(f: StartupFile) -> str:
-    command = f". '{f.path}'" if f.shell == "powershell" else f"source {f.path}"
-    return f"{VARIABLE} is set for new shells; for this one run: {command}"
-
-
-def _plan_startup_files(ctx: Context, mirror: Mirror) -> list[FileChange]:
-    """The block in every start-up file that has it, of every shell set up, and of the user's shell."""
-    login = _login_shell(ctx)
-    changes = []
-    for f in startup_files(ctx):
-        wanted = f.present() or (f.default and f.shell == login)
-        try:
-            before = _read_file(f.path)
-        except MirrorctlError as exc:
-            if not wanted:  # no block there that anyone can see; status names the file
-                continue
-            raise _unreadable(f, exc) from None
-        if not wanted and shellrc.read_block(before, f.path, BLOCK) is None:
-            continue
-        newline = "\r\n" if ctx.windows and f.shell == "powershell" else "\n"
-        after = shellrc.set_block(before, _block_lines(f.shell, mirror.url), f.path, BLOCK, newline=newline)
-        changes.append(FileChange(f.path, before, after, tool=NAME, scope=Scope.USER.value))  # type: ignore[arg-type]
-    if not changes:
-        raise UnsupportedError(f"no shell start-up file to keep {VARIABLE} in: SHELL is "
-                               f"{ctx.environ.get('SHELL') or 'not set'}, and no bash, zsh, fish or PowerShell "
-                               f"start-up file exists", hint="set SHELL, or use `mirrorctl env` / `mirrorctl exec`")
-    first_changed = next((c for c in changes if c.changed), None)
-    if first_changed is not None:
-        f = next(f for f in startup_files(ctx) if f.path == first_changed.path)
-        first_changed.notes.append(_reload_hint(f))
-    return changes
-
-
-def _plan_remove_blocks(ctx: Context) -> list[FileChange]:
-    changes = []
-    for f in startup_files(ctx):
-        try:
-            before = _read_file(f.path)
-        except MirrorctlError:  # no block there that anyone can see (status names the file)
-            continue
-        after = shellrc.remove_block(before, f.path, BLOCK)
-        if after != before:
-            changes.append(FileChange(f.path, before, after, tool=NAME, scope=Scope.USER.value))  # type: ignore[arg-type]
-    return changes
-
-
 # -- status ------------------------------------------------------------------------------
-
-def _read(path: PurePath, overlay: Optional[Overlay], info: FileInfo) -> Optional[bytes]:
-    """The file's bytes (through the overlay), recording in ``info`` whether it exists or fails."""
-    try:
-        data = _read_file(path, overlay)
-    except MirrorctlError as exc:
-        info.error = exc.message
-        info.exists = _exists(path)
-        return None
-    info.exists = data is not None
-    return data
-
-
-def _block_value(f: StartupFile, data: Optional[bytes]) -> Optional[str]:
-    for line in shellrc.read_block(data, f.path, BLOCK) or []:
-        parsed = shellenv.parse_assignment(f.shell, line)
-        if parsed and parsed[0] == VARIABLE and parsed[1]:
-            return parsed[1]
-    return None
-
-
-def _block_settings(ctx: Context, overlay: Optional[Overlay], st: ToolStatus) -> tuple[list[Setting], set[str]]:
-    """The blocks' settings (the user's shell first), and the values the blocks on disk hold now."""
-    settings, on_disk = [], set()
-    for f in startup_files(ctx):
-        info = FileInfo(path=str(f.path), kind=f"user ({f.shell})", exists=False)
-        st.files.append(info)
-        data = _read(f.path, overlay, info)
-        if info.error:
-            st.warnings.append(f"{info.error}; mirrorctl cannot tell whether it sets {VARIABLE}")
-            continue
-        try:
-            value = _block_value(f, data)
-            disk = _block_value(f, _read_file(f.path)) if overlay else value
-        except MirrorctlError as exc:
-            info.error = exc.message
-            st.warnings.append(exc.message)
-            continue
-        if disk:
-            on_disk.add(disk)
-        if value:
-            info.values[VARIABLE] = value
-            settings.append(Setting(value, Origin("file", str(f.path), variable=VARIABLE), scope="user"))
-    return settings, on_disk
-
 
 def _dotenv_value(text: str) -> Optional[str]:
     """The last ``PIPENV_PYPI_MIRROR=`` of a .env file (python-dotenv's syntax, as pipenv loads it)."""
@@ -430,7 +246,7 @@ def _dotenv_setting(ctx: Context, overlay: Optional[Overlay], st: ToolStatus) ->
     st.files.append(info)
     if ctx.environ.get("PIPENV_DONT_LOAD_ENV", "").strip().lower() not in _FALSE:
         info.skipped = "PIPENV_DONT_LOAD_ENV is set: pipenv does not load it"
-    data = _read(path, overlay, info)
+    data = read_recorded(path, overlay, info)
     value = _dotenv_value(data.decode("utf-8", "replace")) if data is not None else None
     if value is None:
         return None
@@ -448,7 +264,7 @@ def _mirror_settings(ctx: Context, overlay: Optional[Overlay], st: ToolStatus) -
     so a switch shows the block's new value (and says this shell still has the old one)."""
     env_value = ctx.environ.get(VARIABLE, "")
     dotenv = _dotenv_setting(ctx, overlay, st)
-    blocks, on_disk = _block_settings(ctx, overlay, st)
+    blocks, on_disk = block_settings(ctx, overlay, st)
     from_block = env_value in on_disk
     out = []
     if env_value and not from_block:
@@ -475,7 +291,7 @@ def _pipfile_sources(ctx: Context, overlay: Optional[Overlay], st: ToolStatus) -
     path = pipfile_path(ctx)
     info = FileInfo(path=str(path), kind="project", exists=False)
     st.files.insert(0, info)
-    data = _read(path, overlay, info)
+    data = read_recorded(path, overlay, info)
     if info.error:
         raise ConfigFileError(info.error)
     if data is None:
