@@ -79,6 +79,8 @@ def is_shell_startup(path: PurePath) -> bool:
 
 
 def _readable_by_others(path: PurePath) -> bool:
+    if os.name != "posix":  # permission bits say nothing there (ACLs decide)
+        return False
     try:
         return bool(stat.S_IMODE(os.stat(path).st_mode) & 0o077)
     except OSError:  # absent (created private), or unreadable: the transaction will say so

@@ -35,7 +35,9 @@ def validate_index_url(raw: str, *, what: str = "URL") -> str:
         port = parts.port
     except ValueError as exc:
         # urllib's message may quote a piece of the password (taken for a port): not shown then
-        reason = str(exc) if shown == raw else "its host or port cannot be read"
+        info = _raw_userinfo(raw) or ""
+        quoted = re.findall(r"'([^']+)'", str(exc))
+        reason = "its host or port cannot be read" if any(q in info for q in quoted) else str(exc)
         raise UsageError(f"bad {what} {shown!r}: {reason}", hint="check the host and port") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
@@ -104,25 +106,30 @@ def _mask_netrc_text(text: str) -> str:
     return _NETRC_SECRET.sub(_mask_netrc, text)
 
 
+def _raw_userinfo(raw: str) -> Optional[str]:
+    """The userinfo of one URL value, even one that holds characters a URL may not."""
+    scheme, sep, rest = raw.partition("://")
+    if not sep:
+        return None
+    end = min([i for i in (rest.find(c) for c in "/?#") if i >= 0], default=len(rest))
+    if "@" in rest[:end]:
+        return rest[:end].rpartition("@")[0]
+    at, colon = rest.find("@"), rest.find(":")
+    if 0 <= colon < at:  # "user:pa/ss@host": a password that holds a "/" (a port is all digits)
+        if not rest[colon + 1:at].split("/", 1)[0].isdigit():
+            return rest[:at]
+    return None
+
+
 def mask_one(raw: str) -> str:
     """One URL value (not free text) with its userinfo masked, even when the userinfo holds
     characters a URL may not (a space, a line break, a raw ``/``): for error messages about a
     URL that failed validation, so no error echoes a password."""
-    scheme, sep, rest = raw.partition("://")
-    if not sep:
+    info = _raw_userinfo(raw)
+    if info is None:
         return mask_url(raw)
-    end = min([i for i in (rest.find(c) for c in "/?#") if i >= 0], default=len(rest))
-    authority = rest[:end]
-    if "@" in authority:
-        userinfo, _, host = authority.rpartition("@")
-        return f"{scheme}://{_masked_userinfo(userinfo)}@{host}{rest[end:]}"
-    at = rest.find("@")
-    colon = rest.find(":")
-    if 0 <= colon < at:  # "user:pa/ss@host": a password that holds a "/" (a port is all digits)
-        after_colon = rest[colon + 1:at].split("/", 1)[0]
-        if not after_colon.isdigit():
-            return f"{scheme}://{_masked_userinfo(rest[:at])}@{rest[at + 1:]}"
-    return raw
+    scheme, _, rest = raw.partition("://")
+    return f"{scheme}://{_masked_userinfo(info)}@{rest[len(info) + 1:]}"
 
 
 def _masked_userinfo(userinfo: str) -> str:
