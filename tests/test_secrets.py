@@ -519,3 +519,30 @@ def test_pipenv_at_user_scope_never_puts_the_password_in_a_start_up_file(run, sa
     for name in (".bashrc", ".bash_profile", ".profile", ".zshrc"):
         path = sandbox.home / name
         assert not path.exists() or PASSWORD not in path.read_text(), name
+
+
+@pytest.mark.parametrize("path, startup", [
+    ("home/.bashrc", True), ("home/.zshrc", True), ("home/.profile", True),
+    ("home/.config/fish/conf.d/mirrorctl.fish", True), ("home/.config/fish/config.fish", True),
+    ("home/Documents/PowerShell/Microsoft.PowerShell_profile.ps1", True), ("home/Documents/PowerShell/profile.ps1", True),
+    # a private file that a start-up file sources may hold it
+    ("home/.config/mirrorctl/pipenv.fish", False), ("home/.config/mirrorctl/pipenv.env", False),
+    ("home/.config/pip/pip.conf", False),
+])
+def test_which_files_are_shell_start_up_files(path, startup):
+    assert credentials.is_shell_startup(Path(path)) is startup
+
+
+def test_a_credential_headed_for_a_utf16_powershell_profile_is_refused(sandbox):
+    profile = sandbox.home / "Documents" / "PowerShell" / "profile.ps1"
+    after = f"$env:PIPENV_PYPI_MIRROR = '{SECRET_URL}'\r\n".encode("utf-16")
+    with pytest.raises(UsageError):
+        credentials.protect([FileChange(profile, None, after, tool="pipenv", scope="user")], SECRET_URL)
+
+
+def test_a_private_file_sourced_by_a_start_up_file_is_made_private(sandbox):
+    sourced = sandbox.config / "mirrorctl" / "pipenv.fish"
+    change = FileChange(sourced, None, f"set -gx PIPENV_PYPI_MIRROR {SECRET_URL}\n".encode(), tool="pipenv",
+                        scope="user")
+    credentials.protect([change], SECRET_URL)
+    assert change.private

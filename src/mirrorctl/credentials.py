@@ -35,7 +35,6 @@ SHELL_STARTUP_NAMES = frozenset({
     ".zshrc", ".zshenv", ".zprofile", ".zlogin", ".zlogout",
     ".kshrc", ".mkshrc", ".cshrc", ".tcshrc", ".login", "config.fish",
 })
-SHELL_STARTUP_SUFFIXES = (".fish", ".ps1")
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,7 @@ def holds_credential(data: Optional[bytes], url: Optional[str] = None) -> bool:
     ``url`` (also a token given as the user name alone)."""
     if not data:
         return False
-    text = data.decode("latin-1")  # userinfo is ASCII; any encoding of the rest will do
+    text = _text(data)
     info = urls.userinfo(url)
     return bool((info and f"{info}@" in text) or urls.passwords_in(text))
 
@@ -68,14 +67,28 @@ def holds_credential(data: Optional[bytes], url: Optional[str] = None) -> bool:
 def _count(data: Optional[bytes], url: Optional[str]) -> int:
     if not data:
         return 0
-    text = data.decode("latin-1")
+    text = _text(data)
     info = urls.userinfo(url)
     return len(urls.passwords_in(text)) + (text.count(f"{info}@") if info and ":" not in info else 0)
 
 
 def is_shell_startup(path: PurePath) -> bool:
-    name = PurePath(path).name
-    return name in SHELL_STARTUP_NAMES or name.endswith(SHELL_STARTUP_SUFFIXES)
+    """A file a shell runs at start-up: bash/zsh/ksh/csh rc and profile files, fish's config.fish
+    and ``conf.d/*.fish``, PowerShell's ``*profile.ps1``. (A private file such a file sources is
+    not one: it may hold what the start-up file must not.)"""
+    path = PurePath(path)
+    name = path.name
+    return (name in SHELL_STARTUP_NAMES or (name.endswith(".fish") and path.parent.name == "conf.d")
+            or name.lower().endswith("profile.ps1"))
+
+
+def _text(data: bytes) -> str:
+    """Enough of the text to find URLs in: userinfo is ASCII; UTF-16 (PowerShell profiles) decoded."""
+    import codecs
+
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    return data.decode("latin-1")
 
 
 def _readable_by_others(path: PurePath) -> bool:
@@ -107,8 +120,9 @@ def protect(changes: Sequence[FileChange], url: Optional[str] = None, *, planned
                 raise UsageError(
                     f"{change.path}: mirrorctl does not write a password into a shell start-up file "
                     f"(dotfiles are often shared or published)",
-                    hint="give the URL without the password and keep the password in ~/.netrc "
-                         "(machine HOST login USER password PASS), or leave this tool out with --tool")
+                    hint=f"give the URL without the password and keep the password in ~/.netrc "
+                         f"(machine HOST login USER password PASS), or leave {change.tool or 'this tool'} out "
+                         f"with --tool")
             continue
         if change.scope == Scope.GLOBAL.value:
             shared.append(str(change.path))
