@@ -314,12 +314,13 @@ def test_a_new_machine_goes_before_the_default_entry(sandbox):
 
 
 def test_a_netrc_the_tools_cannot_read_is_refused_and_nothing_is_written(run, sandbox, project):
-    rc = write(sandbox.home / ".netrc", "machine a.example login\n", 0o600)
+    rc = write(sandbox.home / ".netrc", "machine a.example login a password b\nlogn x\n", 0o600)
     before = {name: (project / name).read_bytes() for name in COMMITTED}
     result = use_project(run, project, SECRET_URL)
     assert result.exit_code == 4
     assert str(rc) in result.stderr and "netrc" in result.stderr
-    assert rc.read_text() == "machine a.example login\n"
+    assert "bad follower token, line 2" in result.stderr and "logn" not in result.stderr  # it might be a password
+    assert rc.read_text() == "machine a.example login a password b\nlogn x\n"
     assert {name: (project / name).read_bytes() for name in COMMITTED} == before
 
 

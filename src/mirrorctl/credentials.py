@@ -180,7 +180,8 @@ def _parse_check(text: str, path: PurePath) -> None:
     try:
         parser._parse(str(path), io.StringIO(text), False)  # the stdlib reader, on these bytes
     except netrc.NetrcParseError as exc:
-        raise ConfigFileError(f"{path}: not a valid netrc file ({exc.msg}, line {exc.lineno})",
+        reason = re.sub(r"\s*'[^']*'", "", exc.msg)  # the token it quotes may be a piece of a password
+        raise ConfigFileError(f"{path}: not a valid netrc file ({reason}, line {exc.lineno})",
                               hint="fix the file by hand, then run again") from None
 
 
