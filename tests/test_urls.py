@@ -69,3 +69,60 @@ def test_same_index_ignores_case_trailing_slash_default_port_and_credentials():
 ])
 def test_trusted_host_only_for_http(url, host):
     assert urls.trusted_host_for(url) == host
+
+
+# -- credentials ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw, shown", [
+    ("https://u:pa ss@host.example/simple", "https://u:****@host.example/simple"),
+    ("https://u:pa\nss@host.example/simple", "https://u:****@host.example/simple"),
+    ("https://u:pa/ss@host.example/simple", "https://u:****@host.example/simple"),
+    ("https://tok en@host.example/simple", "https://****@host.example/simple"),
+    ("https://u:p@ss@host.example/simple", "https://u:****@host.example/simple"),
+    ("https://host.example:8080/simple/@scope", "https://host.example:8080/simple/@scope"),
+    ("https://host.example/simple", "https://host.example/simple"),
+])
+def test_mask_one_masks_a_userinfo_a_url_may_not_even_hold(raw, shown):
+    assert urls.mask_one(raw) == shown
+
+
+@pytest.mark.parametrize("raw", [
+    "https://u:pa ss@host.example/simple",
+    "https://u:pa\tss@host.example/simple",
+    "https://u:pa/ss@host.example/simple",
+    "https://u:pass@host.example:99999/simple",
+    "ftp://u:pass@host.example/simple",
+    "https://u:pass@ho$t.example/simple",
+    "https://u:pass@host.example/simple#x",
+])
+def test_no_validation_error_echoes_the_password(raw):
+    with pytest.raises(UsageError) as err:
+        urls.validate_index_url(raw)
+    assert "pa" not in err.value.message.replace("path", "").replace("space", "")
+    assert "u:****@" in err.value.message
+
+
+def test_mask_url_masks_netrc_passwords_in_a_diff():
+    assert urls.mask_url("+machine h.example login u password s3cret") == "+machine h.example login u password ****"
+    assert urls.mask_url('   password "s3 cret"') == "   password ****"
+    assert urls.mask_url("-default login anonymous password me@x") == "-default login anonymous password ****"
+    # free text that merely mentions a password stays as it is
+    assert urls.mask_url("made pip.conf private (0600): it now holds a password") == \
+        "made pip.conf private (0600): it now holds a password"
+
+
+def test_credential_helpers():
+    url = "https://u:p%40ss@host.example:8443/simple"
+    assert urls.userinfo(url) == "u:p%40ss"
+    assert urls.without_credentials(url) == "https://host.example:8443/simple"
+    assert urls.without_credentials("https://host.example/simple") == "https://host.example/simple"
+    assert urls.has_credentials("https://tok@host.example/") and not urls.has_credentials("https://host.example/")
+    assert urls.passwords_in("a = https://u:p@h.example/s\nb = https://tok@h.example/s\n") == ["u:p"]
+
+
+def test_a_rotated_token_is_the_same_index_but_not_identical():
+    old, new = "https://u:old@host.example/simple", "https://u:new@host.example/simple/"
+    assert urls.same_index(old, new)  # display, catalogue matching, agreement between tools
+    assert not urls.identical_index(old, new)  # what `use` must write
+    assert urls.identical_index(old, "HTTPS://u:old@HOST.example/simple/")
+    assert not urls.identical_index("https://host.example/simple", old)

@@ -87,12 +87,17 @@ def choose_tools(ctx: Context, tools: Optional[Sequence[str]], scope: Scope) -> 
     return out
 
 
-def _finish(ctx: Context, result: ChangeResult, command: str) -> ChangeResult:
+def _finish(ctx: Context, result: ChangeResult, command: str, url: Optional[str] = None) -> ChangeResult:
+    """Keep links, apply the credentials rule (``url``: the mirror's), then write unless asked not to."""
+    from mirrorctl import credentials
     from mirrorctl.changes import keep_link
 
     result.changes = [keep_link(c) for c in result.changes]
     for change in result.changes:
         result.notes.extend(change.notes)
+    kept = credentials.protect(result.changes, url, planned_only=result.dry_run or result.check)
+    result.notes.extend(kept.notes)
+    result.warnings.extend(kept.warnings)
     if result.dry_run or result.check or not result.changed:
         return result
     from mirrorctl import transaction
@@ -106,15 +111,21 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
                scope: Scope = Scope.USER, dry_run: bool = False, check: bool = False,
                command: str = "use", catalog: Optional[Catalog] = None) -> ChangeResult:
     """Point the chosen tools (default: every tool in use) at a mirror, in one transaction."""
+    from mirrorctl import credentials
+
     catalog = catalog or load_catalog(ctx)
     mirror = spec if isinstance(spec, Mirror) else catalog.resolve(spec)
     explicit = bool(targets.parse_tools(list(tools) if tools else None))
     chosen = choose_tools(ctx, tools, scope)
     skipped: list[str] = []
+    # a project's files are committed: they name the index without its credential, which goes to ~/.netrc
+    to_netrc = scope == Scope.PROJECT and urls.has_credentials(mirror.url)
+    written = credentials.project_mirror(mirror) if to_netrc else mirror
+    netrc_change = credentials.plan_netrc(ctx, mirror.url) if to_netrc else None
 
     def plan(name: str) -> list[FileChange]:
         try:
-            return targets.get(name).plan_use(ctx, mirror, scope)
+            return targets.get(name).plan_use(ctx, written, scope)
         except UnsupportedError as exc:
             if explicit:
                 raise
@@ -123,10 +134,12 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
             return []
 
     changes = _plan_in_turn(list(chosen), plan)
+    if netrc_change is not None and chosen:
+        changes.append(netrc_change)
     result = ChangeResult("use", changes, mirror=mirror, scope=scope.value, tools=chosen, dry_run=dry_run, check=check)
     result.warnings.extend(skipped)
-    result.warnings.extend(_still_shadowed(ctx, catalog, chosen, changes, mirror))
-    return _finish(ctx, result, command)
+    result.warnings.extend(_still_shadowed(ctx, catalog, chosen, changes, written))
+    return _finish(ctx, result, command, url=mirror.url)
 
 
 def reset(ctx: Context, *, tools: Optional[Sequence[str]] = None, scope: Scope = Scope.USER,
@@ -275,7 +288,7 @@ def add_mirror(ctx: Context, name: str, url: str, *, conda: Optional[str] = None
     change = FileChange(path, before, after, tool="catalogue", scope="user")
     mirror = Mirror(name=key, url=clean_url, title=title or key, source=USER)
     result = ChangeResult("add", [change], mirror=mirror, dry_run=dry_run, notes=notes)
-    return _finish(ctx, result, command)
+    return _finish(ctx, result, command, url=clean_url)
 
 
 def remove_mirror(ctx: Context, name: str, *, dry_run: bool = False, command: str = "remove") -> ChangeResult:

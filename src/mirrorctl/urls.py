@@ -23,7 +23,7 @@ def validate_index_url(raw: str, *, what: str = "URL") -> str:
     characters (a newline must never become a new line in pip.conf), schemes
     other than http/https, a missing host, a bad port, a fragment.
     """
-    shown = mask_url(raw)
+    shown = mask_one(raw)  # masked before anything is checked: no error may echo a password
     bad = _CONTROL_OR_SPACE.search(raw)
     if bad:
         raise UsageError(
@@ -34,7 +34,11 @@ def validate_index_url(raw: str, *, what: str = "URL") -> str:
         parts = urlsplit(raw)
         port = parts.port
     except ValueError as exc:
-        raise UsageError(f"bad {what} {shown!r}: {exc}", hint="check the host and port") from None
+        # urllib's message may quote a piece of the password (taken for a port): not shown then
+        info = _raw_userinfo(raw) or ""
+        quoted = re.findall(r"'([^']+)'", str(exc))
+        reason = "its host or port cannot be read" if any(q in info for q in quoted) else str(exc)
+        raise UsageError(f"bad {what} {shown!r}: {reason}", hint="check the host and port") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise UsageError(
@@ -72,17 +76,109 @@ _USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/\s@
 def mask_url(text: str) -> str:
     """``https://user:secret@host/x`` -> ``https://user:****@host/x``, also inside longer text.
 
-    A user name without a password is masked too: tokens are often passed that way.
+    A user name without a password is masked too: tokens are often passed that way. So are the
+    ``password`` and ``account`` values of netrc lines (a diff of ~/.netrc).
     """
     if "@" not in text:
-        return text
+        return _mask_netrc_text(text)
 
     def repl(match: "re.Match[str]") -> str:
         if match.group("password") is not None:
             return f"{match.group('scheme')}{match.group('user')}:****@"
         return f"{match.group('scheme')}****@"
 
-    return _USERINFO.sub(repl, text)
+    return _mask_netrc_text(_USERINFO.sub(repl, text))
+
+
+# a netrc line (in a diff of ~/.netrc: "+machine h login u password p", or a "password p" line of
+# a multi-line entry): the values of ``password`` and ``account`` are secrets too
+_NETRC_SECRET = re.compile(r"(?m)^(?P<line>[+\- ]?\s*(?:machine|default|login|password|account)\b.*)$")
+_NETRC_VALUE = re.compile(r"(?P<key>\b(?:password|account)\s+)(?P<value>\"(?:\\.|[^\"\\])*\"|\S+)")
+
+
+def _mask_netrc(match: "re.Match[str]") -> str:
+    return _NETRC_VALUE.sub(lambda m: m.group("key") + "****", match.group("line"))
+
+
+def _mask_netrc_text(text: str) -> str:
+    if "password" not in text and "account" not in text:
+        return text
+    return _NETRC_SECRET.sub(_mask_netrc, text)
+
+
+def _raw_userinfo(raw: str) -> Optional[str]:
+    """The userinfo of one URL value, even one that holds characters a URL may not."""
+    scheme, sep, rest = raw.partition("://")
+    if not sep:
+        return None
+    end = min([i for i in (rest.find(c) for c in "/?#") if i >= 0], default=len(rest))
+    if "@" in rest[:end]:
+        return rest[:end].rpartition("@")[0]
+    at, colon = rest.find("@"), rest.find(":")
+    if 0 <= colon < at:  # "user:pa/ss@host": a password that holds a "/" (a port is all digits)
+        if not rest[colon + 1:at].split("/", 1)[0].isdigit():
+            return rest[:at]
+    return None
+
+
+def mask_one(raw: str) -> str:
+    """One URL value (not free text) with its userinfo masked, even when the userinfo holds
+    characters a URL may not (a space, a line break, a raw ``/``): for error messages about a
+    URL that failed validation, so no error echoes a password."""
+    info = _raw_userinfo(raw)
+    if info is None:
+        return mask_url(raw)
+    scheme, _, rest = raw.partition("://")
+    return f"{scheme}://{_masked_userinfo(info)}@{rest[len(info) + 1:]}"
+
+
+def _masked_userinfo(userinfo: str) -> str:
+    return f"{userinfo.split(':', 1)[0]}:****" if ":" in userinfo else "****"
+
+
+# -- credentials ---------------------------------------------------------------------
+
+def userinfo(url: Optional[str]) -> Optional[str]:
+    """The raw ``user:password`` (or ``token``) part of a URL, as written in it; None without one."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if "@" not in parts.netloc:
+        return None
+    return parts.netloc.rpartition("@")[0]
+
+
+def has_credentials(url: Optional[str]) -> bool:
+    return bool(userinfo(url))
+
+
+def without_credentials(url: str) -> str:
+    """The URL with its userinfo taken out (everything else byte for byte)."""
+    info = userinfo(url)
+    if info is None:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest[len(info) + 1:]}"
+
+
+def same_credentials(a: Optional[str], b: Optional[str]) -> bool:
+    """Whether two URLs carry the same userinfo (both none counts): a rotated token is a change."""
+    return userinfo(a) == userinfo(b)
+
+
+def identical_index(a: Optional[str], b: Optional[str]) -> bool:
+    """The same index with the same credentials: what `use` must leave alone. (:func:`same_index`
+    ignores credentials: for display, matching with the catalogue, and agreement between tools.)"""
+    return same_index(a, b) and same_credentials(a, b)
+
+
+def passwords_in(text: str) -> list:
+    """The userinfo of every URL in ``text`` that carries a password (``user:password@``)."""
+    return [m.group(0)[len(m.group("scheme")):-1] for m in _USERINFO.finditer(text)
+            if m.group("password") is not None]
 
 
 def canonical(url: str) -> str:
