@@ -32,11 +32,6 @@ USER, PASSWORD = "alice", "s3cr3t-Tok"
 SECRET_URL = f"https://{USER}:{PASSWORD}@pypi.corp.example/simple"
 ROTATED_URL = f"https://{USER}:n3w-Tok@pypi.corp.example/simple"
 
-# the transaction (src/mirrorctl/transaction.py) is to create/replace a FileChange with
-# private=True owner-only; until it does, the end-to-end mode checks are expected to fail
-needs_private_writes = pytest.mark.xfail(strict=False, reason="needs transaction support of FileChange.private")
-
-
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
@@ -167,7 +162,6 @@ def test_add_makes_the_user_catalogue_private(sandbox):
     assert change.tool == "catalogue" and change.private
 
 
-@needs_private_writes
 def test_use_and_add_at_user_scope_leave_every_file_with_the_password_owner_only(run, sandbox):
     assert run("add", "corp", SECRET_URL).exit_code == 0
     result = run("use", "corp", "--tool", "pip,uv,pdm")
@@ -197,7 +191,6 @@ def test_an_existing_readable_pip_conf_is_tightened_and_the_result_says_so(run, 
     no_password_in(result)
 
 
-@needs_private_writes
 def test_an_existing_readable_pip_conf_ends_up_owner_only_and_undo_gives_its_mode_back(run, sandbox):
     conf = write(sandbox.user_pip_conf, "[global]\ntimeout = 60\n", 0o644)
     assert run("use", SECRET_URL, "--tool", "pip").exit_code == 0
@@ -272,7 +265,6 @@ def test_project_scope_plans_the_netrc_as_a_private_change_of_the_same_command(s
     assert not by_tool["uv"].private and not by_tool["pdm"].private
 
 
-@needs_private_writes
 def test_the_netrc_written_is_owner_only(run, sandbox, project):
     assert use_project(run, project, SECRET_URL).exit_code == 0
     assert mode(sandbox.home / ".netrc") == 0o600
@@ -415,7 +407,6 @@ def test_real_poetry_locks_through_the_pyproject_and_the_netrc(run, sandbox, aut
     assert auth_index.authorized_downloads()
 
 
-@needs_private_writes
 def test_pdm_s_netrc_reader_finds_the_credential(run, sandbox, project):
     """PDM reads ~/.netrc through unearth, with Python's netrc check: owner-only, or it ignores it."""
     assert use_project(run, project, SECRET_URL).exit_code == 0

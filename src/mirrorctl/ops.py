@@ -101,9 +101,31 @@ def _finish(ctx: Context, result: ChangeResult, command: str, url: Optional[str]
     if result.dry_run or result.check or not result.changed:
         return result
     from mirrorctl import transaction
+    from mirrorctl.context import state_dir_note
 
     entry = transaction.apply(result.changes, state_dir=state_dir(ctx), command=command)
     result.journal_id = entry.id if entry else None
+    if entry is not None:
+        result.notes.extend(entry.notes)
+        where = state_dir_note(ctx)
+        if where:
+            result.notes.append(where)
+    return result
+
+
+def _settle(ctx: Context, result: ChangeResult) -> ChangeResult:
+    """Before planning: a change an earlier run left half-done (killed, power lost) is rolled back,
+    so the plan starts from the files as they were; a dry run or check only says it is there."""
+    from mirrorctl import transaction
+
+    folder = state_dir(ctx)
+    if result.dry_run or result.check:
+        entry = transaction.pending(folder)
+        if entry is not None:
+            result.warnings.append(f"an interrupted change (`{entry.command}`, entry {entry.id}) is still half done: "
+                                   "the real run rolls it back first")
+    else:
+        result.notes.extend(transaction.recover(folder))
     return result
 
 
@@ -113,6 +135,7 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
     """Point the chosen tools (default: every tool in use) at a mirror, in one transaction."""
     from mirrorctl import credentials
 
+    settled = _settle(ctx, ChangeResult("use", [], dry_run=dry_run, check=check))
     catalog = catalog or load_catalog(ctx)
     mirror = spec if isinstance(spec, Mirror) else catalog.resolve(spec)
     explicit = bool(targets.parse_tools(list(tools) if tools else None))
@@ -136,7 +159,8 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
     changes = _plan_in_turn(list(chosen), plan)
     if netrc_change is not None and chosen:
         changes.append(netrc_change)
-    result = ChangeResult("use", changes, mirror=mirror, scope=scope.value, tools=chosen, dry_run=dry_run, check=check)
+    result = ChangeResult("use", changes, mirror=mirror, scope=scope.value, tools=chosen, dry_run=dry_run, check=check,
+                          warnings=settled.warnings, notes=settled.notes)
     result.warnings.extend(skipped)
     result.warnings.extend(_still_shadowed(ctx, catalog, chosen, changes, written))
     return _finish(ctx, result, command, url=mirror.url)
@@ -145,9 +169,11 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
 def reset(ctx: Context, *, tools: Optional[Sequence[str]] = None, scope: Scope = Scope.USER,
           dry_run: bool = False, check: bool = False, command: str = "reset") -> ChangeResult:
     """Remove the settings mirrorctl manages, leaving everything else in the files as it was."""
+    settled = _settle(ctx, ChangeResult("reset", [], dry_run=dry_run, check=check))
     chosen = choose_tools(ctx, tools, scope)
     changes = _plan_in_turn(chosen, lambda name: targets.get(name).plan_reset(ctx, scope))
-    result = ChangeResult("reset", changes, scope=scope.value, tools=chosen, dry_run=dry_run, check=check)
+    result = ChangeResult("reset", changes, scope=scope.value, tools=chosen, dry_run=dry_run, check=check,
+                          warnings=settled.warnings, notes=settled.notes)
     return _finish(ctx, result, command)
 
 
@@ -202,6 +228,7 @@ def status(ctx: Context, tools: Optional[Sequence[str]] = None, *, show_all: boo
             report.hidden.append(name)
     for tool in report.tools:
         report.warnings.extend(f"{tool.tool}: {w}" for w in tool.warnings)
+    report.warnings.extend(_interrupted_warning(ctx))
     # tools agree when they use the same catalogue mirror (each tool's URL differs: a conda
     # channel is not a PyPI index); an index outside the catalogue is compared by its URL.
     # A tool left at its built-in default is not compared (it may not even be installed); pip always is.
@@ -212,6 +239,17 @@ def status(ctx: Context, tools: Optional[Sequence[str]] = None, *, show_all: boo
         listing = ", ".join(f"{tool} uses {shown}" for tool, (_, shown) in configured.items())
         report.warnings.append(f"the tools disagree: {listing}")
     return report
+
+
+def _interrupted_warning(ctx: Context) -> list[str]:
+    """A change an earlier run left half-done makes what status shows a mix of before and after."""
+    from mirrorctl import transaction
+
+    entry = transaction.pending(state_dir(ctx))
+    if entry is None:
+        return []
+    return [f"an interrupted change (`{entry.command}`, entry {entry.id}) left files half changed: "
+            "run `mirrorctl undo` to roll it back (any mirrorctl use or reset does so first)"]
 
 
 def _worth_showing(ctx: Context, target, st: ToolStatus) -> bool:
@@ -241,7 +279,9 @@ def _user_doc(ctx: Context):
     text = read_user_catalog_text(path)
     if text is not None:
         parse_catalog(text, source=USER, origin=str(path))  # refuse to edit a broken file
-    before = path.read_bytes() if text is not None else None
+    from mirrorctl.changes import read_bytes
+
+    before = read_bytes(path) if text is not None else None
     doc = tomlkit.parse(text) if text is not None else tomlkit.document()
     if text is None:
         doc.add(tomlkit.comment("mirrorctl: your own mirrors (`mirrorctl add NAME URL`). Same format as mirrors.toml."))
@@ -258,6 +298,7 @@ def add_mirror(ctx: Context, name: str, url: str, *, conda: Optional[str] = None
                          hint="use lowercase letters, digits, '.', '_' or '-', starting with a letter or digit")
     if key in RESERVED_NAMES:
         raise UsageError(f"{key!r} is a reserved word, not a mirror name", hint="choose another name")
+    settled = _settle(ctx, ChangeResult("add", [], dry_run=dry_run))
     clean_url = urls.validate_index_url(url)
     clean_conda = urls.validate_index_url(conda, what="conda URL").rstrip("/") if conda else None
     path, before, doc = _user_doc(ctx)
@@ -266,7 +307,7 @@ def add_mirror(ctx: Context, name: str, url: str, *, conda: Optional[str] = None
         entries = tomlkit.aot()
         doc.append("mirror", entries)
     table = next((t for t in entries if str(t.get("name", "")).lower() == key), None)
-    notes = []
+    notes = list(settled.notes)
     if table is None:
         table = tomlkit.table()
         table["name"] = key
@@ -287,7 +328,7 @@ def add_mirror(ctx: Context, name: str, url: str, *, conda: Optional[str] = None
     after = tomlkit.dumps(doc).encode("utf-8")
     change = FileChange(path, before, after, tool="catalogue", scope="user")
     mirror = Mirror(name=key, url=clean_url, title=title or key, source=USER)
-    result = ChangeResult("add", [change], mirror=mirror, dry_run=dry_run, notes=notes)
+    result = ChangeResult("add", [change], mirror=mirror, dry_run=dry_run, notes=notes, warnings=settled.warnings)
     return _finish(ctx, result, command, url=clean_url)
 
 
@@ -295,6 +336,7 @@ def remove_mirror(ctx: Context, name: str, *, dry_run: bool = False, command: st
     import tomlkit
 
     key = name.strip().lower()
+    settled = _settle(ctx, ChangeResult("remove", [], dry_run=dry_run))
     catalog = load_catalog(ctx)
     path, before, doc = _user_doc(ctx)
     entries = doc.get("mirror") or []
@@ -311,7 +353,8 @@ def remove_mirror(ctx: Context, name: str, *, dry_run: bool = False, command: st
         del doc["mirror"]
     after = tomlkit.dumps(doc).encode("utf-8")
     change = FileChange(path, before, after, tool="catalogue", scope="user")
-    result = ChangeResult("remove", [change], mirror=mirror, dry_run=dry_run)
+    result = ChangeResult("remove", [change], mirror=mirror, dry_run=dry_run, notes=settled.notes,
+                          warnings=settled.warnings)
     return _finish(ctx, result, command)
 
 

@@ -450,6 +450,8 @@ def _roll_back_after(entry: JournalEntry, exc: BaseException, where: Path) -> No
             f"{_describe(exc, where)}, and putting the files back failed too ({detail}); still changed: {left}",
             hint=f"nothing is lost: the previous files are kept in {entry.folder}; `mirrorctl undo` "
                  "puts them back") from None
+    if not _leftovers(entry):  # the change never happened: no entry (a partial removal is swept)
+        _remove_tree(Path(str(entry.folder)))  # else it stays, rolled back, for the next run to tidy
     if isinstance(exc, OSError):
         raise _not_writable(where, exc, what="mirrorctl's journal in" if where == entry_state(entry) else "") from None
     raise exc
@@ -589,6 +591,27 @@ def _tidy(entry: JournalEntry) -> None:
         _sweep(_target_of(Path(record.path)))
     if not entry.in_effect:
         _remove_dirs([d for r in entry.files if not r.existed for d in r.created_dirs])
+
+
+def _leftovers(entry: JournalEntry) -> list[Path]:
+    """Temp files, and empty folders the change created, still there after a tidy that failed."""
+    out = []
+    for record in entry.files:
+        target = _target_of(Path(record.path))
+        prefix = f".{target.name}."
+        try:
+            names = os.listdir(target.parent)
+        except OSError:
+            names = []
+        out += [target.parent / n for n in names if n.startswith(prefix) and n.endswith(TEMP_SUFFIX)]
+        if not record.existed:
+            for folder in record.created_dirs:
+                try:
+                    if not os.listdir(folder):
+                        out.append(Path(folder))
+                except OSError:
+                    pass
+    return out
 
 
 def _recover_locked(state_dir: Path) -> list[str]:

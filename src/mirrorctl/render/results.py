@@ -84,11 +84,23 @@ def change_result_dict(result: ChangeResult) -> dict:
 def entry_dict(entry: JournalEntry) -> dict:
     return {
         "id": entry.id,
+        "seq": entry.seq,
         "time": entry.time,
         "command": entry.command,
+        "state": entry.state,
         "undone": entry.undone,
+        "interrupted": entry.interrupted,
+        "damaged": entry.damaged,
         "files": [{"path": f.path, "tool": f.tool, "existed": f.existed} for f in entry.files],
     }
+
+
+def _entry_state(entry: JournalEntry) -> str:
+    if entry.damaged:
+        return f"damaged: {entry.damaged}"
+    return {"pending": "interrupted: half done (`mirrorctl undo`)", "committed": "applied",
+            "rolled-back": "rolled back (interrupted)" if entry.interrupted else "rolled back"}.get(entry.state,
+                                                                                                 entry.state)
 
 
 # -- diffs -------------------------------------------------------------------------
@@ -226,6 +238,7 @@ def render_status(report: StatusReport, as_json: bool, verbose: bool = False) ->
 def render_undo(result: UndoResult, as_json: bool, dry_run: bool = False) -> None:
     if as_json:
         print_json({"undone": result.entry.id, "command": result.entry.command, "dry_run": dry_run,
+                    "interrupted": result.interrupted,
                     "files": [change_dict(c) for c in result.restored], "forced": result.forced})
         return
     command = shown(result.entry.command)
@@ -237,7 +250,11 @@ def render_undo(result: UndoResult, as_json: bool, dry_run: bool = False) -> Non
     for change in result.restored:
         verb = "removed" if change.after is None else "restored"
         write(f"{verb} {shown(str(change.path))}")
-    write(f"undone: `{command}` from {shown(result.entry.time)}")
+    if result.interrupted:
+        write(f"rolled back the interrupted change `{command}` (entry {shown(result.entry.id)}); "
+              "the change before it stays")
+    else:
+        write(f"undone: `{command}` from {shown(result.entry.time)}")
     for path in result.forced:
         warn(f"{path} had been edited since; --force restored it anyway")
 
@@ -252,5 +269,5 @@ def render_history(entries: list[JournalEntry], as_json: bool) -> None:
     rows = []
     for e in entries:
         paths = ", ".join(shown(f.path) for f in e.files)
-        rows.append([e.id, e.time, "undone" if e.undone else "applied", e.command, paths])
+        rows.append([e.id, e.time, _entry_state(e), e.command, paths])
     print_table(["id", "time", "state", "command", "files"], rows)
