@@ -19,7 +19,6 @@ already back as it was is left alone, so a put-back that is itself interrupted i
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import stat
@@ -27,16 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
-from mirrorctl import journal as jr
-from mirrorctl.changes import FileChange, first_file_ancestor, keep_link, read_bytes
+from mirrorctl import fsio, journal as jr
+from mirrorctl.changes import FileChange, check_replaceable, keep_link, read_bytes
 from mirrorctl.errors import ConfigFileError, ConflictError, ExitCode, MirrorctlError, NotWritableError
 from mirrorctl.journal import JournalEntry, JournalFile
 
 __all__ = ["FileChange", "JournalEntry", "JournalFile", "UndoResult", "apply", "undo", "recover", "history",
            "read_bytes"]
-
-LOCK_TIMEOUT = 30.0
-TEMP_SUFFIX = ".mirrorctl-tmp"
 
 
 @dataclass
@@ -57,231 +53,6 @@ def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
-# -- the lock and the held signals -------------------------------------------------------
-
-class _Locked:
-    def __init__(self, state_dir: Path):
-        self.state_dir = state_dir
-        self._lock = None
-
-    def __enter__(self):
-        from filelock import FileLock, Timeout
-
-        jr.make_private_dir(self.state_dir)
-        self._lock = FileLock(str(self.state_dir / "lock"), timeout=LOCK_TIMEOUT)
-        try:
-            self._lock.acquire()
-        except Timeout:
-            raise MirrorctlError(
-                f"another mirrorctl has held {self.state_dir / 'lock'} for {LOCK_TIMEOUT:.0f} s",
-                hint="wait for it to finish; if none is running, delete that lock file",
-            ) from None
-        except OSError as exc:
-            raise _not_writable(self.state_dir / "lock", exc, what="mirrorctl's lock") from None
-        return self
-
-    def __exit__(self, *exc):
-        self._lock.release()
-        return False
-
-
-def locked(state_dir: Path) -> _Locked:
-    return _Locked(state_dir)
-
-
-class _HeldSignals:
-    """Ctrl-C, SIGTERM and SIGHUP are noted instead of stopping the program mid-step;
-    :meth:`check` raises KeyboardInterrupt at the next step boundary."""
-
-    def __init__(self):
-        self.caught: Optional[int] = None
-        self._previous: dict = {}
-
-    def __enter__(self):
-        import signal
-        import threading
-
-        if threading.current_thread() is not threading.main_thread():
-            return self
-        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
-            number = getattr(signal, name, None)
-            if number is not None:
-                try:
-                    self._previous[number] = signal.signal(number, self._note)
-                except (OSError, ValueError):
-                    pass
-        return self
-
-    def _note(self, number, _frame) -> None:
-        self.caught = number
-
-    def check(self) -> None:
-        if self.caught is not None:
-            raise KeyboardInterrupt
-
-    def __exit__(self, *exc):
-        import signal
-
-        for number, handler in self._previous.items():
-            signal.signal(number, handler)
-        return False
-
-
-# -- file-system primitives ---------------------------------------------------------------
-
-def _not_writable(path: Path, exc: OSError, *, what: str = "") -> MirrorctlError:
-    reasons = {errno.EROFS: "read-only file system", errno.ENOSPC: "no space left on the device",
-               errno.EDQUOT: "disk quota exceeded", errno.EACCES: "permission denied", errno.EPERM: "permission denied"}
-    reason = reasons.get(exc.errno, exc.strerror or str(exc))
-    label = f"{what} " if what else ""
-    if exc.errno == errno.EISDIR:
-        return ConfigFileError(f"{path}: is a folder, not a file", hint="move the folder aside, or choose another scope")
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        hint = "free some space there, then run again"
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        hint = "run with sudo for the global scope, or choose --scope user"
-    else:
-        hint = "check the path and free disk space"
-    return NotWritableError(f"{label}{path}: cannot write ({reason})", hint=hint)
-
-
-def _target_of(path: Path) -> Path:
-    """Write through symlinks (dotfile managers link config files): the real file."""
-    return Path(os.path.realpath(path)) if os.path.islink(path) else Path(path)
-
-
-def _temp(target: Path, seq: int, kind: str) -> Path:
-    return target.with_name(f".{target.name}.{seq}-{kind}{TEMP_SUFFIX}")
-
-
-def _lstat_or_none(path: Path) -> Optional[os.stat_result]:
-    try:
-        return os.lstat(path)
-    except OSError:
-        return None
-
-
-def _unlink_quiet(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(str(folder), os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _write_file(path: Path, data: bytes, mode: int, owner: Optional[tuple] = None) -> None:
-    """A new file, fsynced, owner-only while the bytes go in, then given its mode (never set-id bits)."""
-    _unlink_quiet(path)  # a leftover of an interrupted run
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(str(path), flags, 0o600)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, mode & 0o777)
-        if owner is not None and hasattr(os, "fchown") and tuple(owner) != (os.getuid(), os.getgid()):
-            try:
-                os.fchown(fd, owner[0], owner[1])
-            except OSError:
-                pass
-    except BaseException:
-        os.close(fd)
-        _unlink_quiet(path)
-        raise
-    os.close(fd)
-    if not hasattr(os, "fchmod"):
-        os.chmod(path, mode & 0o777)
-
-
-def _default_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _missing_dirs(folder: Path) -> list[Path]:
-    """Folders that must be created (outermost first); fails on a file in the way."""
-    missing = []
-    current = folder
-    while True:
-        try:
-            st = current.stat()
-        except FileNotFoundError:
-            missing.append(current)
-            if current.parent == current:
-                break
-            current = current.parent
-            continue
-        except NotADirectoryError:
-            raise NotWritableError(f"{folder}: a part of this path is a file, not a folder",
-                                   hint=f"look at {first_file_ancestor(folder)}") from None
-        if not stat.S_ISDIR(st.st_mode):
-            raise NotWritableError(f"{current}: is a file, but mirrorctl needs a folder there",
-                                   hint="move the file aside, or choose another scope")
-        break
-    return list(reversed(missing))
-
-
-def _remove_dirs(dirs: Sequence[str]) -> None:
-    """Remove the folders that are empty, deepest first (several files may share them)."""
-    for folder in sorted(set(dirs), key=lambda d: len(Path(d).parts), reverse=True):
-        try:
-            os.rmdir(folder)
-        except OSError:
-            pass
-
-
-def _sweep(target: Path) -> None:
-    """Remove what interrupted runs left beside a file: ``.NAME.*.mirrorctl-tmp``."""
-    try:
-        names = os.listdir(target.parent)
-    except OSError:
-        return
-    prefix = f".{target.name}."
-    for name in names:
-        if name.startswith(prefix) and name.endswith(TEMP_SUFFIX):
-            leftover = target.parent / name
-            st = _lstat_or_none(leftover)
-            if st is not None and (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
-                _unlink_quiet(leftover)
-
-
-def _check_replaceable(path: Path) -> None:
-    """Only a regular file (or nothing) is ever replaced: never a FIFO, a device, a socket, a folder."""
-    try:
-        from mirrorctl.changes import check_replaceable  # the reader's own rule, where it has one
-    except ImportError:
-        check_replaceable = None
-    if check_replaceable is not None:
-        check_replaceable(path)
-        return
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise ConfigFileError(f"{path}: cannot be read ({exc.strerror})", hint="look at that path") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise ConfigFileError(f"{path}: is not a regular file; mirrorctl does not replace it",
-                              hint="move it aside, or choose another scope")
-
-
 # -- one file of a change -----------------------------------------------------------------
 
 @dataclass
@@ -295,15 +66,15 @@ class _Item:
 
 
 def _plan_item(change: FileChange) -> _Item:
-    _check_replaceable(change.path)
-    target = _target_of(change.path)
+    check_replaceable(change.path)
+    target = fsio.target_of(change.path)
     original = None
     if change.before is not None:
         try:
             original = os.stat(target)
         except OSError:
             original = None
-    missing = _missing_dirs(target.parent) if change.after is not None else []
+    missing = fsio.missing_dirs(target.parent) if change.after is not None else []
     record = JournalFile(path=os.path.abspath(change.path), existed=change.before is not None, backup=None,
                          written_sha256=sha256(change.after), before_sha256=sha256(change.before), tool=change.tool,
                          created_dirs=[str(d) for d in missing])
@@ -317,7 +88,7 @@ def _new_mode(item: _Item) -> tuple[int, Optional[tuple]]:
     if item.original is not None:
         mode, owner = stat.S_IMODE(item.original.st_mode), (item.original.st_uid, item.original.st_gid)
     else:
-        mode, owner = (change.mode if change.mode is not None else _default_mode()), change.owner
+        mode, owner = (change.mode if change.mode is not None else fsio.default_mode()), change.owner
     if change.private:
         mode = 0o600
     return mode & 0o777, owner
@@ -331,15 +102,15 @@ def _stage(item: _Item, seq: int) -> None:
             pass
     if item.change.after is None:
         return
-    item.new_temp = _temp(item.target, seq, "new")
+    item.new_temp = fsio.temp_name(item.target, seq, "new")
     mode, owner = _new_mode(item)
-    _write_file(item.new_temp, item.change.after, mode, owner)
+    fsio.write_file(item.new_temp, item.change.after, mode, owner)
 
 
 def _swap(item: _Item, seq: int) -> None:
     if item.original is not None:
-        old = _temp(item.target, seq, "old")
-        _unlink_quiet(old)
+        old = fsio.temp_name(item.target, seq, "old")
+        fsio.unlink_quiet(old)
         try:
             os.link(item.target, old)
             item.old_link = old
@@ -352,7 +123,7 @@ def _swap(item: _Item, seq: int) -> None:
             pass
     else:
         os.replace(item.new_temp, item.target)
-    _fsync_dir(item.target.parent)
+    fsio.fsync_dir(item.target.parent)
 
 
 # -- writing the entry --------------------------------------------------------------------
@@ -361,9 +132,9 @@ def _save_entry(entry: JournalEntry) -> None:
     """Durably (re)write entry.json: temp, fsync, rename, fsync the folder."""
     folder = Path(str(entry.folder))
     temp = folder / "entry.json.tmp"
-    _write_file(temp, entry.to_json(), 0o600)
+    fsio.write_file(temp, entry.to_json(), 0o600)
     os.replace(temp, folder / "entry.json")
-    _fsync_dir(folder)
+    fsio.fsync_dir(folder)
 
 
 def _write_ahead(state_dir: Path, entry: JournalEntry, items: Sequence[_Item]) -> None:
@@ -377,18 +148,12 @@ def _write_ahead(state_dir: Path, entry: JournalEntry, items: Sequence[_Item]) -
         for n, item in enumerate(items):
             if item.change.before is not None:
                 item.record.backup = f"{n:03d}.bak"
-                _write_file(folder / item.record.backup, item.change.before, 0o600)
+                fsio.write_file(folder / item.record.backup, item.change.before, 0o600)
         _save_entry(entry)
-        _fsync_dir(root)
+        fsio.fsync_dir(root)
     except OSError as exc:
-        _remove_tree(folder)
-        raise _not_writable(state_dir, exc, what="mirrorctl's journal in") from None
-
-
-def _remove_tree(folder: Path) -> None:
-    import shutil
-
-    shutil.rmtree(folder, ignore_errors=True)
+        fsio.remove_tree(folder)
+        raise fsio.not_writable(state_dir, exc, what="mirrorctl's journal in") from None
 
 
 # -- apply --------------------------------------------------------------------------------
@@ -402,7 +167,7 @@ def apply(changes: Sequence[FileChange], *, state_dir: Path, command: str) -> Op
         return None
     if len({os.path.abspath(c.path) for c in todo}) != len(todo):
         raise ValueError("one file, several changes: merge them first (changes.merge_same_path)")
-    with locked(state_dir), _HeldSignals() as held:
+    with fsio.locked(state_dir), fsio.HeldSignals() as held:
         notes = _recover_locked(state_dir)
         for change in todo:  # someone else wrote in between: plan again rather than clobber
             if read_bytes(change.path) != change.before:
@@ -433,8 +198,8 @@ def apply(changes: Sequence[FileChange], *, state_dir: Path, command: str) -> Op
             raise  # not reached: _roll_back_after raises
         for item in items:
             if item.old_link is not None:
-                _unlink_quiet(item.old_link)
-                _fsync_dir(item.target.parent)
+                fsio.unlink_quiet(item.old_link)
+                fsio.fsync_dir(item.target.parent)
         entry.notes = notes
         return entry
 
@@ -451,9 +216,9 @@ def _roll_back_after(entry: JournalEntry, exc: BaseException, where: Path) -> No
             hint=f"nothing is lost: the previous files are kept in {entry.folder}; `mirrorctl undo` "
                  "puts them back") from None
     if not _leftovers(entry):  # the change never happened: no entry (a partial removal is swept)
-        _remove_tree(Path(str(entry.folder)))  # else it stays, rolled back, for the next run to tidy
+        fsio.remove_tree(Path(str(entry.folder)))  # else it stays, rolled back, for the next run to tidy
     if isinstance(exc, OSError):
-        raise _not_writable(where, exc, what="mirrorctl's journal in" if where == entry_state(entry) else "") from None
+        raise fsio.not_writable(where, exc, what="mirrorctl's journal in" if where == entry_state(entry) else "") from None
     raise exc
 
 
@@ -479,7 +244,7 @@ def _describe(exc: BaseException, where: Path) -> str:
     if isinstance(exc, MirrorctlError):
         return exc.message
     if isinstance(exc, OSError):
-        return _not_writable(where, exc).message
+        return fsio.not_writable(where, exc).message
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -508,7 +273,7 @@ def _plan_back(entry: JournalEntry, force: bool) -> tuple[list[_Back], list[str]
             edited.append(record.path)
             if not force:
                 continue
-        todo.append(_Back(record, path, _target_of(path), current))
+        todo.append(_Back(record, path, fsio.target_of(path), current))
     return todo, edited
 
 
@@ -534,9 +299,9 @@ def _put_back(entry: JournalEntry, *, force: bool, final: str, interrupted: bool
             staged.append(back)
     except OSError as exc:
         for back in staged:
-            if back.source is not None and back.source.name.endswith(f"{seq}-undo{TEMP_SUFFIX}"):
-                _unlink_quiet(back.source)
-        raise _not_writable(back.target, exc) from None
+            if back.source is not None and back.source.name.endswith(f"{seq}-undo{fsio.TEMP_SUFFIX}"):
+                fsio.unlink_quiet(back.source)
+        raise fsio.not_writable(back.target, exc) from None
     for back in todo:
         if back.source is not None:
             os.replace(back.source, back.target)
@@ -545,10 +310,10 @@ def _put_back(entry: JournalEntry, *, force: bool, final: str, interrupted: bool
                 os.unlink(back.target)
             except FileNotFoundError:
                 pass
-        _fsync_dir(back.target.parent)
+        fsio.fsync_dir(back.target.parent)
     for record in entry.files:
-        _sweep(_target_of(Path(record.path)))
-    _remove_dirs([d for r in entry.files if not r.existed for d in r.created_dirs])
+        fsio.sweep(fsio.target_of(Path(record.path)))
+    fsio.remove_dirs([d for r in entry.files if not r.existed for d in r.created_dirs])
     entry.state, entry.undone, entry.interrupted = final, _now(), interrupted
     try:
         _save_entry(entry)
@@ -562,8 +327,8 @@ def _stage_back(back: _Back, seq: int) -> None:
     if not record.existed and not os.path.islink(back.path):
         return  # removed
     if record.existed:
-        old = _temp(back.target, seq, "old")
-        st = _lstat_or_none(old)
+        old = fsio.temp_name(back.target, seq, "old")
+        st = fsio.lstat_or_none(old)
         if st is not None and stat.S_ISREG(st.st_mode):
             try:
                 with open(old, "rb") as handle:
@@ -573,13 +338,13 @@ def _stage_back(back: _Back, seq: int) -> None:
             except OSError:
                 pass
     data = back.previous if record.existed else b""  # a file the user has since linked in is emptied
-    mode = record.mode if record.mode is not None else _default_mode()
+    mode = record.mode if record.mode is not None else fsio.default_mode()
     owner = (record.uid, record.gid) if record.uid is not None and record.gid is not None else None
     if not record.existed:
-        st = _lstat_or_none(back.target)
+        st = fsio.lstat_or_none(back.target)
         mode = stat.S_IMODE(st.st_mode) if st is not None else mode
-    back.source = _temp(back.target, seq, "undo")
-    _write_file(back.source, data or b"", mode, owner)
+    back.source = fsio.temp_name(back.target, seq, "undo")
+    fsio.write_file(back.source, data or b"", mode, owner)
 
 
 # -- recovery, undo, history ------------------------------------------------------------
@@ -588,22 +353,22 @@ def _tidy(entry: JournalEntry) -> None:
     """Remove what an interrupted run left of this entry: temp files beside its files and, once it is
     no longer in effect, the empty folders it had created."""
     for record in entry.files:
-        _sweep(_target_of(Path(record.path)))
+        fsio.sweep(fsio.target_of(Path(record.path)))
     if not entry.in_effect:
-        _remove_dirs([d for r in entry.files if not r.existed for d in r.created_dirs])
+        fsio.remove_dirs([d for r in entry.files if not r.existed for d in r.created_dirs])
 
 
 def _leftovers(entry: JournalEntry) -> list[Path]:
     """Temp files, and empty folders the change created, still there after a tidy that failed."""
     out = []
     for record in entry.files:
-        target = _target_of(Path(record.path))
+        target = fsio.target_of(Path(record.path))
         prefix = f".{target.name}."
         try:
             names = os.listdir(target.parent)
         except OSError:
             names = []
-        out += [target.parent / n for n in names if n.startswith(prefix) and n.endswith(TEMP_SUFFIX)]
+        out += [target.parent / n for n in names if n.startswith(prefix) and n.endswith(fsio.TEMP_SUFFIX)]
         if not record.existed:
             for folder in record.created_dirs:
                 try:
@@ -617,7 +382,7 @@ def _leftovers(entry: JournalEntry) -> list[Path]:
 def _recover_locked(state_dir: Path) -> list[str]:
     """Put back a change an earlier run left half-done; sweep what it left. Returns notes."""
     for folder in jr.incomplete_dirs(state_dir):
-        _remove_tree(folder)  # stopped while writing its entry: no file was touched yet
+        fsio.remove_tree(folder)  # stopped while writing its entry: no file was touched yet
     newest = next(iter(jr.iter_entries(state_dir)), None)
     if newest is None or newest.damaged:
         return []
@@ -641,7 +406,7 @@ def recover(state_dir: Path) -> list[str]:
     Returns what was done, for the command to say. Cheap when there is nothing to do."""
     if not jr.journal_dir(state_dir).exists():
         return []
-    with locked(state_dir), _HeldSignals():
+    with fsio.locked(state_dir), fsio.HeldSignals():
         return _recover_locked(state_dir)
 
 
@@ -650,9 +415,9 @@ def undo(state_dir: Path, *, force: bool = False, dry_run: bool = False) -> Undo
 
     A change left half-done by an interruption is that change: it is rolled back, and the change
     before it stays."""
-    with locked(state_dir), _HeldSignals():
+    with fsio.locked(state_dir), fsio.HeldSignals():
         for folder in jr.incomplete_dirs(state_dir):
-            _remove_tree(folder)
+            fsio.remove_tree(folder)
         entries = jr.iter_entries(state_dir)
         newest = next(entries, None)
         if newest is not None and not newest.damaged and not newest.in_effect:
