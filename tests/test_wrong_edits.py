@@ -149,3 +149,17 @@ def test_a_rotated_token_is_a_change_and_a_public_url_goes_back_inline(run, sand
     assert not private.exists() and PUBLIC in startup.read_text()
     seen.append(new_shell_sees(shell, PUBLIC))
     judged_by(shell, seen)
+
+
+def test_check_never_says_already_while_a_variable_overrides_the_file(run, sandbox, monkeypatch):
+    """The file is in the asked state, but PIP_INDEX_URL wins: not 'already', and --check exits 3."""
+    assert run("use", "tuna", "--tool", "pip").exit_code == 0
+    monkeypatch.setenv("PIP_INDEX_URL", "https://pypi.corp.example/simple")
+    check = run("use", "tuna", "--tool", "pip", "--check")
+    assert check.exit_code == 3, check.stdout + check.stderr
+    assert "already in that state" not in check.stdout and "will still use another index" in check.stdout
+    assert "PIP_INDEX_URL" in check.stderr
+    again = run("use", "tuna", "--tool", "pip", "--json")
+    assert again.exit_code == 0 and again.json()["overridden"] == ["pip"]
+    monkeypatch.delenv("PIP_INDEX_URL")
+    assert run("use", "tuna", "--tool", "pip", "--check").exit_code == 0

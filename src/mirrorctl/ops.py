@@ -32,6 +32,9 @@ class ChangeResult:
     journal_id: Optional[str] = None
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # tools that will not use the mirror even after the change (a variable, another file wins;
+    # found in use but the mirror cannot serve them): the asked state is not reached for them
+    overridden: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -141,6 +144,7 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
     explicit = bool(targets.parse_tools(list(tools) if tools else None))
     chosen = choose_tools(ctx, tools, scope)
     skipped: list[str] = []
+    left_out: list[str] = []
     # a project's files are committed: they name the index without its credential, which goes to ~/.netrc
     to_netrc = scope == Scope.PROJECT and urls.has_credentials(mirror.url)
     written = credentials.project_mirror(mirror) if to_netrc else mirror
@@ -154,6 +158,7 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
                 raise
             chosen.remove(name)  # found in use, but this mirror cannot serve it: say so, go on
             skipped.append(f"{name} left as it is: {exc.message}")
+            left_out.append(name)
             return []
 
     changes = _plan_in_turn(list(chosen), plan)
@@ -162,7 +167,9 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
     result = ChangeResult("use", changes, mirror=mirror, scope=scope.value, tools=chosen, dry_run=dry_run, check=check,
                           warnings=settled.warnings, notes=settled.notes)
     result.warnings.extend(skipped)
-    result.warnings.extend(_still_shadowed(ctx, catalog, chosen, changes, written))
+    shadowed = _still_shadowed(ctx, catalog, chosen, changes, written)
+    result.warnings.extend(message for _, message in shadowed)
+    result.overridden = left_out + [name for name, _ in shadowed]
     return _finish(ctx, result, command, url=mirror.url)
 
 
@@ -191,16 +198,16 @@ def _plan_in_turn(names: Sequence[str], plan) -> list[FileChange]:
 
 
 def _still_shadowed(ctx: Context, catalog: Catalog, tools: Sequence[str], changes: Sequence[FileChange],
-                    mirror: Mirror) -> list[str]:
-    """After the change, does each tool really use the mirror? Say who overrides it if not."""
+                    mirror: Mirror) -> list[tuple[str, str]]:
+    """After the change, does each tool really use the mirror? (tool, who overrides it) if not."""
     overlay = {str(c.path): c.after for c in changes}
     out = []
     for name in tools:
         st = targets.get(name).status(ctx, catalog, overlay)
         if st.error:
-            out.append(f"{name}: {st.error}")
+            out.append((name, f"{name}: {st.error}"))
         elif not (urls.same_index(st.index_url, mirror.url) or (st.mirror is not None and st.mirror == mirror.name)):
-            out.append(f"{name} will still use {urls.mask_url(st.index_url or '?')}: {_why_not(st, overlay)}")
+            out.append((name, f"{name} will still use {urls.mask_url(st.index_url or '?')}: {_why_not(st, overlay)}"))
     return out
 
 

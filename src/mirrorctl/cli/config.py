@@ -50,7 +50,7 @@ def use(
     result = ops.use_mirror(ctx, target, tools=tool, scope=parse_scope(scope), dry_run=dry_run, check=check,
                             command=command_line())
     render_change(result, as_json)
-    if check and result.changed:
+    if check and (result.changed or result.overridden):  # never "already" while a tool uses another index
         raise Exit(ExitCode.CHANGES_PENDING)
 
 

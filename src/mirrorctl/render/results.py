@@ -78,6 +78,7 @@ def change_result_dict(result: ChangeResult) -> dict:
         "files": [change_dict(c) for c in result.changes],
         "warnings": [mask_url(w) for w in result.warnings],
         "notes": result.notes,
+        "overridden": result.overridden,
     }
 
 
@@ -170,7 +171,7 @@ def render_change(result: ChangeResult, as_json: bool) -> None:
         for change in changed:
             out(shown_diff(change))
         if result.check:
-            state = "would change" if changed else "already in that state"
+            state = "would change" if changed else _already(result, "already in that state")
             write(f"{_what(result)}: {state}" + (f" ({len(changed)} file(s))" if changed else ""))
         elif not changed:
             write(f"{_what(result)}: nothing to change")
@@ -178,7 +179,7 @@ def render_change(result: ChangeResult, as_json: bool) -> None:
             write(f"dry run: {len(changed)} file(s) would change; nothing was written")
     else:
         if not changed:
-            write(f"{_what(result)}: already so, nothing changed")
+            write(f"{_what(result)}: {_already(result, 'already so')}, nothing changed")
         for change in changed:
             verb = {"create": "created", "delete": "removed", "modify": "updated"}[change.action]
             label = f"{shown(change.tool)}: " if change.tool else ""
@@ -189,6 +190,14 @@ def render_change(result: ChangeResult, as_json: bool) -> None:
         write(shown(note))
     for warning in result.warnings:
         warn(warning)
+
+
+def _already(result: ChangeResult, words: str) -> str:
+    """'already so', unless a tool will still use another index: then the files are, the tool is not."""
+    if not result.overridden:
+        return words
+    tools = ", ".join(shown(t) for t in result.overridden)
+    return f"the files are already so, but {tools} will still use another index (see the warning)"
 
 
 def _what(result: ChangeResult) -> str:
