@@ -299,3 +299,16 @@ def test_yaml_tagged_value_that_cannot_be_built_is_one_line_error(text, run_cli,
     result = run_cli("use", "tuna", "--tool", "conda")
     assert result.exit_code == BAD_CONFIG
     one_line_error(result, condarc(sandbox), "cannot be read")
+
+
+def test_a_uv_toml_disabled_by_a_link_to_dev_null_reads_as_empty_and_is_never_replaced(run, sandbox, on_path):
+    on_path("uv")
+    uv_toml = sandbox.config / "uv" / "uv.toml"
+    uv_toml.parent.mkdir(parents=True)
+    uv_toml.symlink_to(os.devnull)
+    status = run("status", "--tool", "uv", "--json")
+    assert status.exit_code == 0, status.stderr
+    assert status.json()["tools"][0]["index_url"] == "https://pypi.org/simple"  # as uv reads it: empty
+    result = run("use", "tuna", "--tool", "uv")
+    assert result.exit_code == 4 and "/dev/null" in result.stderr, result.stderr
+    assert uv_toml.is_symlink() and os.readlink(uv_toml) == os.devnull

@@ -136,6 +136,13 @@ def on_path(ctx: Context, *names: str) -> bool:
 
 
 def read_with_overlay(path: Path, overlay: Optional[Overlay]) -> Optional[bytes]:
+    """The file as the tool would read it: planned bytes first; a file disabled by a link to the
+    null device reads as empty, as it does for the tool (a write to it is refused by the writer)."""
+    from mirrorctl.changes import DisabledFileError
+
     if overlay is not None and str(path) in overlay:
         return overlay[str(path)]
-    return read_bytes(path)
+    try:
+        return read_bytes(path)
+    except DisabledFileError:
+        return b""

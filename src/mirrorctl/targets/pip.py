@@ -19,7 +19,7 @@ from mirrorctl.catalog import Catalog, Mirror
 from mirrorctl.context import Context, Scope, normalize_platform
 from mirrorctl.errors import ConfigFileError, UsageError
 from mirrorctl.formats.ini import IniDocument, read_values
-from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, broken, read_with_overlay
+from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, broken
 from mirrorctl.changes import DisabledFileError, FileChange, NotRegularFileError, read_bytes
 
 NAME = "pip"
@@ -261,8 +261,8 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
         path = Path(pipfile.path)
         info = FileInfo(path=str(pipfile.path), kind=pipfile.kind, exists=False, skipped=skipped)
         infos.append(info)
-        try:
-            data = read_with_overlay(path, overlay)
+        try:  # not read_with_overlay: a disabled file is shown as such in the file list
+            data = overlay[str(path)] if overlay is not None and str(path) in overlay else read_bytes(path)
         except DisabledFileError:
             info.exists = True
             info.skipped = info.skipped or f"disabled by a link to {_devnull(ctx)}: pip reads it as empty"
