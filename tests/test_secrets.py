@@ -538,3 +538,15 @@ def test_a_private_file_sourced_by_a_start_up_file_is_made_private(sandbox):
                         scope="user")
     credentials.protect([change], SECRET_URL)
     assert change.private
+
+
+def test_the_journal_masks_a_password_with_a_space_in_the_command_line(run, sandbox, monkeypatch):
+    result = run("use", "https://bob:pa ss@pypi.corp.example/simple", "--tool", "pip")
+    assert result.exit_code == 2  # refused: a space is no part of a URL
+    assert "pa ss" not in result.stderr
+    assert run("use", "https://bob:s3cret@pypi.corp.example/simple", "--tool", "pip").exit_code == 0
+    from mirrorctl.cli.app import command_line
+
+    monkeypatch.setattr("sys.argv", ["mirrorctl", "use", "https://bob:pa ss@pypi.corp.example/simple"])
+    assert "pa ss" not in command_line() and "bob:****@" in command_line()
+    assert "s3cret" not in run("history", "--json").stdout

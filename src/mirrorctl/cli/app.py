@@ -66,10 +66,12 @@ def handled(func: Callable) -> Callable:
 
 
 def command_line() -> str:
-    """The command as typed, with passwords in URLs masked (it goes into the journal)."""
-    from mirrorctl.urls import mask_url
+    """The command as typed, with passwords in URLs masked (it goes into the journal): an argument
+    that is a URL is masked whole, even with characters a URL may not hold in its password."""
+    from mirrorctl.urls import mask_one, mask_url
 
-    return "mirrorctl " + " ".join(shlex.quote(mask_url(a)) for a in sys.argv[1:])
+    return "mirrorctl " + " ".join(shlex.quote(mask_one(a) if "://" in a.split("@", 1)[0] else mask_url(a))
+                                   for a in sys.argv[1:])
 
 
 def make_context(root: Optional[str] = None, venv: Optional[str] = None, project: Optional[str] = None):
