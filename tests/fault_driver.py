@@ -5,7 +5,8 @@ Usage: python fault_driver.py ARGS...   (the mirrorctl command line)
 Environment:
   FAULT_WATCH  only steps on paths under this folder count
   FAULT_PLAN   "N:kind[,M:kind]": at step N do kind: kill (SIGKILL), int (a real SIGINT, as Ctrl-C
-               sends), enospc (the step fails with "No space left on device")
+               sends), enospc (the step fails with "No space left on device"), fifo (another
+               process puts a FIFO at the path FAULT_FIFO names, before the step goes on)
   FAULT_LOG    a file that gets one line per step: "N event path"
 
 A step is what Python's audit hooks report (sys.addaudithook): opening a file for writing,
@@ -62,6 +63,10 @@ def hook(event: str, args: tuple) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
     elif kind == "int":
         os.kill(os.getpid(), signal.SIGINT)
+    elif kind == "fifo":
+        target = os.environ["FAULT_FIFO"]
+        os.unlink(target)
+        os.mkfifo(target)
     elif kind == "enospc":
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), args[0])
 

@@ -203,3 +203,100 @@ def test_status_warns_about_an_interrupted_change(run, sandbox):
     edit_entry(sandbox, 1, state="pending")
     result = run("status")
     assert "interrupted" in result.stderr and "mirrorctl undo" in result.stderr
+
+
+def test_a_fifo_put_in_place_of_a_file_just_before_the_swap_is_never_replaced(sandbox, tmp_path):
+    """The under-lock check passed; then another process put a FIFO there. The swap checks again."""
+    from test_faults import make_world, mirrorctl
+
+    counted = tmp_path / "count.log"
+    mirrorctl(make_world(tmp_path / "w0"), "use", "tuna", "--tool", "pip", log=counted, watch=tmp_path / "w0")
+    staging = next(n for n, line in enumerate(counted.read_text().splitlines(), 1)
+                   if line.split()[1] == "open" and ".pip.conf." in line and "-new" in line)
+    env = make_world(tmp_path / "w")
+    home = tmp_path / "w" / "home"
+    pip_conf = home / ".config" / "pip" / "pip.conf"
+    result = mirrorctl({**env, "FAULT_FIFO": str(pip_conf)}, "use", "tuna", "--tool", "pip",
+                       plan=f"{staging}:fifo", watch=tmp_path / "w")
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert str(pip_conf) in result.stderr and "fifo" in result.stderr.lower()
+    assert stat.S_ISFIFO(os.lstat(pip_conf).st_mode)  # left in place, never replaced
+    assert not list(home.rglob("*mirrorctl-tmp"))
+
+
+def test_an_undo_whose_record_cannot_be_written_says_so_and_the_next_undo_takes_back_no_more(run, sandbox,
+                                                                                            monkeypatch):
+    from mirrorctl import transaction
+
+    sandbox.user_pip_conf.parent.mkdir(parents=True)
+    sandbox.user_pip_conf.write_text("[global]\ntimeout = 5\n")
+    assert run("use", "aliyun", "--tool", "pip").exit_code == 0
+    after_aliyun = sandbox.user_pip_conf.read_bytes()
+    assert run("use", "tuna", "--tool", "pip").exit_code == 0
+    real_save = transaction._save_entry
+
+    def full_disk(entry):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(transaction, "_save_entry", full_disk)
+    result = run("undo")
+    assert result.exit_code == 5 and "the files are back as before" in result.stderr, result.stderr
+    assert sandbox.user_pip_conf.read_bytes() == after_aliyun
+    monkeypatch.setattr(transaction, "_save_entry", real_save)
+    again = run("undo")
+    assert again.exit_code == 0 and "already as before it" in again.stdout, again.stdout
+    assert sandbox.user_pip_conf.read_bytes() == after_aliyun  # aliyun's change stays
+    assert run("undo").exit_code == 0
+    assert sandbox.user_pip_conf.read_text() == "[global]\ntimeout = 5\n"
+
+
+def test_output_that_cannot_be_written_says_the_change_was_made(sandbox, tmp_path):
+    import subprocess
+    import sys
+
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full here")
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "mirrorctl", "use", "tuna", "--tool", "pip"], stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "the command itself was carried out" in proc.stderr and "Traceback" not in proc.stderr
+    assert "tuna" in sandbox.user_pip_conf.read_text()
+
+
+@needs_root
+def test_root_with_a_state_home_in_another_users_folder_keeps_its_journal_in_its_own(run, sandbox, monkeypatch):
+    """sudo -E keeps XDG_STATE_HOME: HOME may be root's, the state folder's parent another user's."""
+    state_home = sandbox.root / "alice-state"
+    state_home.mkdir()
+    os.chown(state_home, NOBODY, NOBODY)
+    monkeypatch.setenv("XDG_STATE_HOME", str(state_home))
+    result = run("use", "ustc", "--scope", "global", "--root", str(sandbox.etc), "--tool", "pip")
+    assert result.exit_code == 0, result.stderr
+    assert not (state_home / "mirrorctl").exists()
+    assert (sandbox.root / "own-home" / ".local" / "state" / "mirrorctl" / "journal").is_dir()
+
+
+@needs_root
+def test_undo_never_gives_a_file_to_the_owner_an_edited_journal_names(run, sandbox):
+    sandbox.user_pip_conf.parent.mkdir(parents=True)
+    sandbox.user_pip_conf.write_text("[global]\ntimeout = 5\n")
+    assert run("use", "tuna", "--tool", "pip").exit_code == 0
+    edit_entry(sandbox, 1, file_uid=NOBODY, file_gid=NOBODY)
+    assert run("undo").exit_code == 0
+    assert sandbox.user_pip_conf.stat().st_uid == os.geteuid()
+
+
+def test_ctrl_c_during_a_change_says_every_file_was_put_back(sandbox, tmp_path):
+    from test_faults import make_world, mirrorctl, snapshot
+
+    counted = tmp_path / "count.log"
+    mirrorctl(make_world(tmp_path / "w0"), "use", "tuna", log=counted, watch=tmp_path / "w0")
+    swap = next(n for n, line in enumerate(counted.read_text().splitlines(), 1) if " os.rename " in line
+                and "/home/" in line)
+    env = make_world(tmp_path / "w")
+    before = snapshot(tmp_path / "w" / "home")
+    result = mirrorctl(env, "use", "tuna", plan=f"{swap + 1}:int", watch=tmp_path / "w")
+    assert result.returncode == 130, result.stderr
+    assert "every file was put back" in result.stderr
+    assert snapshot(tmp_path / "w" / "home") == before

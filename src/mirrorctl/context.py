@@ -150,15 +150,17 @@ def mirrorctl_config_dir(ctx: Context) -> Path:
 def mirrorctl_state_dir(ctx: Context) -> Path:
     """Where the journal and backups live (``MIRRORCTL_STATE_DIR`` overrides).
 
-    Run as root with a HOME that belongs to another user -- ``sudo`` keeps HOME on many systems,
-    ``sudo -E`` keeps everything -- the journal goes to root's own state folder, never into that
-    user's: root must not write files a user can then swap or read, nor obey a journal that user
-    could have written."""
+    Run as root with a HOME, or a folder above the state folder, that belongs to another user --
+    ``sudo`` keeps HOME on many systems, ``sudo -E`` keeps XDG_STATE_HOME too -- the journal goes
+    to root's own state folder, never into that user's: root must not write files a user can then
+    swap or read, nor obey a journal that user could have written. (The state folder itself owned
+    by another user is refused when read: see journal.py.)"""
     override = ctx.environ.get("MIRRORCTL_STATE_DIR")
     if override:
         return Path(override)
     path = _app_dir(ctx, "state")
-    if _running_as_root() and not ctx.windows and _owner_of_nearest(Path(ctx.home)) not in (None, 0):
+    if _running_as_root() and not ctx.windows and (_owner_of_nearest(Path(ctx.home)) not in (None, 0)
+                                                    or _owner_of_nearest(path.parent) not in (None, 0)):
         return _own_home() / ".local" / "state" / "mirrorctl"
     return path  # a state folder that is not ours in a home that is: refused when read (journal.py)
 

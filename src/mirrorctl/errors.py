@@ -18,6 +18,7 @@ class ExitCode(enum.IntEnum):
     CONFLICT = 6  # undo: a file was edited after mirrorctl wrote it
     NO_HEALTHY_MIRROR = 7  # bench / use fastest: no mirror answered correctly
     NOTHING_TO_UNDO = 8  # undo with an empty journal
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT): a change under way was put back
     OUTPUT_CLOSED = 141  # stdout closed early (`mirrorctl list | head -1`): 128 + SIGPIPE, as a shell reports
     NOT_EXECUTABLE = 126  # exec: the command is there but cannot be run (as a shell answers)
     COMMAND_NOT_FOUND = 127  # exec: no such command (as a shell answers)

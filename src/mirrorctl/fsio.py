@@ -34,7 +34,7 @@ class Locked:
         except Timeout:
             raise MirrorctlError(
                 f"another mirrorctl has held {self.state_dir / 'lock'} for {LOCK_TIMEOUT:.0f} s",
-                hint="wait for it to finish; if none is running, delete that lock file",
+                hint="wait for it to finish and run again (the lock is let go when that process ends)",
             ) from None
         except OSError as exc:
             raise not_writable(self.state_dir / "lock", exc, what="mirrorctl's lock") from None

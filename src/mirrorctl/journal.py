@@ -37,6 +37,12 @@ _SHA = re.compile(r"^[0-9a-f]{64}$")
 MAX_ENTRY_BYTES = 4 * 1024 * 1024
 
 
+def sha256(data: Optional[bytes]) -> Optional[str]:
+    import hashlib
+
+    return None if data is None else hashlib.sha256(data).hexdigest()
+
+
 class JournalTrustError(NotWritableError):
     """A state folder or entry that another user owns or can write: never read nor obeyed."""
 
@@ -161,9 +167,10 @@ def entry_from_dict(data, folder_name: str) -> JournalEntry:
 
 # -- trust ----------------------------------------------------------------------------
 
-def check_owned(path: Path, what: str, *, folder: bool) -> os.stat_result:
-    """The path (not followed if a link) must be ours, of the right kind, not writable by others."""
-    st = os.lstat(path)
+def check_owned(path: Path, what: str, *, folder: bool, follow: bool = False) -> os.stat_result:
+    """The path (not followed if a link, unless ``follow``) must be ours, of the right kind, not
+    writable by others."""
+    st = os.stat(path) if follow else os.lstat(path)
     kind_ok = stat.S_ISDIR(st.st_mode) if folder else stat.S_ISREG(st.st_mode)
     if not kind_ok:
         raise JournalTrustError(f"{path}: mirrorctl's {what} is not a plain {'folder' if folder else 'file'}",
@@ -187,7 +194,7 @@ def make_private_dir(path: Path, what: str = "state folder") -> None:
     except OSError as exc:
         raise NotWritableError(f"{path}: cannot create mirrorctl's {what} ({exc.strerror})",
                                hint="free some space, or set MIRRORCTL_STATE_DIR to a folder you can write") from None
-    check_owned(path, what, folder=True)
+    check_owned(path, what, folder=True, follow=what == "state folder")  # a dotfiles link to it is fine
 
 
 # -- reading --------------------------------------------------------------------------
@@ -246,7 +253,7 @@ def iter_entries(state_dir: Path) -> Iterator[JournalEntry]:
     root = journal_dir(state_dir)
     if not root.exists():
         return
-    check_owned(state_dir, "state folder", folder=True)
+    check_owned(state_dir, "state folder", folder=True, follow=True)
     check_owned(root, "journal folder", folder=True)
     for _, name in _entry_dirs(root):
         entry = read_entry(root, name)
@@ -278,9 +285,7 @@ def read_backup(entry: JournalEntry, record: JournalFile) -> bytes:
     except OSError as exc:
         raise MirrorctlError(f"{path}: the backup of {record.path} cannot be read ({exc.strerror})",
                              hint="the journal is damaged; restore that file by hand") from None
-    import hashlib
-
-    if record.before_sha256 is not None and hashlib.sha256(data).hexdigest() != record.before_sha256:
+    if record.before_sha256 is not None and sha256(data) != record.before_sha256:
         raise MirrorctlError(f"{path}: the backup of {record.path} does not match what was saved",
                              hint="the journal is damaged; restore that file by hand")
     return data

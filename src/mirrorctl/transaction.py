@@ -19,7 +19,6 @@ already back as it was is left alone, so a put-back that is itself interrupted i
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from typing import Optional, Sequence
 from mirrorctl import fsio, journal as jr
 from mirrorctl.changes import FileChange, check_replaceable, keep_link, read_bytes
 from mirrorctl.errors import ConfigFileError, ConflictError, ExitCode, MirrorctlError, NotWritableError
-from mirrorctl.journal import JournalEntry, JournalFile
+from mirrorctl.journal import JournalEntry, JournalFile, sha256
 
 __all__ = ["FileChange", "JournalEntry", "JournalFile", "UndoResult", "apply", "undo", "recover", "history",
            "read_bytes"]
@@ -41,10 +40,7 @@ class UndoResult:
     restored: list[FileChange]
     forced: list[str] = field(default_factory=list)
     interrupted: bool = False  # the entry was a change left half-done, now rolled back
-
-
-def sha256(data: Optional[bytes]) -> Optional[str]:
-    return None if data is None else hashlib.sha256(data).hexdigest()
+    already: bool = False  # its files were already as before it: only the record was made
 
 
 def _now() -> str:
@@ -108,6 +104,7 @@ def _stage(item: _Item, seq: int) -> None:
 
 
 def _swap(item: _Item, seq: int) -> None:
+    check_replaceable(item.target)  # again, right before: a FIFO or a link put there since is never replaced
     if item.original is not None:
         old = fsio.temp_name(item.target, seq, "old")
         fsio.unlink_quiet(old)
@@ -207,9 +204,10 @@ def apply(changes: Sequence[FileChange], *, state_dir: Path, command: str) -> Op
 def _roll_back_after(entry: JournalEntry, exc: BaseException, where: Path) -> None:
     """Put every file of a failed change back, then re-raise ``exc`` as the user's error."""
     try:
-        _put_back(entry, force=False, final=jr.ROLLED_BACK, interrupted=True)
+        _put_back(entry, force=False, final=jr.ROLLED_BACK, interrupted=True, leave_others=True)
     except (MirrorctlError, OSError) as second:
-        detail = second.message if isinstance(second, MirrorctlError) else f"{second.strerror or second}"
+        detail = second.message if isinstance(second, MirrorctlError) else \
+            fsio.not_writable(where, second).message.split(": cannot write ", 1)[-1]
         left = ", ".join(_still_changed(entry)) or "none"
         raise NotWritableError(
             f"{_describe(exc, where)}, and putting the files back failed too ({detail}); still changed: {left}",
@@ -217,6 +215,8 @@ def _roll_back_after(entry: JournalEntry, exc: BaseException, where: Path) -> No
                  "puts them back") from None
     if not _leftovers(entry):  # the change never happened: no entry (a partial removal is swept)
         fsio.remove_tree(Path(str(entry.folder)))  # else it stays, rolled back, for the next run to tidy
+    if isinstance(exc, KeyboardInterrupt):
+        raise MirrorctlError("interrupted: every file was put back as it was", exit_code=ExitCode.INTERRUPTED) from None
     if isinstance(exc, OSError):
         raise fsio.not_writable(where, exc, what="mirrorctl's journal in" if where == entry_state(entry) else "") from None
     raise exc
@@ -265,7 +265,11 @@ def _plan_back(entry: JournalEntry, force: bool) -> tuple[list[_Back], list[str]
     todo, edited = [], []
     for record in entry.files:
         path = Path(record.path)
-        current = read_bytes(path)
+        try:
+            current = read_bytes(path)
+        except ConfigFileError:  # a FIFO, a device, a folder: nothing mirrorctl wrote, never replaced
+            edited.append(record.path)
+            continue
         digest = sha256(current)
         if digest == record.before_sha256 and (current is None) == (not record.existed):
             continue  # as it was: never written, or already put back
@@ -278,9 +282,11 @@ def _plan_back(entry: JournalEntry, force: bool) -> tuple[list[_Back], list[str]
 
 
 def _put_back(entry: JournalEntry, *, force: bool, final: str, interrupted: bool,
-              dry_run: bool = False) -> UndoResult:
+              dry_run: bool = False, leave_others: bool = False) -> UndoResult:
+    """Restore what the entry wrote. A file changed by someone else since is a conflict (or, with
+    ``leave_others``, for a rollback right after a failed write: left as the other writer left it)."""
     todo, edited = _plan_back(entry, force)
-    if edited and not force:
+    if edited and not force and not leave_others:
         raise ConflictError(f"not undone: edited after mirrorctl wrote it: {', '.join(edited)}",
                             hint="look at the file; `mirrorctl undo --force` restores it anyway, losing those edits")
     for back in todo:
@@ -317,8 +323,13 @@ def _put_back(entry: JournalEntry, *, force: bool, final: str, interrupted: bool
     entry.state, entry.undone, entry.interrupted = final, _now(), interrupted
     try:
         _save_entry(entry)
-    except OSError:
-        pass  # the files are back; a pending entry whose files are as they were is marked next time
+    except OSError as exc:  # the files are back; the next undo (or run) records it and takes back no more
+        state = Path(str(entry.folder)).parent.parent
+        raise NotWritableError(
+            f"the files are back as before, but mirrorctl's journal in {state} could not record it "
+            f"({fsio.not_writable(state, exc).message.split(': cannot write ', 1)[-1]})",
+            hint="free some space there, then run `mirrorctl undo` again: it records this and takes back "
+                 "nothing more") from None
     return result
 
 
@@ -339,7 +350,12 @@ def _stage_back(back: _Back, seq: int) -> None:
                 pass
     data = back.previous if record.existed else b""  # a file the user has since linked in is emptied
     mode = record.mode if record.mode is not None else fsio.default_mode()
-    owner = (record.uid, record.gid) if record.uid is not None and record.gid is not None else None
+    owner = None
+    if record.uid is not None and record.gid is not None:
+        st = fsio.lstat_or_none(back.target)
+        # the journal's owner only where it is the file's own or ours: never give a file away
+        if (st is not None and st.st_uid == record.uid) or (hasattr(os, "geteuid") and os.geteuid() == record.uid):
+            owner = (record.uid, record.gid)
     if not record.existed:
         st = fsio.lstat_or_none(back.target)
         mode = stat.S_IMODE(st.st_mode) if st is not None else mode
@@ -430,8 +446,12 @@ def undo(state_dir: Path, *, force: bool = False, dry_run: bool = False) -> Undo
             raise ConfigFileError(f"the newest change (entry {entry.id}) cannot be undone: {entry.damaged}",
                                   hint=f"look at {entry.folder}; move it aside to undo the changes before it")
         interrupted = entry.state == jr.PENDING
-        return _put_back(entry, force=force, final=jr.ROLLED_BACK if interrupted else jr.UNDONE,
-                         interrupted=interrupted, dry_run=dry_run)
+        result = _put_back(entry, force=force, final=jr.ROLLED_BACK if interrupted else jr.UNDONE,
+                           interrupted=interrupted, dry_run=dry_run)
+        # files already as before it (an undo whose record could not be written, a hand restore):
+        # recorded now, and nothing more is taken back
+        result.already = not result.restored and not result.forced
+        return result
 
 
 def history(state_dir: Path, limit: Optional[int] = None) -> list[JournalEntry]:

@@ -107,7 +107,13 @@ def flush_output() -> Optional[int]:
             sys.stdout.flush()
     except BrokenPipeError:
         return output_closed()
-    except (OSError, ValueError):
+    except OSError as exc:  # disk full, I/O error: after the command's work was done
+        from mirrorctl import render
+
+        render.error(render.output_failed(exc))
+        output_closed()  # nothing left to flush at exit
+        return int(ExitCode.ERROR)
+    except ValueError:
         return int(ExitCode.ERROR)
     return None
 

@@ -48,15 +48,33 @@ def reset_consoles() -> None:
     _consoles.clear()
 
 
+def _stdout(text: str) -> None:
+    """Every write to stdout: a failure there (disk full, I/O error) comes after the command's
+    work is done, and says so; a closed pipe stays a BrokenPipeError (see cli/guard.py)."""
+    try:
+        sys.stdout.write(text)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise output_failed(exc) from None
+
+
+def output_failed(exc: OSError) -> MirrorctlError:
+    reason = exc.strerror or str(exc)
+    return MirrorctlError(f"cannot write the output ({reason}); the command itself was carried out",
+                          hint="`mirrorctl history` and `mirrorctl status` show what is in force; do not "
+                               "simply run an undo again")
+
+
 def write(text: str = "") -> None:
     """One line (or a block of lines) on stdout; control characters other than the block's
     own line feeds and tabs are shown escaped."""
-    sys.stdout.write(shown(text, keep="\n\t") + "\n")
+    _stdout(shown(text, keep="\n\t") + "\n")
 
 
 def out(text: str) -> None:
     """Like :func:`write`, without adding a line feed (a diff carries its own)."""
-    sys.stdout.write(shown(text, keep="\n\t"))
+    _stdout(shown(text, keep="\n\t"))
 
 
 def table_lines(headers: list[str], rows: list[list[str]]) -> list[str]:
@@ -90,7 +108,7 @@ def print_table(headers: list[str], rows: list[list[str]]) -> None:
     head = lines[0]
     if sys.stdout.isatty() and not _no_color():
         head = f"\033[1m{head}\033[0m"  # the only raw escape sequence mirrorctl prints itself
-    sys.stdout.write("\n".join([head] + lines[1:]) + "\n")
+    _stdout("\n".join([head] + lines[1:]) + "\n")
 
 
 def _no_color() -> bool:
@@ -104,7 +122,7 @@ def print_json(data: Any) -> None:
     character, C1 and bidi controls included, as a ``\\uNNNN`` escape (``render.text.json_shown``)."""
     import json
 
-    sys.stdout.write(json_shown(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
+    _stdout(json_shown(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
     sys.stdout.flush()
 
 

@@ -247,7 +247,7 @@ def render_status(report: StatusReport, as_json: bool, verbose: bool = False) ->
 def render_undo(result: UndoResult, as_json: bool, dry_run: bool = False) -> None:
     if as_json:
         print_json({"undone": result.entry.id, "command": result.entry.command, "dry_run": dry_run,
-                    "interrupted": result.interrupted,
+                    "interrupted": result.interrupted, "already": result.already,
                     "files": [change_dict(c) for c in result.restored], "forced": result.forced})
         return
     command = shown(result.entry.command)
@@ -259,7 +259,10 @@ def render_undo(result: UndoResult, as_json: bool, dry_run: bool = False) -> Non
     for change in result.restored:
         verb = "removed" if change.after is None else "restored"
         write(f"{verb} {shown(str(change.path))}")
-    if result.interrupted:
+    if result.already:
+        write(f"the files of `{command}` (entry {shown(result.entry.id)}) were already as before it: "
+              "recorded as undone, nothing else taken back")
+    elif result.interrupted:
         write(f"rolled back the interrupted change `{command}` (entry {shown(result.entry.id)}); "
               "the change before it stays")
     else:
