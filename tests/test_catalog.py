@@ -1,16 +1,58 @@
 """The catalogue: built-in mirrors, aliases, the user's own mirrors."""
 
+import json
+import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-from mirrorctl.catalog import builtin_catalog_text, parse_catalog
+from mirrorctl import urls
+from mirrorctl.catalog import CONDA_LAYOUTS, builtin_catalog_text, parse_catalog
+from mirrorctl.targets import conda
 
 REQUIRED = {"official", "tuna", "aliyun", "ustc", "huawei", "tencent", "bfsu", "nju", "pku", "hust", "cernet",
-            "douban"}
+            "douban", "lzu", "sjtug", "zju"}
+
+# What each mirror's own help page says, read from the page's source (docs/catalogue.md names them):
+# the pip index URL, the conda base, the defaults parts (pkgs/...) and the community channels
+# (cloud/...) the page documents. The catalogue must say exactly this URL, and may make mirrorctl
+# write only channels listed here.
+DOCUMENTED = {
+    # ustclug/mirrorhelp docs/pypi.md, docs/anaconda.md
+    "ustc": ("https://mirrors.ustc.edu.cn/pypi/simple", "https://mirrors.ustc.edu.cn/anaconda",
+             set(), {"conda-forge", "bioconda"}),
+    # nju-lug/NJU-Mirror-Frontend documentations/anaconda.md; the MirrorZ help NJU serves (pypi)
+    "nju": ("https://mirror.nju.edu.cn/pypi/web/simple", "https://mirror.nju.edu.cn/anaconda",
+            {"main", "r", "msys2"}, {"conda-forge", "msys2", "bioconda", "menpo", "pytorch", "simpleitk"}),
+    # PKUOSC/Mirror-doc Pypi.md, Anaconda.md
+    "pku": ("https://mirrors.pku.edu.cn/pypi/simple", "https://mirrors.pku.edu.cn/anaconda",
+            {"main", "r"}, {"conda-forge", "pytorch", "bioconda"}),
+    # LZUOSS/oss-mirror-help docs/pypi.md, docs/anaconda.md
+    "lzu": ("https://mirror.lzu.edu.cn/pypi/web/simple", "https://mirror.lzu.edu.cn/anaconda",
+            {"main", "r", "msys2"},
+            {"conda-forge", "msys2", "bioconda", "menpo", "pytorch", "pytorch-lts", "simpleitk"}),
+    # sjtug/portal mirror-help pypi.md, anaconda.md (until 2026-06; since then the MirrorZ help,
+    # whose Anaconda page lists the same SJTUG channels)
+    "sjtug": ("https://mirror.sjtu.edu.cn/pypi/web/simple", "https://mirror.sjtu.edu.cn/anaconda",
+              {"free", "main", "mro", "msys2", "pro", "r"},
+              {"bioconda", "conda-forge", "menpo", "soumith", "viscid-hub", "atztogo", "pytorch",
+               "pytorch-test"}),
+    # ZJUSCT/mirror-front docs/zh/pypi.mdx, docs/zh/anaconda.mdx (src/components/anaconda-config.tsx)
+    "zju": ("https://mirrors.zju.edu.cn/pypi/web/simple", "https://mirrors.zju.edu.cn/anaconda",
+            {"main", "r", "msys2"},
+            {"conda-forge", "msys2", "bioconda", "menpo", "pytorch", "pytorch-lts", "simpleitk"}),
+}
+
+# Aliases whose words do not come from the mirror's own name, title or host, each with the reason
+# it still names that same site.
+ALIAS_EXCEPTIONS = {
+    ("tuna", "thu"): "THU is Tsinghua University's own abbreviation",
+    ("official", "default"): "the index pip uses when nothing is configured",
+}
 
 
 def builtin():
@@ -136,3 +178,131 @@ def test_list_masks_passwords(run, sandbox):
     for args in (("list",), ("list", "--json")):
         out = run(*args).stdout
         assert "hunter2" not in out and "bob:****@corp.example" in out
+
+
+# -- the built-in catalogue is current and honest ------------------------------------------------
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.split(r"[^a-z0-9]+", text.lower()) if w}
+
+
+def _own_words(mirror) -> set[str]:
+    """The words that identify a mirror's site: its name, its title, the labels of its hosts."""
+    hosts = [urlsplit(u).hostname or "" for u in (mirror.url, mirror.homepage, mirror.conda.url if mirror.conda else "")]
+    return _words(mirror.name) | _words(mirror.title) | set().union(*(_words(h) for h in hosts))
+
+
+def _derived(token: str, words: set[str]) -> bool:
+    """A word of the mirror's own, a prefix of one (ali, aliyun) or two of them run together
+    (tencentcloud, from mirrors.cloud.tencent.com)."""
+    if token in words or any(len(token) >= 3 and w.startswith(token) for w in words):
+        return True
+    return any(token == a + b for a in words for b in words if a != b)
+
+
+def alias_problems(mirrors) -> list[str]:
+    """Aliases that may point at another site than their mirror's: an alias is one or more words
+    (split on '-', '.', '_'); each must come from the mirror's own name, title or host (or the
+    alias is a listed exception), and none may be the name or an alias of another mirror."""
+    problems = []
+    for mirror in mirrors:
+        others = {n for m in mirrors if m.name != mirror.name for n in m.names()}
+        own = _own_words(mirror)
+        for alias in mirror.aliases:
+            tokens = _words(alias)
+            if (mirror.name, alias) not in ALIAS_EXCEPTIONS:
+                stray = sorted(t for t in tokens if not _derived(t, own))
+                if stray:
+                    problems.append(f"{mirror.name}: alias {alias!r} has {stray}, not from its name/title/host")
+            clash = sorted(tokens & others)
+            if clash:
+                problems.append(f"{mirror.name}: alias {alias!r} names another mirror: {clash}")
+    return problems
+
+
+def test_every_alias_names_its_own_site():
+    assert alias_problems(builtin()) == []
+
+
+def test_the_alias_check_catches_an_alias_of_another_site():
+    # the old entry: USTC answering to "zju-ustc" sent ZJU users to USTC
+    text = builtin_catalog_text().replace('name = "ustc"\naliases = []', 'name = "ustc"\naliases = ["zju-ustc"]')
+    assert "zju-ustc" in text
+    problems = alias_problems(parse_catalog(text, source="builtin", origin="mirrors.toml"))
+    assert problems == ["ustc: alias 'zju-ustc' has ['zju'], not from its name/title/host",
+                        "ustc: alias 'zju-ustc' names another mirror: ['zju']"]
+    # and without a zju entry the first rule alone still catches it
+    alone = [m for m in parse_catalog(text, source="builtin", origin="mirrors.toml") if m.name != "zju"]
+    assert alias_problems(alone) == ["ustc: alias 'zju-ustc' has ['zju'], not from its name/title/host"]
+
+
+def test_zju_ustc_is_gone_and_zju_is_zju(run):
+    result = run("use", "zju-ustc")
+    assert result.exit_code == 2 and "unknown mirror" in result.stderr
+    assert run("use", "zhejiang").exit_code == 0
+    assert run("status", "--json").json()["tools"][0]["mirror"] == "zju"
+
+
+def test_names_aliases_and_urls_are_unique():
+    mirrors = builtin()
+    names = [n for m in mirrors for n in m.names()]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    keys = [urls.canonical(m.url) for m in mirrors]
+    assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+    bases = [urls.canonical(m.conda.url) for m in mirrors if m.conda]
+    assert len(bases) == len(set(bases)), sorted(b for b in bases if bases.count(b) > 1)
+
+
+def test_every_url_is_https_and_a_simple_index():
+    for mirror in builtin():
+        parts = urlsplit(mirror.url)
+        assert parts.scheme == "https" and parts.hostname, mirror.name
+        assert parts.path.endswith("/simple") and not parts.query and not parts.username, mirror.name
+        if mirror.homepage:
+            assert mirror.homepage.startswith("https://"), mirror.name
+        if mirror.conda:
+            base = urlsplit(mirror.conda.url)
+            assert base.scheme == "https" and base.path.endswith("/anaconda"), mirror.name
+            assert mirror.conda.layout in CONDA_LAYOUTS, mirror.name
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTED))
+def test_urls_are_the_ones_the_mirror_documents(name):
+    mirror = next(m for m in builtin() if m.name == name)
+    index, base, _, _ = DOCUMENTED[name]
+    assert mirror.url == index
+    assert mirror.conda is not None and mirror.conda.url == base
+
+
+def _layout_fits(layout: str, parts: set[str], channels: set[str]) -> bool:
+    wanted_parts = set(conda.DEFAULT_PARTS) if layout == "full" else set()
+    return {p.split("/")[-1] for p in wanted_parts} <= parts and set(conda.COMMUNITY[layout]) <= channels
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTED))
+def test_conda_layout_is_the_largest_the_mirror_documents(name):
+    _, _, parts, channels = DOCUMENTED[name]
+    expected = next(layout for layout in ("full", "cloud") if _layout_fits(layout, parts, channels))
+    mirror = next(m for m in builtin() if m.name == name)
+    assert mirror.conda.layout == expected
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTED))
+def test_use_writes_only_channels_the_mirror_documents(run, sandbox, name):
+    _, base, parts, channels = DOCUMENTED[name]
+    result = run("use", name, "--tool", "conda")
+    assert result.exit_code == 0, result.stderr
+    from ruamel.yaml import YAML
+
+    written = json.loads(json.dumps(YAML(typ="rt").load((sandbox.home / ".condarc").read_text())))
+    custom = written.get("custom_channels", {})
+    assert custom and set(custom) <= channels
+    assert set(custom.values()) == {f"{base}/cloud"}
+    defaults = written.get("default_channels", [])
+    assert all(d.startswith(f"{base}/pkgs/") and d.rsplit("/", 1)[-1] in parts for d in defaults)
+
+
+@pytest.mark.parametrize("name", ["ustc", "zju"])
+def test_notes_say_where_misses_go(name):
+    mirror = next(m for m in builtin() if m.name == name)
+    assert "TUNA" in mirror.notes
