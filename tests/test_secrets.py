@@ -550,3 +550,40 @@ def test_the_journal_masks_a_password_with_a_space_in_the_command_line(run, sand
     monkeypatch.setattr("sys.argv", ["mirrorctl", "use", "https://bob:pa ss@pypi.corp.example/simple"])
     assert "pa ss" not in command_line() and "bob:****@" in command_line()
     assert "s3cret" not in run("history", "--json").stdout
+
+
+def test_a_netrc_line_swallowed_by_an_unclosed_quote_is_refused(run, sandbox):
+    netrc_file = sandbox.home / ".netrc"
+    netrc_file.write_text('machine x login y password "a b\n')
+    netrc_file.chmod(0o600)
+    project = sandbox.root / "proj"
+    project.mkdir()
+    (project / "uv.toml").write_text("# uv\n")
+    result = run("use", "https://bob:s3cret@pypi.corp.example/simple", "--scope", "project",
+                 "--project", str(project), "--tool", "uv")
+    assert result.exit_code == 4, result.stdout + result.stderr
+    assert "would not read the new login" in result.stderr and "s3cret" not in result.stderr
+    assert netrc_file.read_text() == 'machine x login y password "a b\n'
+    assert (project / "uv.toml").read_text() == "# uv\n"
+
+
+def test_replacing_another_login_for_the_same_host_in_netrc_is_said(run, sandbox):
+    netrc_file = sandbox.home / ".netrc"
+    netrc_file.write_text("machine pypi.corp.example\n  login alice\n  password old\n")
+    netrc_file.chmod(0o600)
+    project = sandbox.root / "proj"
+    project.mkdir()
+    (project / "uv.toml").write_text("# uv\n")
+    result = run("use", "https://bob:s3cret@pypi.corp.example/simple", "--scope", "project",
+                 "--project", str(project), "--tool", "uv")
+    assert result.exit_code == 0, result.stderr
+    assert "had the login 'alice'" in result.stdout and "old" not in result.stdout.split("alice", 1)[1][:40]
+    assert run("undo").exit_code == 0
+    assert netrc_file.read_text() == "machine pypi.corp.example\n  login alice\n  password old\n"
+
+
+def test_a_rotated_token_is_named_as_such_since_the_masked_diff_looks_unchanged(run, sandbox):
+    assert run("use", SECRET_URL, "--tool", "pip").exit_code == 0
+    check = run("use", ROTATED_URL, "--tool", "pip", "--check")
+    assert check.exit_code == 3
+    assert "only the credential changes" in check.stdout and "n3w-Tok" not in check.stdout

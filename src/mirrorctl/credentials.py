@@ -170,8 +170,9 @@ def _check_value(value: str, what: str, url: str) -> None:
                               "credential to each tool its own way (e.g. `poetry config http-basic`), or use --scope user")
 
 
-def _parse_check(text: str, path: PurePath) -> None:
-    """Refuse a netrc the tools cannot read (Python's netrc module is their reader, or as strict)."""
+def _parse_check(text: str, path: PurePath) -> dict:
+    """Refuse a netrc the tools cannot read (Python's netrc module is their reader, or as strict);
+    the hosts it reads: {host: (login, account, password)}."""
     import io
     import netrc
 
@@ -183,6 +184,17 @@ def _parse_check(text: str, path: PurePath) -> None:
         reason = re.sub(r"\s*'[^']*'", "", exc.msg)  # the token it quotes may be a piece of a password
         raise ConfigFileError(f"{path}: not a valid netrc file ({reason}, line {exc.lineno})",
                               hint="fix the file by hand, then run again") from None
+    return dict(parser.hosts)
+
+
+def _check_reads_back(text: str, path: PurePath, cred: Credential) -> None:
+    """The edited file must give the host exactly this login and password when read as the tools
+    read it (an unclosed quote earlier in the file would swallow the new line)."""
+    found = _parse_check(text, path).get(cred.host)
+    if found is None or found[0] != cred.login or found[2] != cred.password:
+        raise ConfigFileError(f"{path}: after the edit, the tools would not read the new login for {cred.host} "
+                              "(something earlier in the file, such as an unclosed quote, swallows it)",
+                              hint="fix the file by hand, then run again")
 
 
 @dataclass
@@ -265,10 +277,14 @@ def plan_netrc(ctx: Context, url: str) -> FileChange:
         raise ConfigFileError(f"{path}: not UTF-8 text", hint="fix the file by hand, then run again") from None
     if before is not None:
         _parse_check(text, path)
+    previous = _parse_check(text, path).get(cred.host) if before is not None else None
     after = edit_netrc(text, cred)
-    _parse_check(after, path)
+    _check_reads_back(after, path, cred)
     change = FileChange(Path(path), before, after.encode("utf-8"), tool="netrc", scope=Scope.USER.value,
                         private=True)
+    if previous is not None and previous[0] != cred.login:
+        change.notes.append(f"{path}: the entry for {cred.host} had the login {previous[0]!r}; it now has "
+                            f"{cred.login!r} (`mirrorctl undo` puts the old one back)")
     if change.changed:
         change.notes.append(f"the password for {cred.host} goes to {path} (owner-only), which the tools read; "
                             f"the project's files name the index without it")

@@ -98,6 +98,11 @@ def _finish(ctx: Context, result: ChangeResult, command: str, url: Optional[str]
     result.changes = [keep_link(c) for c in result.changes]
     for change in result.changes:
         result.notes.extend(change.notes)
+    for change in result.changes:  # a diff masks passwords: say why its lines look the same
+        if change.changed and change.before is not None and change.after is not None and \
+                urls.mask_url(change.before.decode("utf-8", "replace")) == \
+                urls.mask_url(change.after.decode("utf-8", "replace")):
+            result.notes.append(f"{change.path}: only the credential changes (passwords are shown masked)")
     kept = credentials.protect(result.changes, url, planned_only=result.dry_run or result.check)
     result.notes.extend(kept.notes)
     result.warnings.extend(kept.warnings)
