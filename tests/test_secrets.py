@@ -552,15 +552,21 @@ def test_the_journal_masks_a_password_with_a_space_in_the_command_line(run, sand
     assert "s3cret" not in run("history", "--json").stdout
 
 
-def test_a_netrc_line_swallowed_by_an_unclosed_quote_is_refused(run, sandbox):
+def _use_at_project_scope_with(run, sandbox, netrc_text: str):
+    """`use` of bob's private index in a uv project, with this ~/.netrc already there."""
     netrc_file = sandbox.home / ".netrc"
-    netrc_file.write_text('machine x login y password "a b\n')
+    netrc_file.write_text(netrc_text)
     netrc_file.chmod(0o600)
     project = sandbox.root / "proj"
     project.mkdir()
     (project / "uv.toml").write_text("# uv\n")
     result = run("use", "https://bob:s3cret@pypi.corp.example/simple", "--scope", "project",
                  "--project", str(project), "--tool", "uv")
+    return netrc_file, project, result
+
+
+def test_a_netrc_line_swallowed_by_an_unclosed_quote_is_refused(run, sandbox):
+    netrc_file, project, result = _use_at_project_scope_with(run, sandbox, 'machine x login y password "a b\n')
     assert result.exit_code == 4, result.stdout + result.stderr
     assert "would not read the new login" in result.stderr and "s3cret" not in result.stderr
     assert netrc_file.read_text() == 'machine x login y password "a b\n'
@@ -568,14 +574,8 @@ def test_a_netrc_line_swallowed_by_an_unclosed_quote_is_refused(run, sandbox):
 
 
 def test_replacing_another_login_for_the_same_host_in_netrc_is_said(run, sandbox):
-    netrc_file = sandbox.home / ".netrc"
-    netrc_file.write_text("machine pypi.corp.example\n  login alice\n  password old\n")
-    netrc_file.chmod(0o600)
-    project = sandbox.root / "proj"
-    project.mkdir()
-    (project / "uv.toml").write_text("# uv\n")
-    result = run("use", "https://bob:s3cret@pypi.corp.example/simple", "--scope", "project",
-                 "--project", str(project), "--tool", "uv")
+    netrc_file, project, result = _use_at_project_scope_with(
+        run, sandbox, "machine pypi.corp.example\n  login alice\n  password old\n")
     assert result.exit_code == 0, result.stderr
     assert "had the login 'alice'" in result.stdout and "old" not in result.stdout.split("alice", 1)[1][:40]
     assert run("undo").exit_code == 0
