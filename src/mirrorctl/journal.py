@@ -17,7 +17,6 @@ and a damaged entry is reported as damaged without hiding the others.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
@@ -81,6 +80,8 @@ class JournalEntry:
         return self.state in (PENDING, COMMITTED)
 
     def to_json(self) -> bytes:
+        import json
+
         data = {"format": FORMAT, "seq": self.seq, "id": self.id, "time": self.time, "command": self.command,
                 "state": self.state, "undone": self.undone, "interrupted": self.interrupted,
                 "files": [vars(f) for f in self.files]}
@@ -233,6 +234,8 @@ def read_entry(root: Path, name: str) -> Optional[JournalEntry]:
             check_owned(manifest, "journal entry", folder=False)
         except FileNotFoundError:
             return None
+        import json
+
         with open(manifest, "rb") as handle:
             raw = handle.read(MAX_ENTRY_BYTES + 1)
         if len(raw) > MAX_ENTRY_BYTES:
@@ -289,3 +292,12 @@ def read_backup(entry: JournalEntry, record: JournalFile) -> bytes:
         raise MirrorctlError(f"{path}: the backup of {record.path} does not match what was saved",
                              hint="the journal is damaged; restore that file by hand")
     return data
+
+
+def pending(state_dir: Path) -> Optional[JournalEntry]:
+    """A change left half-done, if the newest entry is one (no lock, and light: status asks it)."""
+    try:
+        newest = next(iter(iter_entries(state_dir)), None)
+    except MirrorctlError:
+        return None
+    return newest if newest is not None and newest.state == PENDING else None

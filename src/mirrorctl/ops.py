@@ -128,7 +128,9 @@ def _settle(ctx: Context, result: ChangeResult) -> ChangeResult:
 
     folder = state_dir(ctx)
     if result.dry_run or result.check:
-        entry = transaction.pending(folder)
+        from mirrorctl.journal import pending
+
+        entry = pending(folder)
         if entry is not None:
             result.warnings.append(f"an interrupted change (`{entry.command}`, entry {entry.id}) is still half done: "
                                    "the real run rolls it back first")
@@ -255,9 +257,12 @@ def status(ctx: Context, tools: Optional[Sequence[str]] = None, *, show_all: boo
 
 def _interrupted_warning(ctx: Context) -> list[str]:
     """A change an earlier run left half-done makes what status shows a mix of before and after."""
-    from mirrorctl import transaction
+    folder = state_dir(ctx)
+    if not (folder / "journal").is_dir():  # no journal yet: spare status the import
+        return []
+    from mirrorctl.journal import pending
 
-    entry = transaction.pending(state_dir(ctx))
+    entry = pending(folder)
     if entry is None:
         return []
     return [f"an interrupted change (`{entry.command}`, entry {entry.id}) left files half changed: "

@@ -457,12 +457,3 @@ def undo(state_dir: Path, *, force: bool = False, dry_run: bool = False) -> Undo
 def history(state_dir: Path, limit: Optional[int] = None) -> list[JournalEntry]:
     entries = list(jr.iter_entries(state_dir))
     return entries[:limit] if limit else entries
-
-
-def pending(state_dir: Path) -> Optional[JournalEntry]:
-    """A change left half-done, if the newest entry is one (no lock: for status to warn)."""
-    try:
-        newest = next(iter(jr.iter_entries(state_dir)), None)
-    except MirrorctlError:
-        return None
-    return newest if newest is not None and newest.state == jr.PENDING else None
