@@ -118,8 +118,15 @@ def builtin_catalog_text() -> str:
     for candidate in (here / "mirrors.toml", here.parents[1] / "mirrors.toml"):
         try:
             return candidate.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             continue
+    # inside a zip (mirrorctl.pyz) the file is a member beside this module: ask the loader
+    get_data = getattr(globals().get("__loader__"), "get_data", None)
+    if get_data is not None:
+        try:
+            return get_data(str(Path(__file__).parent / "mirrors.toml")).decode("utf-8")
+        except OSError:
+            pass
     raise ConfigFileError(f"{here / 'mirrors.toml'}: the packaged catalogue is missing",
                           hint="reinstall mirrorctl")
 
