@@ -9,7 +9,7 @@ import sys
 
 
 # command modules, each registering its commands on the app; one module per area
-COMMAND_MODULES = ("catalog", "config", "bench", "shell")
+COMMAND_MODULES = ("catalog", "config", "bench", "shell", "completion")
 
 
 def load_app():
