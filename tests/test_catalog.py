@@ -306,3 +306,27 @@ def test_use_writes_only_channels_the_mirror_documents(run, sandbox, name):
 def test_notes_say_where_misses_go(name):
     mirror = next(m for m in builtin() if m.name == name)
     assert "TUNA" in mirror.notes
+
+
+# -- uv_python: where a mirror publishes the python-build-standalone releases -------------
+
+def test_uv_python_is_optional_and_checked_like_a_url():
+    from mirrorctl.errors import ConfigFileError
+
+    base = '[[mirror]]\nname = "lab"\nurl = "https://lab.example/simple"\n'
+    assert parse_catalog(base, source="user", origin="t")[0].uv_python == ""
+    given = parse_catalog(base + 'uv_python = "https://lab.example/pbs/"\n', source="user", origin="t")
+    assert given[0].uv_python == "https://lab.example/pbs/"
+    for bad, fragment in [("3", "uv_python must be a URL string"), ('"ftp://lab.example/pbs"', "scheme"),
+                          ('"https://lab.example/a b"', "whitespace")]:
+        with pytest.raises(ConfigFileError) as caught:
+            parse_catalog(base + f"uv_python = {bad}\n", source="user", origin="t")
+        assert fragment in caught.value.message and "lab" in caught.value.message
+
+
+def test_a_url_given_for_a_known_mirror_keeps_its_uv_python(run):
+    from mirrorctl.catalog import Catalog
+
+    catalog = Catalog(mirrors=parse_catalog(builtin_catalog_text(), source="builtin", origin="t"))
+    given = catalog.resolve("https://mirrors.ustc.edu.cn/pypi/simple/")
+    assert given.name == "ustc" and given.uv_python == catalog.get("ustc").uv_python != ""

@@ -272,6 +272,19 @@ def test_every_tool_module_with_environment_contributes():
     variables, _ = shellenv.mirror_environment(Mirror("tuna", TUNA))
     assert variables["PIP_INDEX_URL"] == TUNA and variables["PIPENV_PYPI_MIRROR"] == TUNA
     assert "PIP_TRUSTED_HOST" not in variables
+    assert "UV_PYTHON_INSTALL_MIRROR" not in variables  # TUNA publishes no python-build-standalone
+
+
+USTC_PYTHON = "https://mirrors.ustc.edu.cn/github-release/astral-sh/python-build-standalone/"
+
+
+def test_env_sets_uv_s_python_mirror_where_the_mirror_has_one(run_cli):
+    result = run_cli("env", "ustc", "--shell", "bash")
+    assert result.exit_code == 0, result.stderr
+    seen = posix_shell_reads("bash", result.stdout, ["UV_DEFAULT_INDEX", "UV_PYTHON_INSTALL_MIRROR"])
+    assert seen == {"UV_DEFAULT_INDEX": "https://mirrors.ustc.edu.cn/pypi/simple",
+                    "UV_PYTHON_INSTALL_MIRROR": USTC_PYTHON}
+    assert "UV_PYTHON_INSTALL_MIRROR" not in run_cli("env", "tuna", "--shell", "bash").stdout
 
 
 # -- exec -------------------------------------------------------------------------------
@@ -286,6 +299,15 @@ def test_exec_sets_the_variables_for_the_command_only(run_cli, sandbox):
     seen = json.loads(result.stdout)
     assert seen["PIP_INDEX_URL"] == TUNA and seen["PIPENV_PYPI_MIRROR"] == TUNA
     assert sorted(p.relative_to(sandbox.root) for p in sandbox.root.rglob("*")) == before  # wrote nothing
+
+
+def test_exec_gives_uv_the_python_mirror_and_the_real_uv_reads_it(run_cli):
+    uv = os.path.join(os.path.dirname(sys.executable), "uv")
+    if not os.path.exists(uv):
+        pytest.skip("the real uv is not installed here")
+    result = run_cli("exec", "ustc", "--", uv, "python", "install", "--show-settings", "3.12")
+    assert result.exit_code == 0, result.stderr
+    assert f'python_install_mirror: Some(\n            "{USTC_PYTHON}"' in result.stdout
 
 
 def test_exec_options_after_the_name_belong_to_the_command(run_cli):

@@ -43,6 +43,7 @@ class Mirror:
     conda: Optional[CondaMirror] = None
     unreliable: bool = False
     source: str = BUILTIN
+    uv_python: str = ""  # where it publishes the python-build-standalone releases (uv's python-install-mirror)
 
     def names(self) -> tuple[str, ...]:
         return (self.name, *self.aliases)
@@ -72,7 +73,7 @@ class Catalog:
                 return known
             name = known.name if known is not None else "custom"
             return Mirror(name=name, url=url, title="URL given on the command line", source=ADHOC,
-                          conda=known.conda if known else None)
+                          conda=known.conda if known else None, uv_python=known.uv_python if known else "")
         mirror = self.get(spec)
         if mirror is None:
             raise unknown_mirror(spec, self.all_names())
@@ -180,6 +181,14 @@ def _mirror_from_entry(entry: object, *, source: str, where: str) -> Mirror:
         except UsageError as exc:
             raise ConfigFileError(f"{where} ({name}): {exc.message}", hint=exc.hint) from None
         conda = CondaMirror(url=conda_url, layout=layout)
+    uv_python = entry.get("uv_python", "")
+    if not isinstance(uv_python, str):
+        raise ConfigFileError(f"{where} ({name}): uv_python must be a URL string", hint=hint)
+    if uv_python:
+        try:
+            uv_python = urls.validate_index_url(uv_python, what="uv_python URL")
+        except UsageError as exc:
+            raise ConfigFileError(f"{where} ({name}): {exc.message}", hint=exc.hint) from None
     aliases = entry.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         raise ConfigFileError(f"{where} ({name}): aliases must be a list of names", hint=hint)
@@ -198,6 +207,7 @@ def _mirror_from_entry(entry: object, *, source: str, where: str) -> Mirror:
         conda=conda,
         unreliable=bool(entry.get("unreliable", False)),
         source=source,
+        uv_python=uv_python,
     )
 
 

@@ -2,7 +2,8 @@
 mirror for one process, as lines a shell can run, or set for one command.
 
 Each tool module may provide ``environment(mirror)``; pip gives ``PIP_INDEX_URL`` (and
-``PIP_TRUSTED_HOST`` for http), pipenv ``PIPENV_PYPI_MIRROR``, uv ``UV_DEFAULT_INDEX``.
+``PIP_TRUSTED_HOST`` for http), pipenv ``PIPENV_PYPI_MIRROR``, uv ``UV_DEFAULT_INDEX`` (and
+``UV_PYTHON_INSTALL_MIRROR`` for a mirror with a ``uv_python``: targets/uv_python.py).
 
 How a value is written as a shell line (quoting, refused characters): ``formats/shellquote.py``.
 """

@@ -26,6 +26,7 @@ from mirrorctl.catalog import Catalog, Mirror
 from mirrorctl.context import Context, Scope
 from mirrorctl.errors import ConfigFileError, MirrorctlError, UsageError
 from mirrorctl.formats import toml
+from mirrorctl.targets import uv_python
 from mirrorctl.targets.base import (FileInfo, Origin, Overlay, Setting, ToolStatus, broken, on_path,
                                     read_with_overlay)
 
@@ -187,6 +188,7 @@ def check_types(settings: dict, path: PurePath, table: tuple = ()) -> None:
     need(settings, "no-index", "boolean")
     need(settings, INSECURE_KEY, "array of strings")
     need(settings, "pip", "table")
+    need(settings, uv_python.KEY, "string")
     pip = settings.get("pip", {})
     need(pip, "index-url", "string", "pip.index-url")
     need(pip, "extra-index-url", "array of strings", "pip.extra-index-url")
@@ -267,12 +269,15 @@ def _set_insecure_hosts(settings, replaced: list, url: Optional[str]) -> None:
         toml.remove_value(settings, INSECURE_KEY)
 
 
-def _edit(target: UvFile, url: Optional[str]):
+def _edit(target: UvFile, url: Optional[str], python: Optional[str], known: list, notes: list):
+    """``python``: the mirror's python-install-mirror (None: take mirrorctl's away); ``known``: the
+    values mirrorctl may have written (see targets/uv_python.py)."""
     def edit(doc: toml.TomlDocument) -> None:
         settings = doc.table(target.table) if target.table else doc.root
         if settings is None:  # pyproject.toml without [tool.uv]: nothing to reset
             return
         check_types(toml.value_at(doc.data_before, target.table, {}), target.path, target.table)
+        uv_python.edit(settings, python, known, target.path, notes)
         if url is None:
             removed = toml.remove_array_tables(settings, "index", _is_ours, path=target.path)
             _set_insecure_hosts(settings, [t.get("url") for t in removed], None)
@@ -280,11 +285,32 @@ def _edit(target: UvFile, url: Optional[str]):
         replaced = _point_at(settings, url, target.path)
         replaced += _remove_legacy(settings)
         _set_insecure_hosts(settings, replaced, url)
-    return edit
+
+    def edit_and_tidy(doc: toml.TomlDocument) -> None:
+        edit(doc)
+        if not target.table:
+            _no_blank_start(doc)
+    return edit_and_tidy
+
+
+def _no_blank_start(doc: toml.TomlDocument) -> None:
+    """A top-level key removed from the head of a uv.toml leaves the blank line that parted it from
+    the first table: that line goes too, unless the file began with a blank line."""
+    from tomlkit.items import Null, Whitespace
+
+    if doc.text[:1] in ("\n", "\r"):
+        return
+    body = doc.root.body
+    for number, (key, item) in enumerate(body):
+        if isinstance(item, Null):
+            continue
+        if key is None and isinstance(item, Whitespace) and not item.as_string().strip():
+            body[number] = (None, Null())  # in place, as tomlkit removes: its index stays right
+        return
 
 
 def _owned(target: UvFile) -> list:
-    keys = [("index",), ("index-url",), ("pip", "index-url"), (INSECURE_KEY,)]
+    keys = [("index",), ("index-url",), ("pip", "index-url"), (INSECURE_KEY,), (uv_python.KEY,)]
     return [tuple(target.table) + k for k in keys]
 
 
@@ -296,17 +322,18 @@ def _lock_note(ctx: Context, scope: Scope) -> str:
     return "uv.lock files record index URLs: run `uv lock` in your uv projects to re-lock against the new index"
 
 
-def _plan(ctx: Context, scope: Scope, url: Optional[str]) -> list:
+def _plan(ctx: Context, scope: Scope, url: Optional[str], python: Optional[str] = None) -> list:
     target = config_file(ctx, scope)
     before = _read(target.path, None)
-    change = toml.plan(target.path, before, _edit(target, url), tool=NAME, scope=scope.value,
-                       owned=_owned(target), remove_if_blank=not target.table,
-                       notes=[_lock_note(ctx, scope)])
+    notes = [_lock_note(ctx, scope)]  # the edit may add one (a python-install-mirror of the user's)
+    edit = _edit(target, url, python, uv_python.known_values(ctx), notes)
+    change = toml.plan(target.path, before, edit, tool=NAME, scope=scope.value,
+                       owned=_owned(target), remove_if_blank=not target.table, notes=notes)
     return [change]
 
 
 def plan_use(ctx: Context, mirror: Mirror, scope: Scope) -> list:
-    return _plan(ctx, scope, mirror.url)
+    return _plan(ctx, scope, mirror.url, mirror.uv_python or None)
 
 
 def plan_reset(ctx: Context, scope: Scope) -> list:
@@ -330,6 +357,7 @@ def environment(mirror: Mirror) -> dict:
     host = urls.trusted_host_for(mirror.url)
     if host:
         env["UV_INSECURE_HOST"] = host
+    env.update(uv_python.environment(mirror.uv_python))
     return env
 
 
@@ -397,7 +425,7 @@ def _load(uvfile: UvFile, skipped: Optional[str], overlay: Optional[Overlay], in
     except ConfigFileError as exc:
         info.error = exc.message
         return []
-    for key in ("index-url", "extra-index-url", "no-index", INSECURE_KEY):
+    for key in ("index-url", "extra-index-url", "no-index", INSECURE_KEY, uv_python.KEY):
         if key in settings:
             info.values[key] = _text(settings[key])
     for i, index in enumerate(toml.tables_in(settings, ["index"]), 1):
@@ -496,6 +524,7 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
     result.warnings.extend(uv_warnings)
     if _no_index(ctx, loaded):
         result.warnings.append("no-index is set: uv ignores every index")
+    uv_python.status(ctx, catalog, loaded, result)
     files_read = ctx.environ.get("UV_CONFIG_FILE") is None and not _boolish(ctx, "UV_NO_CONFIG")
     relative = _relative_system_file(ctx, overlay) if files_read else None
     if relative is not None:
