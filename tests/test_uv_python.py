@@ -237,3 +237,12 @@ def test_environment_sets_the_python_mirror_only_where_there_is_one(sandbox, pbs
     env = uv.environment(Mirror("lab", "https://lab.example/simple", uv_python=f"{pbs.base}/pbs/"))
     assert env["UV_PYTHON_INSTALL_MIRROR"] == f"{pbs.base}/pbs/"
     assert python_install_asks(sandbox, pbs, env=env)[0].startswith("/pbs/")
+
+
+def test_the_status_table_shows_uv_s_python_downloads(run, on_path):
+    on_path("uv")
+    assert run("use", "ustc", "--tool", "uv").exit_code == 0
+    table = run("status", "--tool", "uv").stdout
+    assert "uv python downloads" in table and "mirrors.ustc.edu.cn/github-release" in table
+    assert run("reset", "--tool", "uv").exit_code == 0
+    assert "python downloads" not in run("status", "--tool", "uv").stdout  # uv's default: no row

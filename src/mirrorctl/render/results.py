@@ -226,6 +226,11 @@ def render_status(report: StatusReport, as_json: bool, verbose: bool = False) ->
         rows.append([st.tool, mask_url(st.index_url or ""), st.mirror or "-", st.origin.describe()])
         for command, setting in st.commands.items():
             rows.append([f"  {st.tool} {command}", mask_url(setting.value), "-", setting.origin.describe()])
+        python = (st.details or {}).get("python_install_mirror") if isinstance(st.details, dict) else None
+        if isinstance(python, dict) and python.get("url") and \
+                "built-in default" not in str(python.get("decided_by")):  # uv's own Python downloads, when set
+            rows.append([f"  {st.tool} python downloads", mask_url(str(python["url"])), str(python.get("mirror") or "-"),
+                         str(python.get("decided_by") or "")])
     print_table(["tool", "index", "mirror", "decided by"], rows)  # escapes every cell
     if report.hidden:
         write(f"not shown (not in use or configured here; --all shows them): "
