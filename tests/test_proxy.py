@@ -142,6 +142,19 @@ def test_a_refused_proxy_is_reported_once_as_the_proxys_failure(cli, servers):
     assert all(r["proxy"] == dead for r in data["results"])
 
 
+def test_a_mute_proxy_is_reported_once_as_the_proxys_failure(cli, servers):
+    import socket
+
+    with socket.socket() as mute:  # accepts connections (the kernel does), never says a word
+        mute.bind(("127.0.0.1", 0))
+        mute.listen(16)
+        url = f"socks5://127.0.0.1:{mute.getsockname()[1]}"
+        result = cli("bench", servers.start().url, servers.start().url, "--timeout", "0.5", "--proxy", url)
+    assert result.exit_code == ExitCode.NO_HEALTHY_MIRROR
+    assert f"the proxy {url} did not answer within 0.5 s" in result.stderr
+    assert result.stdout.strip() == ""
+
+
 def test_socks5h_sends_the_host_name_to_the_proxy(cli, servers, proxy):
     mirror = servers.start()
     url = f"http://mirror.invalid:{mirror.port}/simple"  # does not resolve here: only the proxy knows it

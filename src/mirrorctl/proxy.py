@@ -203,6 +203,8 @@ def failure(exc: BaseException, proxy: str, *, phase: str, timeout_text: Optiona
     if timeout_text is not None:
         if phase in ("", "connect_tcp"):
             return f"the proxy {name} did not accept a connection within {timeout_text}"
+        if phase == "setup_socks5_connection":  # a mute proxy, or one slow to reach every mirror
+            return f"the proxy {name} did not answer within {timeout_text}"
         return None
     from mirrorctl.bench import _causes
 
