@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from mirrorctl.catalog import Catalog, Mirror
     from mirrorctl.context import Context
+    from mirrorctl.proxy import ProxyPlan
 
 #: pip's own Accept header for project pages (PEP 691 content negotiation).
 PIP_ACCEPT = "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01"
@@ -106,6 +107,8 @@ class ProbeResult:
     throughput_bytes: Optional[int] = None  # bytes read from the file
     throughput_url: Optional[str] = None  # the file that was downloaded
     elapsed_ms: Optional[float] = None  # wall time spent on this mirror
+    proxy: Optional[str] = None  # the proxy the page requests went through (real URL: mask it to show it)
+    proxy_failed: bool = False  # error is the proxy's own failure, not the mirror's
     versions: List[str] = field(default_factory=list, repr=False)  # versions the page lists
 
     @property
@@ -139,6 +142,7 @@ class ProbeResult:
             "final_url": mask_url(self.final_url) if self.final_url else None,
             "throughput_mbps": None if self.throughput_mbps is None else round(self.throughput_mbps, 3),
             "throughput_bytes": self.throughput_bytes,
+            "proxy": mask_url(self.proxy) if self.proxy else None,
         }
 
 
@@ -168,6 +172,13 @@ class BenchReport:
     max_lag: Optional[int] = None
     reference: Optional[str] = None  # the freshest mirror seen, which lags are measured against
     elapsed_ms: Optional[float] = None  # wall time of the whole bench
+    #: the proxy used: {"url", "urls", "source", "bypassed", "error"} (see ProxyPlan.describe)
+    proxy: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def proxy_error(self) -> Optional[str]:
+        """The proxy's own failure, when every mirror sent through it failed because of it."""
+        return self.proxy.get("error")
 
     @property
     def winner(self) -> Optional[ProbeResult]:
@@ -195,6 +206,7 @@ class BenchReport:
             "max_lag": self.max_lag,
             "reference": self.reference,
             "elapsed_ms": None if self.elapsed_ms is None else round(self.elapsed_ms, 1),
+            "proxy": dict(self.proxy),
             "results": [r.to_dict() for r in self.results],
         }
 
@@ -229,6 +241,7 @@ async def bench_async(
     throughput: bool = False,
     max_lag: Optional[int] = None,
     proxy: Optional[str] = None,
+    proxy_plan: Optional["ProxyPlan"] = None,
     on_event: Optional[EventCallback] = None,
     ca_bundle: Optional[str] = None,
     throughput_bytes: int = DEFAULT_THROUGHPUT_BYTES,
@@ -237,8 +250,9 @@ async def bench_async(
     """Probe ``mirrors`` concurrently and rank them; see the module docstring.
 
     ``timeout`` bounds each request as a whole (connect, TLS, answer and body).
-    ``proxy`` overrides the environment's (``HTTPS_PROXY``/``NO_PROXY`` are honoured
-    otherwise). ``ca_bundle`` is a CA file to verify TLS with (pip's ``cert``);
+    ``proxy`` overrides the environment's (``ALL_PROXY``/``HTTPS_PROXY``/``HTTP_PROXY``/
+    ``NO_PROXY`` are honoured otherwise); ``proxy=''`` turns proxies off; ``proxy_plan``
+    (from :func:`mirrorctl.proxy.plan`) says it all and wins over ``proxy``. ``ca_bundle`` is a CA file to verify TLS with (pip's ``cert``);
     verification is never turned off. ``on_event(kind, payload)`` is called in the
     loop's thread: ``"start"``/``"sample"``/``"download"`` with a :class:`ProbeProgress`,
     ``"done"`` with the mirror's :class:`ProbeResult` (lag is not known yet then).
@@ -247,6 +261,12 @@ async def bench_async(
     _check_arguments(samples=samples, timeout=timeout, package=package, max_lag=max_lag,
                      throughput_bytes=throughput_bytes, throughput_seconds=throughput_seconds)
     project = normalize_project(package)
+    if proxy_plan is None:
+        import os
+
+        from mirrorctl.proxy import plan
+
+        proxy_plan = plan(option=proxy, environ=os.environ)
     options = _Options(
         samples=samples,
         timeout=float(timeout),
@@ -260,9 +280,12 @@ async def bench_async(
     _warm_up()
     results: List[ProbeResult] = []
     if mirrors:
-        async with _make_client(len(mirrors), timeout=float(timeout), proxy=proxy, ca_bundle=ca_bundle) as client:
-            probes = [_Probe(i, m, options, client) for i, m in enumerate(mirrors)]
+        async with _make_client(len(mirrors), timeout=float(timeout), plan=proxy_plan, ca_bundle=ca_bundle) as client:
+            probes = [_Probe(i, m, options, client, proxy_plan.for_url(project_url(m.url, project)))
+                      for i, m in enumerate(mirrors)]
             results = list(await asyncio.gather(*(p.run() for p in probes)))
+    proxy_info = proxy_plan.describe([project_url(m.url, project) for m in mirrors])
+    proxy_info["error"] = _proxy_error(results)
     reference = _compute_lag(results, max_lag)
     ranked_by = RANK_THROUGHPUT if throughput else RANK_LATENCY
     ordered = _rank(results, ranked_by)
@@ -277,7 +300,18 @@ async def bench_async(
         max_lag=max_lag,
         reference=reference,
         elapsed_ms=(time.perf_counter() - started) * 1000,
+        proxy=proxy_info,
     )
+
+
+def _proxy_error(results: Sequence[ProbeResult]) -> Optional[str]:
+    """The proxy's failure, once, when every mirror sent through that proxy failed because of it."""
+    errors = []
+    for proxy in sorted({r.proxy for r in results if r.proxy}):
+        group = [r for r in results if r.proxy == proxy]
+        if all(r.proxy_failed for r in group):
+            errors.append(group[0].error or "the proxy failed")
+    return "; ".join(errors) or None
 
 
 def _check_arguments(*, samples: int, timeout: float, package: str, max_lag: Optional[int],
@@ -365,6 +399,11 @@ def winning_mirror(report: BenchReport, mirrors: Sequence["Mirror"]) -> "Mirror"
         return mirrors[winner.index]
     if not report.results:
         raise NoHealthyMirrorError("no mirror to probe", hint="name mirrors, or see `mirrorctl list`")
+    if report.proxy_error:
+        source = report.proxy.get("source") or "the configuration"
+        raise NoHealthyMirrorError(report.proxy_error,
+                                   hint=f"check the proxy (it came from {source}); give another with "
+                                        "--proxy URL, or go without one with --proxy '' (--no-proxy)")
     stale = [r for r in report.results if r.ok and r.stale]
     failed = [r for r in report.results if not r.ok]
     reasons = "; ".join(f"{r.name}: {r.error}" for r in failed[:3])
@@ -390,9 +429,22 @@ def pip_network_settings(ctx: "Context") -> Dict[str, Optional[str]]:
 
     Read the way pip does for ``pip install``: the [global] section, overridden by
     [install], overridden by the environment. Unreadable configuration is ignored
-    here: ``mirrorctl status`` is the place that reports it.
+    here: ``mirrorctl status`` is the place that reports it. An empty value counts as unset.
     """
-    found: Dict[str, Optional[str]] = {"proxy": None, "ca_bundle": None}
+    found = _pip_settings(ctx)
+    return {out: (found[out][0].strip() or None) if out in found else None for out in ("proxy", "ca_bundle")}
+
+
+def pip_proxy_setting(ctx: "Context") -> Optional[Tuple[str, str, Optional[str]]]:
+    """pip's ``proxy`` as ``(value, source, file)``, for :func:`mirrorctl.proxy.plan`; None when unset.
+
+    An empty value is kept: pip then uses no proxy at all (nor the environment's).
+    """
+    return _pip_settings(ctx).get("proxy")
+
+
+def _pip_settings(ctx: "Context") -> Dict[str, Tuple[str, str, Optional[str]]]:
+    found: Dict[str, Tuple[str, str, Optional[str]]] = {}
     keys = {"proxy": "proxy", "cert": "ca_bundle"}
     try:
         from mirrorctl.catalog import Catalog
@@ -407,13 +459,13 @@ def pip_network_settings(ctx: "Context") -> Dict[str, Optional[str]]:
             if not info.exists or info.skipped or info.error:
                 continue
             for key, out in keys.items():
-                value = (info.values.get(f"{section}.{key}") or "").strip()
-                if value:
-                    found[out] = value
+                value = info.values.get(f"{section}.{key}")
+                if value is not None and (value.strip() or out == "proxy"):
+                    found[out] = (value.strip(), "pip config", str(info.path))
     for var, out in (("PIP_PROXY", "proxy"), ("PIP_CERT", "ca_bundle")):
-        value = (ctx.environ.get(var) or "").strip()
-        if value:
-            found[out] = value
+        value = ctx.environ.get(var)
+        if value is not None and (value.strip() or out == "proxy"):
+            found[out] = (value.strip(), var, None)
     return found
 
 
@@ -451,11 +503,18 @@ class _Trace:
             self.last = name
 
     def span_ms(self, step: str) -> Optional[float]:
-        start = self.times.get(f"connection.{step}.started")
-        end = self.times.get(f"connection.{step}.complete")
-        if start is None or end is None:
-            return None
-        return (end - start) * 1000
+        # "connection.connect_tcp.started" direct, "socks.connect_tcp..." / "proxy...." through a proxy
+        for prefix in ("connection", "socks", "proxy"):
+            start = self.times.get(f"{prefix}.{step}.started")
+            end = self.times.get(f"{prefix}.{step}.complete")
+            if start is not None and end is not None:
+                return (end - start) * 1000
+        return None
+
+    def step(self) -> str:
+        """The step the request was in when it stopped: "connect_tcp", "setup_socks5_connection"..."""
+        parts = (self.last or "").split(".")
+        return parts[-2] if len(parts) >= 2 else ""
 
     def phase(self) -> str:
         last = self.last or ""
@@ -489,13 +548,15 @@ class _Listing:
 
 
 class _Probe:
-    def __init__(self, index: int, mirror: "Mirror", options: _Options, client: "httpx.AsyncClient") -> None:
+    def __init__(self, index: int, mirror: "Mirror", options: _Options, client: "httpx.AsyncClient",
+                 proxy: Optional[str] = None) -> None:
         self.index = index
+        self.proxy = proxy
         self.mirror = mirror
         self.options = options
         self.client = client
         self.url = project_url(mirror.url, options.project)
-        self.result = ProbeResult(name=mirror.name, url=mirror.url, index=index)
+        self.result = ProbeResult(name=mirror.name, url=mirror.url, index=index, proxy=proxy)
         self.files: List[Tuple[str, str]] = []
 
     def emit(self, kind: str, payload: Union[ProbeResult, ProbeProgress]) -> None:
@@ -539,12 +600,13 @@ class _Probe:
         t0 = time.perf_counter()
         try:
             page = await asyncio.wait_for(self._get_page(trace), self.options.timeout)
-        except (asyncio.TimeoutError, _timeout_errors()):
-            return f"timed out after {seconds(self.options.timeout)} ({trace.phase()})"
+        except (asyncio.TimeoutError, _timeout_errors()) as exc:
+            blamed = self._blame_proxy(exc, trace, timed_out=True)
+            return blamed or f"timed out after {seconds(self.options.timeout)} ({trace.phase()})"
         except _Failed as exc:
             return str(exc)
         except Exception as exc:  # noqa: BLE001 - any failure is a result, never a crash
-            return describe_error(exc, host=_host(self.url))
+            return self._blame_proxy(exc, trace) or describe_error(exc, host=_host(self.url))
         finally:
             if first:
                 result.connect_ms = trace.span_ms("connect_tcp")
@@ -569,6 +631,18 @@ class _Probe:
             result.newest_version = newest
         result.samples_ms.append(elapsed_ms)
         return None
+
+    def _blame_proxy(self, exc: BaseException, trace: _Trace, *, timed_out: bool = False) -> Optional[str]:
+        """The proxy's own failure (refused, unreachable, authentication), or None."""
+        if not self.proxy:
+            return None
+        from mirrorctl.proxy import failure
+
+        message = failure(exc, self.proxy, phase=trace.step(),
+                          timeout_text=seconds(self.options.timeout) if timed_out else None)
+        if message is not None:
+            self.result.proxy_failed = True
+        return message
 
     async def _get_page(self, trace: _Trace) -> _Page:
         client = self.client
@@ -641,10 +715,10 @@ def _timeout_errors() -> type:
     return httpx.TimeoutException
 
 
-def _make_client(count: int, *, timeout: float, proxy: Optional[str], ca_bundle: Optional[str]) -> "httpx.AsyncClient":
-    import inspect
-
+def _make_client(count: int, *, timeout: float, plan: "ProxyPlan", ca_bundle: Optional[str]) -> "httpx.AsyncClient":
     import httpx
+
+    from mirrorctl.proxy import routing_transport
 
     if ca_bundle:
         import os
@@ -663,23 +737,17 @@ def _make_client(count: int, *, timeout: float, proxy: Optional[str], ca_bundle:
         # built once for all mirrors: loading CA bundles is slow
         verify = httpx.create_ssl_context(trust_env=True)
     # httpx's own timeouts are a backstop: asyncio.wait_for enforces the real deadline
-    kwargs: Dict[str, Any] = dict(
-        verify=verify,
-        trust_env=True,
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=2 * count + 2)
+    # each request goes through the proxy `plan` chooses for its URL (redirects included); the
+    # environment's proxy variables are read by `plan`, never by httpx (trust_env is off for them)
+    return httpx.AsyncClient(
+        transport=routing_transport(plan, verify=verify, limits=limits),
+        trust_env=False,
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
         timeout=httpx.Timeout(timeout + 1.0),
-        limits=httpx.Limits(max_connections=None, max_keepalive_connections=2 * count + 2),
         headers={"User-Agent": USER_AGENT},
     )
-    if proxy:
-        key = "proxy" if "proxy" in inspect.signature(httpx.AsyncClient.__init__).parameters else "proxies"
-        kwargs[key] = proxy
-    try:
-        return httpx.AsyncClient(**kwargs)
-    except (ValueError, TypeError, httpx.InvalidURL) as exc:
-        raise UsageError(f"bad proxy {mask_url(proxy or '')!r}: {scrub(str(exc))}",
-                         hint="for example http://proxy.example:3128") from None
 
 
 # ---------------------------------------------------------------------------

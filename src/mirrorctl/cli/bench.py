@@ -27,8 +27,10 @@ def bench(
     max_lag: Optional[int] = typer.Option(None, "--max-lag",
                                           help="Mirrors further behind the freshest than this cannot win."),
     include_all: bool = typer.Option(False, "--all", help="Also probe catalogue mirrors marked unreliable."),
-    proxy: Optional[str] = typer.Option(None, "--proxy",
-                                        help="Probe through this proxy (default: pip's proxy setting, then HTTPS_PROXY)."),
+    proxy: Optional[str] = typer.Option(
+        None, "--proxy", help="Probe through this proxy: http://, https://, socks5:// or socks5h://HOST:PORT; '' for none. "
+                              "Default: pip's proxy setting, else ALL_PROXY/HTTPS_PROXY/HTTP_PROXY (and NO_PROXY)."),
+    no_proxy: bool = typer.Option(False, "--no-proxy", help="Use no proxy at all (as --proxy '')."),
     apply: bool = typer.Option(False, "--apply", help="Switch to the winner, as `mirrorctl use` does."),
     tool: ToolList = TOOL_OPTION,
     scope: str = SCOPE_OPTION,
@@ -40,7 +42,8 @@ def bench(
 ) -> None:
     """Measure mirrors from here, all at once, and rank the healthy ones by latency.
 
-    Exits 7 when no mirror answered correctly.
+    Exits 7 when no mirror answered correctly, or when the proxy failed (refused, timed out,
+    rejected the credentials): that is said once, with the proxy's host and port.
 
     Examples:
 
@@ -64,9 +67,10 @@ def bench(
     catalog = load_catalog(ctx)
     selection = core.select_mirrors(catalog, names or [], include_unreliable=include_all)
     network = core.pip_network_settings(ctx)
+    plan = proxy_plan(ctx, option=proxy, off=no_proxy)
     with live_progress(selection.mirrors, samples=samples, throughput=throughput, enabled=not as_json) as on_event:
         report = core.run_bench(selection.mirrors, samples=samples, timeout=timeout, package=package,
-                                throughput=throughput, max_lag=max_lag, proxy=proxy or network["proxy"],
+                                throughput=throughput, max_lag=max_lag, proxy_plan=plan,
                                 ca_bundle=network["ca_bundle"], on_event=on_event)
     render_bench(report, as_json, skipped=selection.skipped, will_apply=apply)
     if not apply:
@@ -82,6 +86,17 @@ def bench(
     result = ops.use_mirror(ctx, winner, tools=tool, scope=scope_value, dry_run=dry_run, command=command_line(),
                             catalog=catalog)
     render_applied(report, result, as_json, skipped=selection.skipped)
+
+
+def proxy_plan(ctx: "Context", *, option: Optional[str] = None, off: bool = False):
+    """The proxy for the probes: --proxy/--no-proxy, else pip's proxy setting, else the environment."""
+    from mirrorctl import bench as core
+    from mirrorctl.errors import UsageError
+    from mirrorctl.proxy import plan
+
+    if off and option:
+        raise UsageError("--no-proxy and --proxy URL contradict each other", hint="give one of them")
+    return plan(option=option, off=off, pip=core.pip_proxy_setting(ctx), environ=ctx.environ)
 
 
 def pick_fastest(ctx: "Context", *, as_json: bool = False) -> "Mirror":
@@ -100,7 +115,7 @@ def pick_fastest(ctx: "Context", *, as_json: bool = False) -> "Mirror":
     selection = core.select_mirrors(catalog)
     network = core.pip_network_settings(ctx)
     with live_progress(selection.mirrors, samples=core.DEFAULT_SAMPLES, enabled=not as_json) as on_event:
-        report = core.run_bench(selection.mirrors, proxy=network["proxy"], ca_bundle=network["ca_bundle"],
+        report = core.run_bench(selection.mirrors, proxy_plan=proxy_plan(ctx), ca_bundle=network["ca_bundle"],
                                 on_event=on_event)
     if not as_json:
         print_bench(report, console(), skipped=selection.skipped)

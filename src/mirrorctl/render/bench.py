@@ -181,14 +181,38 @@ def bench_summary(report: "BenchReport") -> "Text":
         tail += f"; {failed} failed"
     if report.reference:
         tail += f"; lag is measured against {shown(report.reference)}"
+    via = proxy_line(report)
+    if via:
+        tail += f"\n{via}"
     text.append(tail, style="dim")
     return text
+
+
+def proxy_line(report: "BenchReport") -> str:
+    """Which proxy the probes went through, and where it came from (its password masked)."""
+    info = report.proxy or {}
+    urls = info.get("urls") or []
+    source = shown(info.get("source") or "")
+    if not urls:
+        return f"no proxy ({source})" if source and source not in ("none",) else "no proxy"
+    line = f"through the proxy {shown(', '.join(urls))} (from {source})"
+    bypassed = info.get("bypassed") or []
+    if bypassed:
+        line += f"; {len(bypassed)} mirror{'s' if len(bypassed) != 1 else ''} direct (NO_PROXY)"
+    return line
+
+
+def proxy_failed_everywhere(report: "BenchReport") -> bool:
+    """The proxy failed and no mirror answered: the error line says it once, no table."""
+    return bool(report.proxy_error) and report.winner is None and all(r.proxy_failed for r in report.results)
 
 
 def print_bench(report: "BenchReport", console: "Console", *, skipped: Sequence["Mirror"] = ()) -> None:
     """The table and the summary line, on ``console``."""
     if not report.results:
         console.print("no mirror to probe")
+    elif proxy_failed_everywhere(report):
+        return  # the error (one line naming the proxy) follows on stderr
     else:
         console.print(bench_table(report))
         console.print(bench_summary(report))
