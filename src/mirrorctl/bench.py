@@ -478,7 +478,11 @@ class _Options:
 
 
 class _Failed(Exception):
-    """A probe failure whose message is already fit for a person."""
+    """A probe failure whose message is already fit for a person (``status``: the HTTP status seen)."""
+
+    def __init__(self, message: str, status: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class _Trace:
@@ -603,6 +607,8 @@ class _Probe:
             blamed = self._blame_proxy(exc, trace, timed_out=True)
             return blamed or f"timed out after {seconds(self.options.timeout)} ({trace.phase()})"
         except (_Failed, PageError) as exc:
+            if getattr(exc, "status", None) is not None:
+                result.status = exc.status
             return str(exc)
         except Exception as exc:  # noqa: BLE001 - any failure is a result, never a crash
             return self._blame_proxy(exc, trace) or describe_error(exc, host=_host(self.url))
@@ -744,13 +750,13 @@ async def send_following(client: "httpx.AsyncClient", request: "httpx.Request", 
         await response.aclose()
         nxt = response.next_request  # the Location resolved against the page's URL, not sent yet
         if nxt is None:
-            raise _Failed("redirect without a usable Location")
+            raise _Failed("redirect without a usable Location", response.status_code)
         refusal = redirect_refusal(origin, str(nxt.url))
         if refusal is not None:
-            raise _Failed(refusal)
+            raise _Failed(refusal, response.status_code)
         hops += 1
         if hops > MAX_REDIRECTS:
-            raise _Failed("redirect loop")
+            raise _Failed("redirect loop", response.status_code)
         request = nxt
 
 
