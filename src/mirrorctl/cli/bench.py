@@ -19,8 +19,9 @@ if TYPE_CHECKING:  # pragma: no cover
 def bench(
     names: Optional[List[str]] = typer.Argument(
         None, help="Mirrors to probe: catalogue names, aliases or URLs. Default: the whole catalogue."),
-    samples: int = typer.Option(5, "--samples", help="Requests per mirror (one kept-alive connection each)."),
-    timeout: float = typer.Option(3.0, "--timeout", help="Seconds each request may take, all told."),
+    samples: int = typer.Option(5, "--samples", help="Requests per mirror (one kept-alive connection each), 1 to 50."),
+    timeout: float = typer.Option(3.0, "--timeout",
+                                  help="Seconds each request may take, all told (reading the page included); at most 60."),
     package: str = typer.Option("pip", "--package", help="The project whose page is fetched: GET <index>/<package>/."),
     throughput: bool = typer.Option(False, "--throughput",
                                     help="Also download one file linked from the page (bounded) and rank by MB/s."),
