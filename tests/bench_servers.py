@@ -5,7 +5,8 @@ servers (keep-alive, Content-Length framing). Each server behaves as told by a
 :class:`Behaviour`: a Simple-API project page (HTML or JSON) after a fixed or
 jittered delay, an HTTP error, an HTML page that is not a Simple-API page, a
 connection that is accepted and never answered, a body that drips slowly, a
-redirect loop, or a connection closed without an answer. Any server also answers
+redirect loop, a connection closed without an answer, any page given as bytes
+(``RAW``: hostile pages), or another project's page. Any server also answers
 absolute-form targets (as an HTTP proxy would) and records them as such.
 
     with LoopbackServers() as servers:
@@ -34,6 +35,7 @@ BLACKHOLE = "blackhole"  # accepts, reads the request, never answers
 DRIP = "drip"  # answers headers at once, then one byte of body every drip_interval
 REDIRECT_LOOP = "redirect-loop"  # /simple/pip/ -> /loop/pip/ -> /simple/pip/ -> ...
 CLOSE = "close"  # reads the request and closes the connection without a word
+RAW = "raw"  # project pages answer 200 with Behaviour.body as Behaviour.content_type (hostile pages)
 
 
 @dataclass
@@ -52,6 +54,9 @@ class Behaviour:
     fail_after: Optional[int] = None  # answer 500 to project pages after this many good ones
     redirect_to: Optional[str] = None  # answer project pages with 301 to this index URL + "/<project>/"
     file_base: str = "../.."  # where the page's file links point (relative to /simple/<project>/)
+    body: bytes = b""  # kind=RAW: the project page, whatever the project asked for
+    content_type: str = "text/html"  # kind=RAW: its Content-Type
+    page_project: Optional[str] = None  # serve this project's page whatever project is asked for
     seed: int = 0
 
 
@@ -226,6 +231,10 @@ class IndexServer:
         if kind == NOT_SIMPLE:
             await self._send(writer, 200, NOT_SIMPLE_PAGE, {"Content-Type": "text/html"})
             return True
+        if kind == RAW:
+            await self._send(writer, 200, b.body, {"Content-Type": b.content_type})
+            return True
+        project = b.page_project or project
         if b.status != 200 or (b.fail_after is not None and self.pages_served > b.fail_after):
             await self._send(writer, b.status if b.status != 200 else 500, b"<html><body>Internal error</body></html>", {"Content-Type": "text/html"})
             return True

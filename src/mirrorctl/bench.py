@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import errno
-import json
 import math
 import re
 import socket
@@ -31,12 +30,15 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field
-from html import unescape
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
-from urllib.parse import unquote, urldefrag, urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from mirrorctl import __version__
 from mirrorctl.errors import UsageError
+from mirrorctl.bench_parse import (MAX_PAGE_BYTES, Listing, PageError, int_or_none, newest_version, normalize_project,
+                                   pick_file, read_listing, version_key)
+from mirrorctl.bench_parse import parse_listing, version_from_filename  # noqa: F401 - part of this module's API
+from mirrorctl.bench_policy import redirect_refusal
 from mirrorctl.urls import mask_url
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,8 +57,9 @@ USER_AGENT = f"mirrorctl/{__version__} (bench; probes like pip)"
 DEFAULT_SAMPLES = 5
 DEFAULT_TIMEOUT = 3.0
 DEFAULT_PACKAGE = "pip"
-#: a project page bigger than this is not a project page (the index root is tens of MB)
-MAX_PAGE_BYTES = 16 * 1024 * 1024
+#: bounds of --samples and --timeout: one mirror costs at most samples x timeout
+MAX_SAMPLES = 50
+MAX_TIMEOUT = 60.0
 #: ``--throughput`` reads at most this much of one file...
 DEFAULT_THROUGHPUT_BYTES = 8 * 1024 * 1024
 MAX_REDIRECTS = 10
@@ -65,12 +68,6 @@ RANK_LATENCY = "latency"
 RANK_THROUGHPUT = "throughput"
 
 _PACKAGE_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
-_SERIAL_COMMENT_RE = re.compile(rb"<!--\s*SERIAL\s+(\d+)\s*-->", re.IGNORECASE)
-_ANCHOR_RE = re.compile(r"<a\s([^>]*)>(.*?)</a\s*>", re.IGNORECASE | re.DOTALL)
-_HREF_RE = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
-_TAG_RE = re.compile(r"<[^>]*>")
-_DIST_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tbz", ".tar", ".egg", ".exe", ".msi", ".rpm")
-_SDIST_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tbz", ".tar", ".zip")
 _CREDENTIALS_RE = re.compile(r"(//[^/\s:@]*):[^/\s@]*@")
 
 
@@ -316,10 +313,11 @@ def _proxy_error(results: Sequence[ProbeResult]) -> Optional[str]:
 
 def _check_arguments(*, samples: int, timeout: float, package: str, max_lag: Optional[int],
                      throughput_bytes: int, throughput_seconds: Optional[float]) -> None:
-    if not isinstance(samples, int) or samples < 1:
-        raise UsageError(f"--samples must be 1 or more, not {samples!r}", hint="for example --samples 5")
-    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
-        raise UsageError(f"--timeout must be a number of seconds above 0, not {timeout!r}", hint="for example --timeout 3")
+    if not isinstance(samples, int) or not 1 <= samples <= MAX_SAMPLES:
+        raise UsageError(f"--samples must be from 1 to {MAX_SAMPLES}, not {samples!r}", hint="for example --samples 5")
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and 0 < timeout <= MAX_TIMEOUT):
+        raise UsageError(f"--timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT:g}, not {timeout!r}",
+                         hint="for example --timeout 3")
     if not _PACKAGE_RE.match(package or ""):
         raise UsageError(f"--package {package!r} is not a valid project name", hint="for example --package pip")
     if max_lag is not None and max_lag < 0:
@@ -328,11 +326,6 @@ def _check_arguments(*, samples: int, timeout: float, package: str, max_lag: Opt
         raise UsageError("the throughput byte limit must be positive")
     if throughput_seconds is not None and not throughput_seconds > 0:
         raise UsageError("the throughput time limit must be positive")
-
-
-def normalize_project(name: str) -> str:
-    """PEP 503 normalisation, as pip does before building the project URL."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def project_url(index_url: str, project: str) -> str:
@@ -485,7 +478,11 @@ class _Options:
 
 
 class _Failed(Exception):
-    """A probe failure whose message is already fit for a person."""
+    """A probe failure whose message is already fit for a person (``status``: the HTTP status seen)."""
+
+    def __init__(self, message: str, status: Optional[int] = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class _Trace:
@@ -495,6 +492,7 @@ class _Trace:
         self.times: Dict[str, float] = {}
         self.last: Optional[str] = None
         self.reading_body = False
+        self.parsing = False
 
     async def __call__(self, name: str, info: Dict[str, Any]) -> None:
         self.times.setdefault(name, time.perf_counter())
@@ -518,6 +516,8 @@ class _Trace:
 
     def phase(self) -> str:
         last = self.last or ""
+        if self.parsing:
+            return "reading the page"
         if self.reading_body or "receive_response_body" in last or last.endswith("receive_response_headers.complete"):
             return "the answer came too slowly"
         if "receive_response_headers" in last:
@@ -537,14 +537,9 @@ class _Page:
     url: str
     wire_bytes: int
     redirected: bool
-
-
-@dataclass
-class _Listing:
-    api: str  # "json" | "html"
-    serial: Optional[int]
-    files: List[Tuple[str, str]]  # (filename, absolute url)
-    versions: List[str]
+    received: float = 0.0  # perf_counter when the last byte was read
+    listing: Optional[Listing] = None  # when asked to parse it
+    unusable: Optional[str] = None  # why the page could not be used, when parsed
 
 
 class _Probe:
@@ -569,6 +564,17 @@ class _Probe:
 
     async def run(self) -> ProbeResult:
         started = time.perf_counter()
+        try:
+            await self._run()
+        except Exception as exc:  # noqa: BLE001 - a mirror that breaks the probe fails alone, the bench goes on
+            self.result.ok = False
+            self.result.median_ms = self.result.p90_ms = None
+            self.result.error = f"probe failed ({type(exc).__name__}: {scrub(str(exc))[:200]})"
+        self.result.elapsed_ms = (time.perf_counter() - started) * 1000
+        self.emit("done", self.result)
+        return self.result
+
+    async def _run(self) -> None:
         result = self.result
         self.emit("start", self.progress("start"))
         samples = self.options.samples
@@ -589,9 +595,6 @@ class _Probe:
         if result.ok:
             result.median_ms = median(result.samples_ms)
             result.p90_ms = percentile(result.samples_ms, 90)
-        result.elapsed_ms = (time.perf_counter() - started) * 1000
-        self.emit("done", result)
-        return result
 
     async def _sample(self, *, first: bool) -> Optional[str]:
         """Take one sample; an error message if the mirror failed."""
@@ -599,11 +602,13 @@ class _Probe:
         trace = _Trace()
         t0 = time.perf_counter()
         try:
-            page = await asyncio.wait_for(self._get_page(trace), self.options.timeout)
+            page = await asyncio.wait_for(self._get_page(trace, parse=first), self.options.timeout)
         except (asyncio.TimeoutError, _timeout_errors()) as exc:
             blamed = self._blame_proxy(exc, trace, timed_out=True)
             return blamed or f"timed out after {seconds(self.options.timeout)} ({trace.phase()})"
-        except _Failed as exc:
+        except (_Failed, PageError) as exc:
+            if getattr(exc, "status", None) is not None:
+                result.status = exc.status
             return str(exc)
         except Exception as exc:  # noqa: BLE001 - any failure is a result, never a crash
             return self._blame_proxy(exc, trace) or describe_error(exc, host=_host(self.url))
@@ -611,7 +616,7 @@ class _Probe:
             if first:
                 result.connect_ms = trace.span_ms("connect_tcp")
                 result.tls_ms = trace.span_ms("start_tls")
-        elapsed_ms = (time.perf_counter() - t0) * 1000
+        elapsed_ms = (page.received - t0) * 1000  # the parse (first sample) is not part of the sample
         result.status = page.status
         if page.redirected:
             result.final_url = page.url
@@ -619,10 +624,10 @@ class _Probe:
             return http_status_error(page.status, self.options.project)
         if first:
             result.bytes = page.wire_bytes
-            listing = parse_listing(page.body, page.headers.get("content-type", ""), page.url, self.options.project)
+            listing = page.listing
             if listing is None:
-                return "not a Simple-API page"
-            header_serial = _int_or_none(page.headers.get("x-pypi-last-serial"))
+                return page.unusable or "not a Simple-API page"
+            header_serial = int_or_none(page.headers.get("x-pypi-last-serial"))
             result.api = listing.api
             result.serial = header_serial if header_serial is not None else listing.serial
             result.versions = listing.versions
@@ -644,25 +649,41 @@ class _Probe:
             self.result.proxy_failed = True
         return message
 
-    async def _get_page(self, trace: _Trace) -> _Page:
-        client = self.client
-        request = client.build_request("GET", self.url, headers=PAGE_HEADERS, extensions={"trace": trace})
-        response = await client.send(request, stream=True)
+    async def _get_page(self, trace: _Trace, *, parse: bool = False) -> _Page:
+        """GET the project page (redirects followed as :func:`send_following` allows); parse it if asked.
+
+        Runs under the sample's deadline, parse included: the parser yields to the loop.
+        """
+        request = self.client.build_request("GET", self.url, headers=PAGE_HEADERS, extensions={"trace": trace})
+        response, redirected = await send_following(self.client, request, origin=self.url)
         try:
             if not 200 <= response.status_code < 300:
-                return _Page(response.status_code, b"", response.headers, str(response.url), 0, bool(response.history))
+                return _Page(response.status_code, b"", response.headers, str(response.url), 0, redirected,
+                             time.perf_counter())
+            declared = int_or_none(response.headers.get("content-length"))
+            if declared is not None and declared > MAX_PAGE_BYTES:
+                raise _Failed(_too_large())
             trace.reading_body = True
             chunks = []
             size = 0
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
                 if size > MAX_PAGE_BYTES:
-                    raise _Failed(f"answer over {MAX_PAGE_BYTES // 2**20} MB: not a project page")
+                    raise _Failed(_too_large())
                 chunks.append(chunk)
         finally:
             await response.aclose()
-        return _Page(response.status_code, b"".join(chunks), response.headers, str(response.url),
-                     response.num_bytes_downloaded, bool(response.history))
+        page = _Page(response.status_code, b"".join(chunks), response.headers, str(response.url),
+                     response.num_bytes_downloaded, redirected, time.perf_counter())
+        if parse:
+            trace.parsing = True
+            self.result.status, self.result.bytes = page.status, page.wire_bytes  # known even if parsing times out
+            try:
+                page.listing = await read_listing(page.body, page.headers.get("content-type", ""), page.url,
+                                                  self.options.project)
+            except PageError as exc:
+                page.unusable = str(exc)
+        return page
 
     async def _download(self) -> Optional[str]:
         """``--throughput``: read one file linked from the page, bounded in bytes and time."""
@@ -679,7 +700,7 @@ class _Probe:
 
         async def read() -> None:
             request = self.client.build_request("GET", url, extensions={"trace": trace})
-            response = await asyncio.wait_for(self.client.send(request, stream=True), options.timeout)
+            response, _ = await asyncio.wait_for(send_following(self.client, request, origin=self.url), options.timeout)
             try:
                 if not 200 <= response.status_code < 300:
                     raise _Failed(f"HTTP {response.status_code} for {filename}")
@@ -707,6 +728,36 @@ class _Probe:
         result.throughput_bytes = state["bytes"]
         result.throughput_mbps = state["bytes"] / 1e6 / max(elapsed, 1e-6)
         return None
+
+
+def _too_large() -> str:
+    return f"page larger than {MAX_PAGE_BYTES // 2**20} MB: not a project page"
+
+
+async def send_following(client: "httpx.AsyncClient", request: "httpx.Request", *,
+                         origin: str) -> Tuple["httpx.Response", bool]:
+    """Send ``request`` (streamed), following redirects one by one; ``(response, redirected)``.
+
+    Each redirect is checked by :func:`mirrorctl.bench_policy.redirect_refusal` against the
+    mirror's URL ``origin`` before its request is built, so a refused target never sees a
+    connection attempt. More than ``MAX_REDIRECTS`` is a "redirect loop".
+    """
+    hops = 0
+    while True:
+        response = await client.send(request, stream=True, follow_redirects=False)
+        if not response.has_redirect_location:
+            return response, hops > 0
+        await response.aclose()
+        nxt = response.next_request  # the Location resolved against the page's URL, not sent yet
+        if nxt is None:
+            raise _Failed("redirect without a usable Location", response.status_code)
+        refusal = redirect_refusal(origin, str(nxt.url))
+        if refusal is not None:
+            raise _Failed(refusal, response.status_code)
+        hops += 1
+        if hops > MAX_REDIRECTS:
+            raise _Failed("redirect loop", response.status_code)
+        request = nxt
 
 
 def _timeout_errors() -> type:
@@ -743,8 +794,7 @@ def _make_client(count: int, *, timeout: float, plan: "ProxyPlan", ca_bundle: Op
     return httpx.AsyncClient(
         transport=routing_transport(plan, verify=verify, limits=limits),
         trust_env=False,
-        follow_redirects=True,
-        max_redirects=MAX_REDIRECTS,
+        follow_redirects=False,  # send_following follows them, after redirect_refusal
         timeout=httpx.Timeout(timeout + 1.0),
         headers={"User-Agent": USER_AGENT},
     )
@@ -807,149 +857,6 @@ def _use_daemon_resolver_threads() -> None:
 
 # ---------------------------------------------------------------------------
 # reading a Simple-API page
-
-
-def parse_listing(body: bytes, content_type: str, base_url: str, project: str) -> Optional[_Listing]:
-    """The files, serial and versions of a project page, or None if it is not one.
-
-    A page counts as a Simple-API project page when it lists at least one
-    distribution file (PEP 503 HTML anchors or PEP 691 JSON ``files``): a login
-    page, an error page served with 200, or the index root do not.
-    """
-    ctype = content_type.split(";", 1)[0].strip().lower()
-    stripped = body.lstrip()
-    if ctype.endswith("json") or (not ctype.endswith("html") and stripped[:1] == b"{"):
-        return _parse_json(body, base_url, project)
-    return _parse_html(body, base_url, project)
-
-
-def _parse_json(body: bytes, base_url: str, project: str) -> Optional[_Listing]:
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("files"), list):
-        return None
-    files = []
-    for entry in data["files"]:
-        if not isinstance(entry, dict):
-            continue
-        filename, url = entry.get("filename"), entry.get("url")
-        if isinstance(filename, str) and isinstance(url, str) and filename.lower().endswith(_DIST_SUFFIXES):
-            files.append((filename, urldefrag(urljoin(base_url, url))[0]))
-    if not files:
-        return None
-    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
-    serial = _int_or_none(meta.get("_last-serial"))
-    versions = data.get("versions")
-    if isinstance(versions, list) and all(isinstance(v, str) for v in versions) and versions:
-        listed = list(versions)
-    else:
-        listed = _versions_from_files(files, project)
-    return _Listing(api="json", serial=serial, files=files, versions=listed)
-
-
-def _parse_html(body: bytes, base_url: str, project: str) -> Optional[_Listing]:
-    text = body.decode("utf-8", errors="replace")
-    files = []
-    for attrs, inner in _ANCHOR_RE.findall(text):
-        match = _HREF_RE.search(attrs)
-        if not match:
-            continue
-        href = unescape(next(g for g in match.groups() if g is not None))
-        path = urlsplit(href).path
-        filename = unquote(path.rsplit("/", 1)[-1]) or unescape(_TAG_RE.sub("", inner)).strip()
-        if filename.lower().endswith(_DIST_SUFFIXES):
-            files.append((filename, urldefrag(urljoin(base_url, href))[0]))
-    if not files:
-        return None
-    match = _SERIAL_COMMENT_RE.search(body)
-    serial = int(match.group(1)) if match else None
-    return _Listing(api="html", serial=serial, files=files, versions=_versions_from_files(files, project))
-
-
-def _versions_from_files(files: Sequence[Tuple[str, str]], project: str) -> List[str]:
-    seen: Dict[str, None] = {}
-    for filename, _ in files:
-        version = version_from_filename(filename, project)
-        if version is not None:
-            seen.setdefault(version, None)
-    return list(seen)
-
-
-def version_from_filename(filename: str, project: str) -> Optional[str]:
-    """The version in a wheel or sdist file name of ``project``, or None."""
-    lower = filename.lower()
-    if lower.endswith(".whl"):
-        parts = filename[:-4].split("-")
-        if len(parts) >= 5 and normalize_project(parts[0]) == project:
-            return parts[1]
-        return None
-    for suffix in _SDIST_SUFFIXES:
-        if lower.endswith(suffix):
-            stem = filename[: -len(suffix)]
-            name, sep, version = stem.rpartition("-")
-            if sep and normalize_project(name) == project and version_key(version) is not None:
-                return version
-            return None
-    return None
-
-
-_VERSION_RE = re.compile(
-    r"""^v?(?:(?P<epoch>\d+)!)?(?P<release>\d+(?:\.\d+)*)
-    (?:[-_.]?(?P<pre>alpha|a|beta|b|preview|pre|c|rc)[-_.]?(?P<pre_n>\d*))?
-    (?:-(?P<post_implicit>\d+)|[-_.]?(?:post|rev|r)[-_.]?(?P<post_n>\d*))?
-    (?:[-_.]?dev[-_.]?(?P<dev_n>\d*))?
-    (?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?$""",
-    re.IGNORECASE | re.VERBOSE,
-)
-_PRE_RANK = {"a": 0, "alpha": 0, "b": 1, "beta": 1, "c": 2, "rc": 2, "pre": 2, "preview": 2}
-
-
-def version_key(version: str) -> Optional[tuple]:
-    """A sort key for a PEP 440 version (None if it is not one); no dependency on packaging."""
-    match = _VERSION_RE.match(version.strip())
-    if not match:
-        return None
-    release = [int(part) for part in match.group("release").split(".")]
-    while len(release) > 1 and release[-1] == 0:
-        release.pop()
-    pre, post_implicit, post_n, dev_n = (match.group(g) for g in ("pre", "post_implicit", "post_n", "dev_n"))
-    has_post = post_implicit is not None or post_n is not None
-    has_dev = dev_n is not None
-    if pre:
-        pre_key: tuple = (0, _PRE_RANK[pre.lower()], int(match.group("pre_n") or 0))
-    elif has_dev and not has_post:
-        pre_key = (-1,)  # 1.0.dev1 comes before 1.0a1
-    else:
-        pre_key = (1,)
-    post_key = int(post_implicit or post_n or 0) if has_post else -1
-    dev_key = (0, int(dev_n or 0)) if has_dev else (1, 0)
-    return (int(match.group("epoch") or 0), tuple(release), pre_key, post_key, dev_key)
-
-
-def newest_version(versions: Sequence[str]) -> Optional[str]:
-    keyed = [(version_key(v), v) for v in versions]
-    keyed = [(k, v) for k, v in keyed if k is not None]
-    if not keyed:
-        return None
-    return max(keyed, key=lambda kv: kv[0])[1]
-
-
-def pick_file(files: Sequence[Tuple[str, str]], versions: Sequence[str], project: str) -> Optional[Tuple[str, str]]:
-    """The file to time with ``--throughput``: the newest release's pure wheel, else any of its files."""
-    if not files:
-        return None
-    newest = newest_version(versions)
-    newest_key = version_key(newest) if newest else None
-
-    def score(item: Tuple[str, str]) -> tuple:
-        lower = item[0].lower()
-        version = version_from_filename(item[0], project)
-        key = version_key(version) if version else None
-        return (key is not None and key == newest_key, lower.endswith("none-any.whl"), lower.endswith(".whl"))
-
-    return max(files, key=score)
 
 
 # ---------------------------------------------------------------------------
@@ -1044,14 +951,6 @@ def http_status_error(status: int, project: str) -> str:
     if status == 407:
         return "HTTP 407 (the proxy wants credentials)"
     return f"HTTP {status}"
-
-
-def _int_or_none(value: Any) -> Optional[int]:
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if number >= 0 else None
 
 
 def _host(url: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, List, Optional, Sequence
 
 import typer
 
@@ -14,23 +14,35 @@ if TYPE_CHECKING:  # pragma: no cover
     from mirrorctl.context import Context
 
 
+# The measuring options, defined once: `bench` and `use fastest` share them (and their help).
+NAMES_ARGUMENT = typer.Argument(
+    None, help="Mirrors to probe: catalogue names, aliases or URLs. Default: the whole catalogue.")
+SAMPLES_OPTION = typer.Option(5, "--samples", help="Requests per mirror (one kept-alive connection each), 1 to 50.")
+TIMEOUT_OPTION = typer.Option(3.0, "--timeout",
+                              help="Seconds each request may take, all told (reading the page included); at most 60.")
+PACKAGE_OPTION = typer.Option("pip", "--package", help="The project whose page is fetched: GET <index>/<package>/.")
+THROUGHPUT_OPTION = typer.Option(False, "--throughput",
+                                 help="Also download one file linked from the page (bounded) and rank by MB/s.")
+MAX_LAG_OPTION = typer.Option(None, "--max-lag", help="Mirrors further behind the freshest than this cannot win.")
+ALL_OPTION = typer.Option(False, "--all", help="Also probe catalogue mirrors marked unreliable.")
+PROXY_OPTION = typer.Option(
+    None, "--proxy", help="Probe through this proxy: http://, https://, socks5:// or socks5h://HOST:PORT; '' for none. "
+                          "Default: pip's proxy setting, else ALL_PROXY/HTTPS_PROXY/HTTP_PROXY (and NO_PROXY).")
+NO_PROXY_OPTION = typer.Option(False, "--no-proxy", help="Use no proxy at all (as --proxy '').")
+
+
 @app.command()
 @handled
 def bench(
-    names: Optional[List[str]] = typer.Argument(
-        None, help="Mirrors to probe: catalogue names, aliases or URLs. Default: the whole catalogue."),
-    samples: int = typer.Option(5, "--samples", help="Requests per mirror (one kept-alive connection each)."),
-    timeout: float = typer.Option(3.0, "--timeout", help="Seconds each request may take, all told."),
-    package: str = typer.Option("pip", "--package", help="The project whose page is fetched: GET <index>/<package>/."),
-    throughput: bool = typer.Option(False, "--throughput",
-                                    help="Also download one file linked from the page (bounded) and rank by MB/s."),
-    max_lag: Optional[int] = typer.Option(None, "--max-lag",
-                                          help="Mirrors further behind the freshest than this cannot win."),
-    include_all: bool = typer.Option(False, "--all", help="Also probe catalogue mirrors marked unreliable."),
-    proxy: Optional[str] = typer.Option(
-        None, "--proxy", help="Probe through this proxy: http://, https://, socks5:// or socks5h://HOST:PORT; '' for none. "
-                              "Default: pip's proxy setting, else ALL_PROXY/HTTPS_PROXY/HTTP_PROXY (and NO_PROXY)."),
-    no_proxy: bool = typer.Option(False, "--no-proxy", help="Use no proxy at all (as --proxy '')."),
+    names: Optional[List[str]] = NAMES_ARGUMENT,
+    samples: int = SAMPLES_OPTION,
+    timeout: float = TIMEOUT_OPTION,
+    package: str = PACKAGE_OPTION,
+    throughput: bool = THROUGHPUT_OPTION,
+    max_lag: Optional[int] = MAX_LAG_OPTION,
+    include_all: bool = ALL_OPTION,
+    proxy: Optional[str] = PROXY_OPTION,
+    no_proxy: bool = NO_PROXY_OPTION,
     apply: bool = typer.Option(False, "--apply", help="Switch to the winner, as `mirrorctl use` does."),
     tool: ToolList = TOOL_OPTION,
     scope: str = SCOPE_OPTION,
@@ -99,9 +111,12 @@ def proxy_plan(ctx: "Context", *, option: Optional[str] = None, off: bool = Fals
     return plan(option=option, off=off, pip=core.pip_proxy_setting(ctx), environ=ctx.environ)
 
 
-def pick_fastest(ctx: "Context", *, as_json: bool = False) -> "Mirror":
-    """For `mirrorctl use fastest`: bench the catalogue (reliable mirrors) with the defaults; return the winner.
+def pick_fastest(ctx: "Context", *, as_json: bool = False, names: Sequence[str] = (), samples: int = 5,
+                 timeout: float = 3.0, package: str = "pip", throughput: bool = False, max_lag: Optional[int] = None,
+                 include_all: bool = False, proxy: Optional[str] = None, no_proxy: bool = False) -> "Mirror":
+    """For `mirrorctl use fastest`: bench the catalogue (reliable mirrors), or ``names``; return the winner.
 
+    The options are `bench`'s (the same defaults; see the *_OPTION definitions above).
     Shows the live progress and the table unless ``as_json`` (stdout then carries
     only the JSON of `use`). Raises NoHealthyMirrorError when no mirror is healthy,
     before anything is written.
@@ -112,11 +127,13 @@ def pick_fastest(ctx: "Context", *, as_json: bool = False) -> "Mirror":
     from mirrorctl.render.bench import live_progress, print_bench
 
     catalog = load_catalog(ctx)
-    selection = core.select_mirrors(catalog)
+    selection = core.select_mirrors(catalog, list(names or []), include_unreliable=include_all)
     network = core.pip_network_settings(ctx)
-    with live_progress(selection.mirrors, samples=core.DEFAULT_SAMPLES, enabled=not as_json) as on_event:
-        report = core.run_bench(selection.mirrors, proxy_plan=proxy_plan(ctx), ca_bundle=network["ca_bundle"],
-                                on_event=on_event)
+    plan = proxy_plan(ctx, option=proxy, off=no_proxy)
+    with live_progress(selection.mirrors, samples=samples, throughput=throughput, enabled=not as_json) as on_event:
+        report = core.run_bench(selection.mirrors, samples=samples, timeout=timeout, package=package,
+                                throughput=throughput, max_lag=max_lag, proxy_plan=plan,
+                                ca_bundle=network["ca_bundle"], on_event=on_event)
     if not as_json:
         print_bench(report, console(), skipped=selection.skipped)
     return core.winning_mirror(report, selection.mirrors)

@@ -1,0 +1,307 @@
+"""Reading a Simple-API project page (PEP 503 HTML or PEP 691 JSON), safe against hostile pages.
+
+Everything here runs in time linear in the page's size: the HTML is scanned with
+expressions that stop at the next ``<`` (no backtracking across the page), JSON
+is read by the C decoder, and overlong names and versions are ignored. Any
+failure to read a page (a RecursionError from deeply nested JSON included) is a
+:class:`PageError` with a message for a person, never a crash of the bench.
+
+:func:`parse_steps` is a generator that yields now and then while it works: the
+bench drives it inside the per-mirror deadline and gives the event loop a chance
+to cancel it between steps (:func:`read_listing`); :func:`parse_listing` drives
+it to the end at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass
+from html import unescape
+from typing import Any, Dict, Generator, List, Optional, Sequence, Tuple
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+
+#: a project page bigger than this is not one (the index root is tens of MB; pip's page is ~0.3 MB)
+MAX_PAGE_BYTES = 8 * 1024 * 1024
+#: a file name, version or href longer than this is not one (keeps every per-item step small)
+MAX_ITEM_CHARS = 1000
+#: the parser yields to the event loop after this many anchors or files
+STEP = 256
+
+NOT_SIMPLE = "not a Simple-API page"
+
+DIST_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tbz", ".tar", ".egg", ".exe", ".msi", ".rpm")
+SDIST_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tbz", ".tar", ".zip")
+
+_SERIAL_COMMENT_RE = re.compile(rb"<!--\s*SERIAL\s+(\d{1,30})\s*-->", re.IGNORECASE)
+# a start tag up to its ">" and the text after it up to the next "<": neither part can
+# run past the next "<", so a page of unclosed tags is scanned once, not once per tag
+_ANCHOR_RE = re.compile(r"<a\s([^<>]*)>([^<]*)", re.IGNORECASE)
+_HREF_RE = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+
+
+class PageError(Exception):
+    """The page cannot be used; the message is fit for a person."""
+
+
+@dataclass
+class Listing:
+    api: str  # "json" | "html"
+    serial: Optional[int]
+    files: List[Tuple[str, str]]  # (filename, absolute url)
+    versions: List[str]
+
+
+def normalize_project(name: str) -> str:
+    """PEP 503 normalisation, as pip does before building the project URL."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def parse_listing(body: bytes, content_type: str, base_url: str, project: str) -> Optional[Listing]:
+    """The files, serial and versions of a project page, or None if it is not one.
+
+    A page counts as a Simple-API project page when it lists at least one
+    distribution file (PEP 503 HTML anchors or PEP 691 JSON ``files``): a login
+    page, an error page served with 200, or the index root do not. It need not be
+    ``project``'s page: :func:`check_project` says that.
+    """
+    steps = parse_steps(body, content_type, base_url, project)
+    try:
+        while True:
+            next(steps)
+    except StopIteration as done:
+        return done.value
+    except PageError:
+        return None
+
+
+async def read_listing(body: bytes, content_type: str, base_url: str, project: str) -> Listing:
+    """:func:`parse_listing` that yields to the loop as it goes, and checks the page is ``project``'s.
+
+    Raises :class:`PageError`: "not a Simple-API page", "not this project's page (...)",
+    or why the page could not be read. Cancel it (``asyncio.wait_for``) to bound its time.
+    """
+    steps = parse_steps(body, content_type, base_url, project)
+    try:
+        while True:
+            next(steps)
+            await asyncio.sleep(0)
+    except StopIteration as done:
+        listing = done.value
+    if listing is None:
+        raise PageError(NOT_SIMPLE)
+    check_project(listing, project)
+    return listing
+
+
+def parse_steps(body: bytes, content_type: str, base_url: str,
+                project: str) -> Generator[None, None, Optional[Listing]]:
+    """The parser behind :func:`parse_listing`: yields between steps, returns the listing or None."""
+    if len(body) > MAX_PAGE_BYTES:
+        raise PageError(f"page larger than {MAX_PAGE_BYTES // 2**20} MB")
+    ctype = content_type.split(";", 1)[0].strip().lower()
+    try:
+        if ctype.endswith("json") or (not ctype.endswith("html") and body.lstrip()[:1] == b"{"):
+            return (yield from _parse_json(body, base_url, project))
+        return (yield from _parse_html(body, base_url, project))
+    except PageError:
+        raise
+    except RecursionError:
+        raise PageError("unreadable page (nested too deeply)") from None
+    except Exception as exc:  # noqa: BLE001 - a page that breaks the reader fails its mirror only
+        raise PageError(f"unreadable page ({type(exc).__name__})") from None
+
+
+def check_project(listing: Listing, project: str) -> None:
+    """:class:`PageError` unless the listing has at least one file of ``project``."""
+    if any(file_of(filename, project) for filename, _ in listing.files):
+        return
+    others = sorted({_name_part(filename) for filename, _ in listing.files} - {""})
+    named = f": it lists {', '.join(others[:3])}" + (" ..." if len(others) > 3 else "") if others else ""
+    raise PageError(f"not this project's page (no file of {project!r}{named})")
+
+
+def file_of(filename: str, project: str) -> bool:
+    """Whether ``filename`` is a distribution of ``project`` (wheels and sdists exactly; others by prefix)."""
+    if version_from_filename(filename, project) is not None:
+        return True
+    lower = filename.lower()
+    if lower.endswith(".whl") or lower.endswith(SDIST_SUFFIXES):
+        return False
+    return normalize_project(filename).startswith(project + "-")  # .egg, .exe, .msi, .rpm
+
+
+def _name_part(filename: str) -> str:
+    name = filename.split("-", 1)[0]
+    return normalize_project(name)[:60]
+
+
+def _parse_json(body: bytes, base_url: str, project: str) -> Generator[None, None, Optional[Listing]]:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), list):
+        return None
+    name = data.get("name")
+    if isinstance(name, str) and normalize_project(name[:MAX_ITEM_CHARS]) != project:
+        raise PageError(f"not this project's page (it is {name[:60]!r}'s)")
+    files = []
+    for number, entry in enumerate(data["files"], 1):
+        if number % STEP == 0:
+            yield
+        if not isinstance(entry, dict):
+            continue
+        filename, url = entry.get("filename"), entry.get("url")
+        if isinstance(filename, str) and isinstance(url, str) and _sized(filename, url) \
+                and filename.lower().endswith(DIST_SUFFIXES):
+            files.append((filename, urldefrag(urljoin(base_url, url))[0]))
+    if not files:
+        return None
+    meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
+    serial = int_or_none(meta.get("_last-serial"))
+    versions = data.get("versions")
+    if isinstance(versions, list) and versions and all(isinstance(v, str) and len(v) <= MAX_ITEM_CHARS for v in versions):
+        listed = list(versions)
+    else:
+        listed = yield from _versions_from_files(files, project)
+    return Listing(api="json", serial=serial, files=files, versions=listed)
+
+
+def _parse_html(body: bytes, base_url: str, project: str) -> Generator[None, None, Optional[Listing]]:
+    text = body.decode("utf-8", errors="replace")
+    files = []
+    for number, match in enumerate(_ANCHOR_RE.finditer(text), 1):
+        if number % STEP == 0:
+            yield
+        attrs, inner = match.groups()
+        href_match = _HREF_RE.search(attrs)
+        if not href_match:
+            continue
+        href = next(g for g in href_match.groups() if g is not None)
+        if len(href) > 4 * MAX_ITEM_CHARS:
+            continue
+        href = unescape(href)
+        path = urlsplit(href).path
+        filename = unquote(path.rsplit("/", 1)[-1]) or unescape(inner[:MAX_ITEM_CHARS]).strip()
+        if _sized(filename) and filename.lower().endswith(DIST_SUFFIXES):
+            files.append((filename, urldefrag(urljoin(base_url, href))[0]))
+    if not files:
+        return None
+    match = _SERIAL_COMMENT_RE.search(body)
+    serial = int_or_none(match.group(1).decode("ascii")) if match else None
+    versions = yield from _versions_from_files(files, project)
+    return Listing(api="html", serial=serial, files=files, versions=versions)
+
+
+def _sized(*items: str) -> bool:
+    return all(len(item) <= 4 * MAX_ITEM_CHARS for item in items)
+
+
+def _versions_from_files(files: Sequence[Tuple[str, str]], project: str) -> Generator[None, None, List[str]]:
+    seen: Dict[str, None] = {}
+    for number, (filename, _) in enumerate(files, 1):
+        if number % STEP == 0:
+            yield
+        version = version_from_filename(filename, project)
+        if version is not None:
+            seen.setdefault(version, None)
+    return list(seen)
+
+
+def version_from_filename(filename: str, project: str) -> Optional[str]:
+    """The version in a wheel or sdist file name of ``project``, or None."""
+    if len(filename) > MAX_ITEM_CHARS:
+        return None
+    lower = filename.lower()
+    if lower.endswith(".whl"):
+        parts = filename[:-4].split("-")
+        if len(parts) >= 5 and normalize_project(parts[0]) == project:
+            return parts[1]
+        return None
+    for suffix in SDIST_SUFFIXES:
+        if lower.endswith(suffix):
+            stem = filename[: -len(suffix)]
+            name, sep, version = stem.rpartition("-")
+            if sep and normalize_project(name) == project and version_key(version) is not None:
+                return version
+            return None
+    return None
+
+
+_VERSION_RE = re.compile(
+    r"""^v?(?:(?P<epoch>\d+)!)?(?P<release>\d+(?:\.\d+)*)
+    (?:[-_.]?(?P<pre>alpha|a|beta|b|preview|pre|c|rc)[-_.]?(?P<pre_n>\d*))?
+    (?:-(?P<post_implicit>\d+)|[-_.]?(?:post|rev|r)[-_.]?(?P<post_n>\d*))?
+    (?:[-_.]?dev[-_.]?(?P<dev_n>\d*))?
+    (?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_PRE_RANK = {"a": 0, "alpha": 0, "b": 1, "beta": 1, "c": 2, "rc": 2, "pre": 2, "preview": 2}
+#: a version longer than this is not one: it keeps the expression above on short strings
+_MAX_VERSION_CHARS = 100
+
+
+def version_key(version: str) -> Optional[tuple]:
+    """A sort key for a PEP 440 version (None if it is not one); no dependency on packaging."""
+    if len(version) > _MAX_VERSION_CHARS:
+        return None
+    match = _VERSION_RE.match(version.strip())
+    if not match:
+        return None
+    try:
+        release = [int(part) for part in match.group("release").split(".")]
+        numbers = [int(match.group(g) or 0) for g in ("epoch", "pre_n", "post_implicit", "post_n", "dev_n")]
+    except ValueError:  # more digits than int() takes
+        return None
+    epoch, pre_n, post_implicit_n, post_n_n, dev_n_n = numbers
+    while len(release) > 1 and release[-1] == 0:
+        release.pop()
+    pre, post_implicit, post_n, dev_n = (match.group(g) for g in ("pre", "post_implicit", "post_n", "dev_n"))
+    has_post = post_implicit is not None or post_n is not None
+    has_dev = dev_n is not None
+    if pre:
+        pre_key: tuple = (0, _PRE_RANK[pre.lower()], pre_n)
+    elif has_dev and not has_post:
+        pre_key = (-1,)  # 1.0.dev1 comes before 1.0a1
+    else:
+        pre_key = (1,)
+    post_key = (post_implicit_n or post_n_n) if has_post else -1
+    dev_key = (0, dev_n_n) if has_dev else (1, 0)
+    return (epoch, tuple(release), pre_key, post_key, dev_key)
+
+
+def newest_version(versions: Sequence[str]) -> Optional[str]:
+    keyed = [(version_key(v), v) for v in versions]
+    keyed = [(k, v) for k, v in keyed if k is not None]
+    if not keyed:
+        return None
+    return max(keyed, key=lambda kv: kv[0])[1]
+
+
+def pick_file(files: Sequence[Tuple[str, str]], versions: Sequence[str], project: str) -> Optional[Tuple[str, str]]:
+    """The file to time with ``--throughput``: the newest release's pure wheel, else any of its files."""
+    if not files:
+        return None
+    newest = newest_version(versions)
+    newest_key = version_key(newest) if newest else None
+
+    def score(item: Tuple[str, str]) -> tuple:
+        lower = item[0].lower()
+        version = version_from_filename(item[0], project)
+        key = version_key(version) if version else None
+        return (key is not None and key == newest_key, lower.endswith("none-any.whl"), lower.endswith(".whl"))
+
+    return max(files, key=score)
+
+
+def int_or_none(value: Any) -> Optional[int]:
+    text = str(value).strip()
+    if len(text) > 30:  # no serial has that many digits
+        return None
+    try:
+        number = int(text)
+    except (TypeError, ValueError):
+        return None
+    return number if number >= 0 else None

@@ -1,0 +1,66 @@
+"""`use fastest` measures with bench's options: pick_fastest takes them all (loopback indexes only)."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from bench_servers import Behaviour, LoopbackServers
+from mirrorctl.errors import UsageError
+
+
+@pytest.fixture
+def servers():
+    with LoopbackServers() as pool:
+        yield pool
+
+
+@pytest.fixture
+def ctx(sandbox):
+    from mirrorctl.cli.app import make_context
+
+    return make_context(root=None, venv=None, project=None)
+
+
+def test_pick_fastest_takes_names_samples_timeout_and_package(servers, ctx):
+    from mirrorctl.cli.bench import pick_fastest
+
+    slow, fast = servers.start(Behaviour(delay=0.08)), servers.start()
+    winner = pick_fastest(ctx, as_json=True, names=[slow.url, fast.url], samples=2, timeout=4, package="Typing_Extensions",
+                          no_proxy=True)
+    assert winner.url == fast.url
+    assert [r.path for r in fast.requests] == ["/simple/typing-extensions/"] * 2  # --samples 2, --package
+    assert len(slow.requests) == 2
+
+
+def test_pick_fastest_honours_max_lag(servers, ctx):
+    from mirrorctl.cli.bench import pick_fastest
+
+    stale_fast, fresh_slow = servers.start(Behaviour(serial=900)), servers.start(Behaviour(delay=0.05, serial=1000))
+    winner = pick_fastest(ctx, as_json=True, names=[stale_fast.url, fresh_slow.url], samples=1, max_lag=0)
+    assert winner.url == fresh_slow.url
+
+
+def test_pick_fastest_checks_the_bounds_before_probing(servers, ctx):
+    from mirrorctl.cli.bench import pick_fastest
+
+    server = servers.start()
+    with pytest.raises(UsageError, match="--samples must be from 1 to 50"):
+        pick_fastest(ctx, as_json=True, names=[server.url], samples=0)
+    assert server.request_count == 0
+
+
+def test_bench_options_are_defined_once_for_use_fastest():
+    from mirrorctl.cli import bench as cli_bench
+
+    defaults = inspect.signature(cli_bench.bench).parameters
+    for name, option in (("names", cli_bench.NAMES_ARGUMENT), ("samples", cli_bench.SAMPLES_OPTION),
+                         ("timeout", cli_bench.TIMEOUT_OPTION), ("package", cli_bench.PACKAGE_OPTION),
+                         ("throughput", cli_bench.THROUGHPUT_OPTION), ("max_lag", cli_bench.MAX_LAG_OPTION),
+                         ("include_all", cli_bench.ALL_OPTION), ("proxy", cli_bench.PROXY_OPTION),
+                         ("no_proxy", cli_bench.NO_PROXY_OPTION)):
+        assert defaults[name].default is option
+    picked = inspect.signature(cli_bench.pick_fastest).parameters
+    for name in ("samples", "timeout", "package", "throughput", "max_lag", "include_all", "proxy", "no_proxy"):
+        assert picked[name].default == defaults[name].default.default  # the same defaults as bench
