@@ -64,3 +64,20 @@ def test_bench_options_are_defined_once_for_use_fastest():
     picked = inspect.signature(cli_bench.pick_fastest).parameters
     for name in ("samples", "timeout", "package", "throughput", "max_lag", "include_all", "proxy", "no_proxy"):
         assert picked[name].default == defaults[name].default.default  # the same defaults as bench
+
+
+def test_use_fastest_on_the_command_line_takes_bench_s_options(servers, run, sandbox):
+    slow, fast = servers.start(Behaviour(delay=0.08)), servers.start()
+    result = run("use", "fastest", slow.url, fast.url, "--samples", "2", "--timeout", "4", "--package", "requests",
+                 "--no-proxy", "--tool", "pip", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["mirror"]["url"].rstrip("/") == fast.url.rstrip("/")
+    assert [r.path for r in fast.requests] == ["/simple/requests/"] * 2
+    assert fast.url.rstrip("/") in sandbox.user_pip_conf.read_text()
+
+
+def test_measuring_options_with_a_named_mirror_are_a_usage_error(run, sandbox):
+    for args in (["tuna", "aliyun"], ["tuna", "--samples", "3"], ["tuna", "--no-proxy"]):
+        result = run("use", *args)
+        assert result.exit_code == 2 and "only `use fastest` measures" in result.stderr, result.stderr
+    assert not sandbox.user_pip_conf.exists()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
+from mirrorctl.cli.bench import (ALL_OPTION, MAX_LAG_OPTION, NAMES_ARGUMENT, NO_PROXY_OPTION, PACKAGE_OPTION,
+                                 PROXY_OPTION, SAMPLES_OPTION, THROUGHPUT_OPTION, TIMEOUT_OPTION)
 from mirrorctl.cli.app import (CHECK_OPTION, DRY_RUN_OPTION, JSON_OPTION, PROJECT_OPTION, ROOT_OPTION, SCOPE_OPTION,
                                TOOL_OPTION, VENV_OPTION, ToolList, app, command_line, handled, make_context,
                                parse_scope)
@@ -17,6 +19,7 @@ from mirrorctl.errors import ExitCode
 @handled
 def use(
     mirror: str = typer.Argument(..., help="A catalogue name or alias, a URL, or 'fastest'."),
+    names: Optional[List[str]] = NAMES_ARGUMENT,
     tool: ToolList = TOOL_OPTION,
     scope: str = SCOPE_OPTION,
     venv: Optional[str] = VENV_OPTION,
@@ -25,8 +28,19 @@ def use(
     dry_run: bool = DRY_RUN_OPTION,
     check: bool = CHECK_OPTION,
     as_json: bool = JSON_OPTION,
+    samples: int = SAMPLES_OPTION,
+    timeout: float = TIMEOUT_OPTION,
+    package: str = PACKAGE_OPTION,
+    throughput: bool = THROUGHPUT_OPTION,
+    max_lag: Optional[int] = MAX_LAG_OPTION,
+    include_all: bool = ALL_OPTION,
+    proxy: Optional[str] = PROXY_OPTION,
+    no_proxy: bool = NO_PROXY_OPTION,
 ) -> None:
     """Switch pip (and the other tools in use) to a mirror.
+
+    With 'fastest', bench's options choose what is measured and how (names after 'fastest' limit
+    it to those mirrors); they mean nothing for a named mirror.
 
     Examples:
 
@@ -37,16 +51,31 @@ def use(
       mirrorctl use aliyun --scope venv --venv .venv --dry-run
 
       mirrorctl use tuna --check || echo "not yet on tuna"
+
+      mirrorctl use fastest tuna aliyun ustc --timeout 2 --samples 3
     """
     from mirrorctl import ops
     from mirrorctl.render.results import render_change
 
     ctx = make_context(root=root, venv=venv, project=project)
     target = mirror
+    measuring = {"samples": (samples, 5), "timeout": (timeout, 3.0), "package": (package, "pip"),
+                 "throughput": (throughput, False), "max-lag": (max_lag, None), "all": (include_all, False),
+                 "proxy": (proxy, None), "no-proxy": (no_proxy, False)}
     if mirror.strip().lower() == "fastest":
         from mirrorctl.cli.bench import pick_fastest
 
-        target = pick_fastest(ctx, as_json=as_json)
+        target = pick_fastest(ctx, as_json=as_json, names=names or (), samples=samples, timeout=timeout,
+                              package=package, throughput=throughput, max_lag=max_lag, include_all=include_all,
+                              proxy=proxy, no_proxy=no_proxy)
+    else:
+        given = [f"--{k}" for k, (value, default) in measuring.items() if value != default]
+        if names or given:
+            from mirrorctl.errors import UsageError
+
+            extra = " ".join(names or []) if names else ", ".join(given)
+            raise UsageError(f"{extra}: only `use fastest` measures mirrors",
+                             hint=f"`mirrorctl use fastest {mirror} ...` to measure, or leave that out")
     result = ops.use_mirror(ctx, target, tools=tool, scope=parse_scope(scope), dry_run=dry_run, check=check,
                             command=command_line())
     render_change(result, as_json)
