@@ -17,6 +17,7 @@ from mirrorctl.urls import mask_url
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     from mirrorctl.bench import BenchReport, ProbeProgress, ProbeResult
     from mirrorctl.catalog import Mirror
