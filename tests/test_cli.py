@@ -68,3 +68,12 @@ def test_usage_errors_are_one_line_too(run_cli, args, fragment):
 def test_exit_codes_pass_through_the_real_entry_point(run_cli):
     assert run_cli("use", "tuna", "--check").exit_code == 3
     assert run_cli("exec", "tuna", "--", "sh", "-c", "exit 7").exit_code == 7
+
+
+def test_counts_are_in_the_right_grammatical_number(run, sandbox):
+    from mirrorctl.render.text import counted
+
+    assert counted(1, "sample") == "1 sample" and counted(2, "sample") == "2 samples"
+    assert counted(0, "file") == "0 files"
+    one = run("use", "tuna", "--tool", "pip", "--dry-run")
+    assert "1 file would change" in one.stdout and "file(s)" not in one.stdout

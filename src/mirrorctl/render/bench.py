@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
-from mirrorctl.render.text import shown
+from mirrorctl.render.text import counted, shown
 from mirrorctl.urls import mask_url
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -136,8 +136,8 @@ def bench_table(report: "BenchReport") -> "Table":
         else:
             bar_text = Text("")
         if r.stale and r.ok:
-            unit = "releases" if r.lag_unit == "releases" else "serials"
-            notes.append(Text(f"stale: {r.lag} {unit} behind (max {report.max_lag})", style="yellow"))
+            unit = "release" if r.lag_unit == "releases" else "serial"
+            notes.append(Text(f"stale: {counted(r.lag or 0, unit)} behind (max {report.max_lag})", style="yellow"))
         if not r.ok:
             notes.append(_text(r.error or "failed", style="red"))
         if r.final_url:
@@ -167,7 +167,7 @@ def bench_summary(report: "BenchReport") -> "Text":
         if report.ranked_by == "throughput" and winner.throughput_mbps is not None:
             measure = f"{winner.throughput_mbps:.2f} MB/s, {_ms(winner.median_ms)} median"
         else:
-            measure = f"{_ms(winner.median_ms)} median of {len(winner.samples_ms)} samples"
+            measure = f"{_ms(winner.median_ms)} median of {counted(len(winner.samples_ms), 'sample')}"
         text = Text.assemble(("fastest: ", "bold"), (shown(winner.name), "bold green"),
                              f"  {shown(mask_url(winner.url))}  ({measure})")
     else:

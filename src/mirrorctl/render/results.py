@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Optional
 from mirrorctl.catalog import Mirror
 from mirrorctl.ops import ChangeResult, ListResult, StatusReport
 from mirrorctl.render import out, print_json, print_table, shown, warn, write
+from mirrorctl.render.text import counted
 from mirrorctl.targets.base import Origin, Setting, ToolStatus
 from mirrorctl.changes import FileChange
 
@@ -172,11 +173,11 @@ def render_change(result: ChangeResult, as_json: bool) -> None:
             out(shown_diff(change))
         if result.check:
             state = "would change" if changed else _already(result, "already in that state")
-            write(f"{_what(result)}: {state}" + (f" ({len(changed)} file(s))" if changed else ""))
+            write(f"{_what(result)}: {state}" + (f" ({counted(len(changed), 'file')})" if changed else ""))
         elif not changed:
             write(f"{_what(result)}: nothing to change")
         else:
-            write(f"dry run: {len(changed)} file(s) would change; nothing was written")
+            write(f"dry run: {counted(len(changed), 'file')} would change; nothing was written")
     else:
         if not changed:
             write(f"{_what(result)}: {_already(result, 'already so')}, nothing changed")
@@ -259,7 +260,7 @@ def render_undo(result: UndoResult, as_json: bool, dry_run: bool = False) -> Non
     if dry_run:
         for change in result.restored:
             out(shown_diff(change))
-        write(f"dry run: undo of `{command}` would restore {len(result.restored)} file(s)")
+        write(f"dry run: undo of `{command}` would restore {counted(len(result.restored), 'file')}")
         return
     for change in result.restored:
         verb = "removed" if change.after is None else "restored"
