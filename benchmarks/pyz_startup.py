@@ -19,7 +19,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
+
+from status_vs_pip import time_once  # one fresh process, timed; this folder is on sys.path when run
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,15 +34,6 @@ def sandbox_env(home: Path) -> dict:
     env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_STATE_HOME=str(home / ".state"),
                MIRRORCTL_STATE_DIR=str(home / ".mirrorctl-state"))
     return env
-
-
-def time_once(cmd: list, env: dict) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    elapsed = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed: {proc.stderr.decode()}")
-    return elapsed
 
 
 def build(out: Path) -> None:

@@ -73,7 +73,7 @@ _NOT_WRITABLE = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFB
                  errno.EIO, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
-def _hint_for(code: int | None) -> str:
+def hint_for(code: int | None) -> str:
     if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG):
         return "the file system is full (or over quota): free some space there (df -h), then run the command again"
     if code == errno.EROFS:
@@ -108,4 +108,4 @@ def from_os_error(exc: OSError) -> MirrorctlError:
     reason = reason[:1].lower() + reason[1:]  # "No space left on device" -> "no space left on device"
     message = f"{where}: {reason}" if where else reason
     code = ExitCode.NOT_WRITABLE if exc.errno in _NOT_WRITABLE else ExitCode.ERROR
-    return MirrorctlError(message, hint=_hint_for(exc.errno), exit_code=code)
+    return MirrorctlError(message, hint=hint_for(exc.errno), exit_code=code)

@@ -90,19 +90,16 @@ class HeldSignals:
 # -- file-system primitives ---------------------------------------------------------------
 
 def not_writable(path: Path, exc: OSError, *, what: str = "") -> MirrorctlError:
+    """A write that failed, as one line naming the file (the hint is the CLI's own, errors.hint_for)."""
+    from mirrorctl.errors import hint_for
+
     reasons = {errno.EROFS: "read-only file system", errno.ENOSPC: "no space left on the device",
                errno.EDQUOT: "disk quota exceeded", errno.EACCES: "permission denied", errno.EPERM: "permission denied"}
     reason = reasons.get(exc.errno, exc.strerror or str(exc))
     label = f"{what} " if what else ""
     if exc.errno == errno.EISDIR:
         return ConfigFileError(f"{path}: is a folder, not a file", hint="move the folder aside, or choose another scope")
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        hint = "free some space there, then run again"
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        hint = "run with sudo for the global scope, or choose --scope user"
-    else:
-        hint = "check the path and free disk space"
-    return NotWritableError(f"{label}{path}: cannot write ({reason})", hint=hint)
+    return NotWritableError(f"{label}{path}: cannot write ({reason})", hint=hint_for(exc.errno))
 
 
 def target_of(path: Path) -> Path:

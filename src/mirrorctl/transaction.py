@@ -218,7 +218,7 @@ def _roll_back_after(entry: JournalEntry, exc: BaseException, where: Path) -> No
     if isinstance(exc, KeyboardInterrupt):
         raise MirrorctlError("interrupted: every file was put back as it was", exit_code=ExitCode.INTERRUPTED) from None
     if isinstance(exc, OSError):
-        raise fsio.not_writable(where, exc, what="mirrorctl's journal in" if where == entry_state(entry) else "") from None
+        raise fsio.not_writable(where, exc, what="mirrorctl's journal in" if where == _state_dir_of(entry) else "") from None
     raise exc
 
 
@@ -233,7 +233,7 @@ def _still_changed(entry: JournalEntry) -> list[str]:
     return out
 
 
-def entry_state(entry: JournalEntry) -> Path:
+def _state_dir_of(entry: JournalEntry) -> Path:
     """The state folder an entry lies in."""
     return Path(str(entry.folder)).parent.parent
 
@@ -324,7 +324,7 @@ def _put_back(entry: JournalEntry, *, force: bool, final: str, interrupted: bool
     try:
         _save_entry(entry)
     except OSError as exc:  # the files are back; the next undo (or run) records it and takes back no more
-        state = Path(str(entry.folder)).parent.parent
+        state = _state_dir_of(entry)
         raise NotWritableError(
             f"the files are back as before, but mirrorctl's journal in {state} could not record it "
             f"({fsio.not_writable(state, exc).message.split(': cannot write ', 1)[-1]})",

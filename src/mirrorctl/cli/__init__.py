@@ -55,7 +55,7 @@ def _main(argv: list) -> int:
                 result[0] = _usage_error(exc)
             else:
                 raise
-        except SystemExit as exc:
+        except SystemExit:
             # click meets a closed pipe in its own output (--help) by exiting 1 after
             # wrapping the streams; say it the way every other command does
             if type(sys.stdout).__name__ == "PacifyFlushWrapper":  # click's, or typer's copy of click
