@@ -51,8 +51,10 @@ class Mirror:
 
 @dataclass
 class Catalog:
-    mirrors: list[Mirror] = field(default_factory=list)  # user mirrors first, then builtin ones
+    mirrors: list[Mirror] = field(default_factory=list)  # user mirrors first, then the team's, then builtin ones
     user_file: Optional[Path] = None
+    team_source: str = ""  # the team catalogue's path or URL (masked), when one is configured
+    notes: list[str] = field(default_factory=list)  # about the team catalogue: left-out entries, a stale copy
 
     def get(self, name: str) -> Optional[Mirror]:
         key = name.strip().lower()
@@ -76,7 +78,10 @@ class Catalog:
                           conda=known.conda if known else None, uv_python=known.uv_python if known else "")
         mirror = self.get(spec)
         if mirror is None:
-            raise unknown_mirror(spec, self.all_names())
+            error = unknown_mirror(spec, self.all_names())
+            if self.notes:  # the team catalogue may have been meant to have it
+                error.hint = f"{error.hint}; {self.notes[-1]}"
+            raise error
         return mirror
 
     def match_url(self, url: Optional[str]) -> Optional[Mirror]:
@@ -230,9 +235,19 @@ def read_user_catalog_text(path: Path) -> Optional[str]:
         raise ConfigFileError(f"{path}: not valid UTF-8 (byte {exc.start})", hint="save it as UTF-8") from None
 
 
-def load_catalog(ctx: Context) -> Catalog:
+def load_catalog(ctx: Context, *, network: bool = True) -> Catalog:
+    """Built-in, then the team's (``MIRRORCTL_CATALOGUE``, see team.py), then the user's own.
+    ``network=False`` (shell completion): a team catalogue URL is read from the kept copy only."""
     builtin = parse_catalog(builtin_catalog_text(), source=BUILTIN, origin="packaged mirrors.toml")
     path = user_catalog_path(ctx)
     text = read_user_catalog_text(path)
     user = parse_catalog(text, source=USER, origin=str(path)) if text is not None else []
-    return Catalog(mirrors=user + builtin, user_file=path)
+    catalog = Catalog(mirrors=user + builtin, user_file=path)
+    from mirrorctl import team
+
+    if team.configured(ctx.environ):
+        allows = text is not None and tomllib.loads(text).get("team_may_shadow") is True
+        found = team.load(ctx, builtin=builtin, user=user, user_allows_shadow=allows, network=network)
+        catalog.mirrors = user + found.mirrors + builtin
+        catalog.team_source, catalog.notes = found.source, found.notes
+    return catalog

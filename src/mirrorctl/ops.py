@@ -59,6 +59,8 @@ class ListResult:
     current_url: Optional[str]
     shadowed_builtins: list[str] = field(default_factory=list)
     user_file: Optional[str] = None
+    team_source: str = ""  # the team catalogue (MIRRORCTL_CATALOGUE / --catalogue), masked
+    notes: list[str] = field(default_factory=list)
 
 
 def state_dir(ctx: Context) -> Path:
@@ -174,6 +176,7 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
     result = ChangeResult("use", changes, mirror=mirror, scope=scope.value, tools=chosen, dry_run=dry_run, check=check,
                           warnings=settled.warnings, notes=settled.notes)
     result.warnings.extend(skipped)
+    result.warnings.extend(catalog.notes)  # about the team catalogue (left out, a kept copy used)
     shadowed = _still_shadowed(ctx, catalog, chosen, changes, written)
     result.warnings.extend(message for _, message in shadowed)
     result.overridden = left_out + [name for name, _ in shadowed]
@@ -286,7 +289,8 @@ def list_mirrors(ctx: Context) -> ListResult:
     user_names = {m.name for m in visible if m.source == USER}
     shadowed = sorted({m.name for m in catalog.mirrors if m.source == BUILTIN and m.name in user_names})
     return ListResult(mirrors=visible, current=pip_status.mirror, current_url=pip_status.index_url,
-                      shadowed_builtins=shadowed, user_file=str(catalog.user_file))
+                      shadowed_builtins=shadowed, user_file=str(catalog.user_file),
+                      team_source=catalog.team_source, notes=catalog.notes)
 
 
 def _user_doc(ctx: Context):

@@ -44,8 +44,18 @@ def _root(
     ctx: typer.Context,
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show a traceback on errors."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    catalogue: Optional[str] = typer.Option(
+        None, "--catalogue", metavar="PATH|URL",
+        help="A team's mirrors.toml (a file, or an https URL kept for offline use) added to the built-in "
+             "catalogue; the same as MIRRORCTL_CATALOGUE."),
 ) -> None:
     state["verbose"] = verbose
+    if catalogue is not None:
+        import os
+
+        from mirrorctl.team import ENV
+
+        os.environ[ENV] = catalogue  # every Context is made from the environment after this
     if ctx.invoked_subcommand is None:
         sys.stdout.write(ctx.get_help() + "\n")
         raise typer.Exit()

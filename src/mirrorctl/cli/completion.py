@@ -274,7 +274,7 @@ def _mirror_names(command: str, given: Iterable[str]) -> list:
         from mirrorctl.catalog import USER, load_catalog
         from mirrorctl.cli.app import make_context
 
-        catalog = load_catalog(make_context())
+        catalog = load_catalog(make_context(), network=False)  # completion never waits on the network
     except Exception:  # noqa: BLE001 - a broken catalogue: no names, and no message in the command line
         return []
     taken = set(given) if MIRROR_COMMANDS.get(command) else set()

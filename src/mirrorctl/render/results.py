@@ -147,6 +147,8 @@ def render_list(result: ListResult, as_json: bool) -> None:
             item["current"] = m.name == result.current
             data.append(item)
         print_json(data)
+        for note in result.notes:  # stderr: the document stays a list of mirrors
+            warn(note)
         return
     rows = []
     for m in result.mirrors:
@@ -161,6 +163,10 @@ def render_list(result: ListResult, as_json: bool) -> None:
         write(f"pip uses {shown(mask_url(result.current_url or '?'))}, not in the catalogue")
     for name in result.shadowed_builtins:
         write(f"your mirror {shown(name)} shadows the built-in one of that name")
+    if result.team_source:
+        write(f"team catalogue: {shown(result.team_source)}")
+    for note in result.notes:
+        warn(note)
 
 
 def render_change(result: ChangeResult, as_json: bool) -> None:
