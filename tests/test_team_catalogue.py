@@ -222,3 +222,10 @@ def test_completion_never_asks_the_network(run_cli, sandbox, team_server):
     assert run_cli("list", env=env).exit_code == 0 and team_server.requests == 1  # now a copy is kept
     offered = run_cli("__complete", "bash", "2", "mirrorctl", "use", "", env=env)
     assert "corp" in offered.stdout.split() and team_server.requests == 1
+
+
+def test_a_team_entry_is_removed_in_the_team_file_not_here(run_cli, sandbox):
+    team = write_team(sandbox, CORP)
+    removed = run_cli("remove", "corp", env={"MIRRORCTL_CATALOGUE": str(team)})
+    assert removed.exit_code == 2
+    assert f"'corp' comes from the team catalogue {team}" in removed.stderr and "did you mean" not in removed.stderr

@@ -19,6 +19,7 @@ else:  # pragma: no cover - exercised on older Pythons only
 
 BUILTIN = "builtin"
 USER = "user"
+TEAM = "team"  # a team's catalogue (team.py)
 ADHOC = "url"  # a URL given on the command line
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 from mirrorctl import targets, urls
 from mirrorctl.changes import FileChange
-from mirrorctl.catalog import (BUILTIN, NAME_RE, RESERVED_NAMES, USER, Catalog, Mirror, load_catalog,
+from mirrorctl.catalog import (BUILTIN, TEAM, NAME_RE, RESERVED_NAMES, USER, Catalog, Mirror, load_catalog,
                                parse_catalog, read_user_catalog_text, unknown_mirror, user_catalog_path)
 from mirrorctl.context import Context, Scope, mirrorctl_state_dir
 from mirrorctl.errors import UnsupportedError, UsageError
@@ -367,6 +367,9 @@ def remove_mirror(ctx: Context, name: str, *, dry_run: bool = False, command: st
         if known is not None and known.source == BUILTIN:
             raise UsageError(f"{key!r} is a built-in mirror and cannot be removed",
                              hint="only mirrors you added can be removed; `mirrorctl list` shows which")
+        if known is not None and known.source == TEAM:
+            raise UsageError(f"{key!r} comes from the team catalogue {catalog.team_source}",
+                             hint="remove it there, or unset MIRRORCTL_CATALOGUE")
         raise unknown_mirror(key, [m.name for m in catalog.mirrors if m.source == USER] or catalog.all_names())
     mirror = next(m for m in catalog.mirrors if m.name == key and m.source == USER)
     del entries[index]
