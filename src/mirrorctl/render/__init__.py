@@ -20,6 +20,7 @@ import sys
 from typing import Any, Optional
 
 from mirrorctl.errors import MirrorctlError
+from mirrorctl.i18n import _
 from mirrorctl.render.text import json_shown, shown
 
 __all__ = ["console", "error", "out", "print_json", "print_table", "shown", "table", "warn", "write"]
@@ -61,9 +62,10 @@ def _stdout(text: str) -> None:
 
 def output_failed(exc: OSError) -> MirrorctlError:
     reason = exc.strerror or str(exc)
-    return MirrorctlError(f"cannot write the output ({reason}); the command itself was carried out",
-                          hint="`mirrorctl history` and `mirrorctl status` show what is in force; do not "
-                               "simply run an undo again")
+    return MirrorctlError(_("cannot write the output ({reason}); the command itself was carried out")
+                          .format(reason=reason),
+                          hint=_("`mirrorctl history` and `mirrorctl status` show what is in force; do not "
+                                 "simply run an undo again"))
 
 
 def write(text: str = "") -> None:
@@ -130,16 +132,16 @@ def error(exc: MirrorctlError) -> None:
     """One line on stderr: the message and the hint (passwords in URLs masked, controls shown)."""
     from mirrorctl.urls import mask_url
 
-    line = f"mirrorctl: error: {shown(mask_url(exc.message))}"
+    line = _("mirrorctl: error: {message}").format(message=shown(mask_url(exc.message)))
     if exc.hint:
-        line += f" (hint: {shown(mask_url(exc.hint))})"
+        line += _(" (hint: {hint})").format(hint=shown(mask_url(exc.hint)))
     _plain_stderr(line)
 
 
 def warn(text: str) -> None:
     from mirrorctl.urls import mask_url
 
-    _plain_stderr(f"mirrorctl: warning: {shown(mask_url(text))}")
+    _plain_stderr(_("mirrorctl: warning: {message}").format(message=shown(mask_url(text))))
 
 
 def _plain_stderr(line: str) -> None:
