@@ -159,6 +159,29 @@ def _from_langid(langid: int) -> str:
     return ENGLISH
 
 
+# The CLI framework's own words in help and usage errors. click (and typer.core) take them from
+# the standard library's ``gettext.gettext`` when their modules are imported: see
+# :func:`translate_framework`. typer's vendored click (0.24 on) writes "Usage:" untranslated.
+FRAMEWORK = (
+    N_("Usage:"), N_("Options"), N_("Arguments"), N_("Commands"), N_("Show this message and exit."),
+    N_("default: {default}"), N_("required"), N_("env var: {var}"), N_("Error: {message}"),
+    N_("No such option: {name}"), N_("No such command {name!r}."), N_("Missing argument"), N_("Missing option"),
+    N_("Missing command."), N_("Invalid value for {param_hint}: {message}"), N_("Try '{command} {option}' for help."),
+)
+
+
+def translate_framework() -> None:
+    """Let click and typer say their own words (section titles, ``[default: ...]``) in the
+    language chosen: they bind ``gettext.gettext`` when imported, so this runs first (``cli.main``).
+    Only with a catalogue loaded; a message the catalogue lacks stays as it is."""
+    if _catalogue is None:
+        return
+    import gettext
+
+    gettext.gettext = _catalogue.gettext  # type: ignore[assignment]
+    gettext.ngettext = _catalogue.ngettext  # type: ignore[assignment]
+
+
 def catalogue_path(language_name: str = CHINESE) -> str:
     """Where the compiled catalogue of ``language_name`` is (a path inside the pyz in a pyz)."""
     return os.path.join(os.path.dirname(__file__), "locale", language_name, "LC_MESSAGES", DOMAIN + ".mo")

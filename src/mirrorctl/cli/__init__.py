@@ -22,7 +22,28 @@ def load_app():
 
     for name in COMMAND_MODULES:
         importlib.import_module(f"mirrorctl.cli.{name}")
+    _whole_short_help(app)
     return app
+
+
+def _whole_short_help(app) -> None:
+    """The command list of `--help` shows each command's whole first sentence (wrapped), not the
+    framework's cut at 45 columns with "..."."""
+    import inspect
+
+    for info in app.registered_commands:
+        if info.short_help or info.hidden:
+            continue
+        info.short_help = first_sentence(info.help or inspect.getdoc(info.callback) or "")
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of the first paragraph (English ". " or Chinese "。"), on one line."""
+    import re
+
+    paragraph = " ".join(text.strip().split("\n\n", 1)[0].split())
+    found = re.search(r"(?<=\.)\s|(?<=。)", paragraph)
+    return paragraph[:found.start()].strip() if found else paragraph
 
 
 def main() -> None:
@@ -120,6 +141,7 @@ def set_language(lang, argv: list):
     if "--json" in words:
         lang = i18n.ENGLISH
     i18n.setup(lang)
+    i18n.translate_framework()
     return None
 
 

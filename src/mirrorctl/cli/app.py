@@ -81,7 +81,7 @@ def helptext(description: str, *examples: str) -> str:
     if not examples:
         return description
     if len(examples) == 1:
-        return f"{description}\n\n{_('Example:')} {examples[0]}"
+        return description + "\n\n" + _("Example:") + " " + examples[0]
     return description + "\n\n" + _("Examples:") + "\n\n" + "\n\n".join("  " + e for e in examples)
 
 

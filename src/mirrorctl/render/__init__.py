@@ -88,15 +88,24 @@ def table_lines(headers: list[str], rows: list[list[str]]) -> list[str]:
     """
     headers = [shown(h) for h in headers]
     rows = [[shown(c) for c in row] for row in rows]
-    widths = [len(h) for h in headers]
+    widths = [cell_width(h) for h in headers]
     for row in rows:
         for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
+            widths[i] = max(widths[i], cell_width(cell))
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+        return "  ".join(c + " " * (w - cell_width(c)) for c, w in zip(cells, widths)).rstrip()
 
     return [line(headers)] + [line(r) for r in rows]
+
+
+def cell_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: a wide (CJK) character takes two."""
+    if text.isascii():
+        return len(text)
+    from unicodedata import east_asian_width
+
+    return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
