@@ -23,7 +23,7 @@ from mirrorctl.errors import MirrorctlError
 from mirrorctl.i18n import _
 from mirrorctl.render.text import json_shown, shown
 
-__all__ = ["console", "error", "out", "print_json", "print_table", "shown", "table", "warn", "write"]
+__all__ = ["console", "error", "out", "print_json", "print_table", "say", "shown", "table", "warn", "write"]
 
 _consoles: dict[bool, Any] = {}
 
@@ -74,6 +74,42 @@ def write(text: str = "") -> None:
     _stdout(shown(text, keep="\n\t") + "\n")
 
 
+def say(text: str) -> None:
+    """A sentence on stdout, folded at the terminal's width (or ``COLUMNS``) between words, or
+    between Chinese characters; a path or URL is never broken. Not for lines meant to be used
+    as they are (shell lines, diffs): :func:`write` keeps those whole."""
+    width = output_width()
+    text = shown(text)
+    if width is None or cell_width(text) <= width:
+        _stdout(text + "\n")
+        return
+    _stdout("\n".join(fold(text, width)) + "\n")
+
+
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
+
+
+def fold(text: str, width: int, indent: str = "  ") -> list:
+    """``text`` as lines of at most ``width`` columns where it can break: at spaces, and before
+    or after a Chinese character; the lines after the first are indented."""
+    import re
+
+    tokens = re.findall(rf"[{_CJK}]|[^\s{_CJK}]+|\s+", text)
+    lines: list = []
+    line = ""
+    for token in tokens:
+        if token.isspace():
+            line += token
+            continue
+        if line.strip() and cell_width(line.rstrip() + token) > width:
+            lines.append(line.rstrip())
+            line = indent
+        line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
 def out(text: str) -> None:
     """Like :func:`write`, without adding a line feed (a diff carries its own)."""
     _stdout(shown(text, keep="\n\t"))
@@ -114,12 +150,52 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def print_table(headers: list[str], rows: list[list[str]]) -> None:
-    """The table on stdout, its header in bold on a terminal (unless NO_COLOR)."""
+    """The table on stdout, its header in bold on a terminal (unless NO_COLOR). When it is wider
+    than the terminal (or ``COLUMNS``), a list instead: the terminal would fold each line
+    mid-word, and paths and URLs are never cut."""
     lines = table_lines(headers, rows)
+    width = output_width()
+    if width is not None and max(cell_width(line) for line in lines) > width:
+        lines = list_lines(headers, rows)
+        _stdout("\n".join(lines) + ("\n" if lines else ""))
+        return
     head = lines[0]
     if sys.stdout.isatty() and not _no_color():
         head = f"\033[1m{head}\033[0m"  # the only raw escape sequence mirrorctl prints itself
     _stdout("\n".join([head] + lines[1:]) + "\n")
+
+
+def output_width() -> Optional[int]:
+    """The columns of stdout: ``COLUMNS`` when set, else the terminal's; None for a pipe or file."""
+    import os
+
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+        if columns > 0:
+            return columns
+    except ValueError:
+        pass
+    try:
+        if sys.stdout.isatty():
+            return os.get_terminal_size(sys.stdout.fileno()).columns or None
+    except (OSError, ValueError, AttributeError):
+        pass
+    return None
+
+
+def list_lines(headers: list[str], rows: list[list[str]]) -> list[str]:
+    """A table for a narrow terminal: each row a block, its first cells on the first line, then
+    one ``header: value`` line per other cell (empty and "-" cells left out)."""
+    headers = [shown(h) for h in headers]
+    lead = 1 if headers and headers[0] else 2  # `list` has an unnamed mark column before the name
+    out: list[str] = []
+    for row in rows:
+        cells = [shown(c) for c in row]
+        out.append(" ".join(c for c in cells[:lead] if c).rstrip())
+        for header, cell in zip(headers[lead:], cells[lead:]):
+            if cell and cell != "-":
+                out.append("  " + _("{header}: {value}").format(header=header, value=cell))
+    return out
 
 
 def _no_color() -> bool:

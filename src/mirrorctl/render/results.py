@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Optional
 from mirrorctl.catalog import Mirror
 from mirrorctl.ops import ChangeResult, ListResult, StatusReport
 from mirrorctl.i18n import _, ngettext
-from mirrorctl.render import out, print_json, print_table, shown, warn, write
+from mirrorctl.render import out, print_json, print_table, say, shown, warn, write
 from mirrorctl.targets.base import Origin, Setting, ToolStatus
 from mirrorctl.changes import FileChange
 
@@ -168,11 +168,11 @@ def render_list(result: ListResult, as_json: bool) -> None:
         rows.append([mark, name, ", ".join(shown(a) for a in m.aliases) or "-", mask_url(m.url), conda, m.source])
     print_table(["", _("name"), _("aliases"), _("url"), "conda", _("source")], rows)
     if result.current:
-        write(_("* pip uses {mirror} now").format(mirror=shown(result.current)))
+        say(_("* pip uses {mirror} now").format(mirror=shown(result.current)))
     else:
-        write(_("pip uses {url}, not in the catalogue").format(url=shown(mask_url(result.current_url or "?"))))
+        say(_("pip uses {url}, not in the catalogue").format(url=shown(mask_url(result.current_url or "?"))))
     for name in result.shadowed_builtins:
-        write(_("your mirror {name} shadows the built-in one of that name").format(name=shown(name)))
+        say(_("your mirror {name} shadows the built-in one of that name").format(name=shown(name)))
 
 
 def render_change(result: ChangeResult, as_json: bool) -> None:
@@ -185,27 +185,27 @@ def render_change(result: ChangeResult, as_json: bool) -> None:
             out(shown_diff(change))
         if result.check:
             if changed:
-                write(_("{what}: would change ({files})").format(what=_what(result), files=_files(len(changed))))
+                say(_("{what}: would change ({files})").format(what=_what(result), files=_files(len(changed))))
             else:
-                write(_("{what}: {state}").format(what=_what(result),
+                say(_("{what}: {state}").format(what=_what(result),
                                                  state=_already(result, _("already in that state"))))
         elif not changed:
-            write(_("{what}: nothing to change").format(what=_what(result)))
+            say(_("{what}: nothing to change").format(what=_what(result)))
         else:
-            write(_("dry run: {files} would change; nothing was written").format(files=_files(len(changed))))
+            say(_("dry run: {files} would change; nothing was written").format(files=_files(len(changed))))
     else:
         if not changed:
-            write(_("{what}: {state}, nothing changed").format(what=_what(result),
+            say(_("{what}: {state}, nothing changed").format(what=_what(result),
                                                                state=_already(result, _("already so"))))
         for change in changed:
             verb = {"create": _("created {path}"), "delete": _("removed {path}"),
                     "modify": _("updated {path}")}[change.action].format(path=shown(str(change.path)))
             label = f"{shown(change.tool)}: " if change.tool else ""
-            write(f"{label}{verb}")
+            say(f"{label}{verb}")
         if changed and result.action in ("use", "reset"):
-            write(_("{what} (undo with `mirrorctl undo`)").format(what=_what(result)))
+            say(_("{what} (undo with `mirrorctl undo`)").format(what=_what(result)))
     for note in result.notes:
-        write(shown(note))
+        say(shown(note))
     for warning in result.warnings:
         warn(warning)
 
@@ -252,11 +252,12 @@ def render_status(report: StatusReport, as_json: bool, verbose: bool = False) ->
                          str(python.get("mirror") or "-"), str(python.get("decided_by") or "")])
     print_table([_("tool"), _("index"), _("mirror"), _("decided by")], rows)  # escapes every cell
     if report.hidden:
-        write(_("not shown (not in use or configured here; --all shows them): {tools}")
+        say(_("not shown (not in use or configured here; --all shows them): {tools}")
               .format(tools=", ".join(shown(h) for h in report.hidden)))
     if verbose:
         for st in report.tools:
-            write("\n" + _("{tool} reads, lowest precedence first:").format(tool=shown(st.tool)))
+            write("")
+            say(_("{tool} reads, lowest precedence first:").format(tool=shown(st.tool)))
             for f in st.files:
                 state = _("exists") if f.exists else _("absent")
                 extra = f" - {shown(f.skipped)}" if f.skipped else ""
@@ -278,20 +279,20 @@ def render_undo(result: UndoResult, as_json: bool, dry_run: bool = False) -> Non
     if dry_run:
         for change in result.restored:
             out(shown_diff(change))
-        write(_("dry run: undo of `{command}` would restore {files}").format(command=command,
+        say(_("dry run: undo of `{command}` would restore {files}").format(command=command,
                                                                             files=_files(len(result.restored))))
         return
     for change in result.restored:
         verb = _("removed {path}") if change.after is None else _("restored {path}")
-        write(verb.format(path=shown(str(change.path))))
+        say(verb.format(path=shown(str(change.path))))
     if result.already:
-        write(_("the files of `{command}` (entry {entry}) were already as before it: "
+        say(_("the files of `{command}` (entry {entry}) were already as before it: "
                 "recorded as undone, nothing else taken back").format(command=command, entry=shown(result.entry.id)))
     elif result.interrupted:
-        write(_("rolled back the interrupted change `{command}` (entry {entry}); "
+        say(_("rolled back the interrupted change `{command}` (entry {entry}); "
                 "the change before it stays").format(command=command, entry=shown(result.entry.id)))
     else:
-        write(_("undone: `{command}` from {time}").format(command=command, time=shown(result.entry.time)))
+        say(_("undone: `{command}` from {time}").format(command=command, time=shown(result.entry.time)))
     for path in result.forced:
         warn(_("{path} had been edited since; --force restored it anyway").format(path=path))
 
@@ -301,7 +302,7 @@ def render_history(entries: list[JournalEntry], as_json: bool) -> None:
         print_json([entry_dict(e) for e in entries])
         return
     if not entries:
-        write(_("no changes recorded yet"))
+        say(_("no changes recorded yet"))
         return
     rows = []
     for e in entries:
