@@ -86,6 +86,7 @@ def say(text: str) -> None:
     _stdout("\n".join(fold(text, width)) + "\n")
 
 
+_NO_BREAK_BEFORE = set("，。；：、）」』！？")  # Chinese closing punctuation stays with what it closes
 _CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
 
 
@@ -101,7 +102,7 @@ def fold(text: str, width: int, indent: str = "  ") -> list:
         if token.isspace():
             line += token
             continue
-        if line.strip() and cell_width(line.rstrip() + token) > width:
+        if line.strip() and cell_width(line.rstrip() + token) > width and token not in _NO_BREAK_BEFORE:
             lines.append(line.rstrip())
             line = indent
         line += token
