@@ -47,30 +47,30 @@ def _lines_fit(text: str, width: int, values: list) -> None:
 
 def test_list_and_status_switch_to_a_list_at_60_columns(run_cli, sandbox, on_path):
     on_path("pip")
-    wide = run_cli("list")
+    wide = run_cli("list", env={"COLUMNS": "60"})  # a pipe: the table, whatever COLUMNS says
     assert wide.stdout.splitlines()[0].split() == ["name", "aliases", "url", "conda", "source"]
-    narrow = run_cli("list", env={"COLUMNS": "60"})
-    assert narrow.exit_code == 0, narrow.stderr
-    assert "tuna\n  aliases: tsinghua, thu\n  url: https://pypi.tuna.tsinghua.edu.cn/simple\n" in narrow.stdout
-    assert "* official\n" in narrow.stdout
-    urls = [line.split("url: ", 1)[1] for line in narrow.stdout.splitlines() if "  url: " in line]
+    narrow = _on_a_terminal(["list"], {"COLUMNS": "60"})
+    assert "tuna\n  aliases: tsinghua, thu\n  url: https://pypi.tuna.tsinghua.edu.cn/simple\n" in narrow
+    assert "* official\n" in narrow
+    urls = [line.split("url: ", 1)[1] for line in narrow.splitlines() if "  url: " in line]
     assert len(urls) == len([line for line in wide.stdout.splitlines()[1:] if "://" in line])
-    _lines_fit(narrow.stdout, 60, urls)
+    _lines_fit(narrow, 60, urls)
 
     assert run_cli("use", "tuna", "--tool", "pip").exit_code == 0
-    status = run_cli("status", env={"COLUMNS": "60"})
-    assert status.exit_code == 0, status.stderr
+    status = _on_a_terminal(["status"], {"COLUMNS": "60"})
     conf = str(sandbox.config / "pip" / "pip.conf")
     assert f"pip\n  index: https://pypi.tuna.tsinghua.edu.cn/simple\n  mirror: tuna\n  decided by: {conf} [global]\n" \
-        in status.stdout
-    _lines_fit(status.stdout, 60, [conf + " [global]"])
-    history = run_cli("history", env={"COLUMNS": "60"})
-    assert history.exit_code == 0
-    assert history.stdout.startswith("1\n  time: ")
-    assert "  command: mirrorctl use tuna --tool pip\n" in history.stdout
+        in status
+    _lines_fit(status, 60, [conf + " [global]"])
+    history = _on_a_terminal(["history"], {"COLUMNS": "60"})
+    assert history.startswith("1\n  time: ")
+    assert "  command: mirrorctl use tuna --tool pip\n" in history
     # a wide terminal keeps the table
-    head = run_cli("status", env={"COLUMNS": "200"}).stdout.splitlines()[0]
+    head = _on_a_terminal(["status"], {"COLUMNS": "200", "NO_COLOR": "1"}).splitlines()[0]
     assert [h.strip() for h in head.split("  ") if h.strip()] == ["tool", "index", "mirror", "decided by"]
+    zh = _on_a_terminal(["status"], {"COLUMNS": "40", "MIRRORCTL_LANG": "zh"})
+    assert "pip\n  索引：https://pypi.tuna.tsinghua.edu.cn/simple\n  镜像：tuna\n" in zh
+    assert not [line for line in zh.splitlines() if line.lstrip().startswith(("）", "，", "：", "。"))]
 
 
 def _on_a_terminal(args: list, env: dict) -> str:
@@ -92,7 +92,7 @@ def _on_a_terminal(args: list, env: dict) -> str:
         proc.wait(timeout=120)
     finally:
         os.close(leader)
-    return b"".join(chunks).decode("utf-8", "replace")
+    return b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
 
 
 def test_no_color_is_honoured_on_a_terminal(sandbox):

@@ -75,7 +75,7 @@ def write(text: str = "") -> None:
 
 
 def say(text: str) -> None:
-    """A sentence on stdout, folded at the terminal's width (or ``COLUMNS``) between words, or
+    """A sentence on stdout, folded at the terminal's width between words, or
     between Chinese characters; a path or URL is never broken. Not for lines meant to be used
     as they are (shell lines, diffs): :func:`write` keeps those whole."""
     width = output_width()
@@ -152,7 +152,7 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 def print_table(headers: list[str], rows: list[list[str]]) -> None:
     """The table on stdout, its header in bold on a terminal (unless NO_COLOR). When it is wider
-    than the terminal (or ``COLUMNS``), a list instead: the terminal would fold each line
+    than the terminal, a list instead: the terminal would fold each line
     mid-word, and paths and URLs are never cut."""
     lines = table_lines(headers, rows)
     width = output_width()
@@ -167,9 +167,16 @@ def print_table(headers: list[str], rows: list[list[str]]) -> None:
 
 
 def output_width() -> Optional[int]:
-    """The columns of stdout: ``COLUMNS`` when set, else the terminal's; None for a pipe or file."""
+    """The columns of the terminal stdout is (``COLUMNS`` when set); None for a pipe or a file,
+    whose readers (grep, head, a script) get the same table whatever the window (a shell may
+    export COLUMNS to its children)."""
     import os
 
+    try:
+        if not sys.stdout.isatty():
+            return None
+    except (ValueError, AttributeError):
+        return None
     try:
         columns = int(os.environ.get("COLUMNS", ""))
         if columns > 0:
@@ -177,11 +184,9 @@ def output_width() -> Optional[int]:
     except ValueError:
         pass
     try:
-        if sys.stdout.isatty():
-            return os.get_terminal_size(sys.stdout.fileno()).columns or None
-    except (OSError, ValueError, AttributeError):
-        pass
-    return None
+        return os.get_terminal_size(sys.stdout.fileno()).columns or None
+    except (OSError, ValueError):
+        return None
 
 
 def list_lines(headers: list[str], rows: list[list[str]]) -> list[str]:
