@@ -6,7 +6,8 @@
     python3 scripts/build_pyz.py --from-env                          # offline, from this environment
     python3 mirrorctl.pyz use tuna
 
-The zip holds src/mirrorctl (with mirrors.toml beside catalog.py, where the wheel puts it) and the
+The zip holds src/mirrorctl (with mirrors.toml beside catalog.py, where the wheel puts it, and the
+translation catalogues compiled from their .po files by scripts/catalogues.py) and the
 pure-Python dependencies pinned in scripts/pyz-requirements.txt, with their dist-info (licences
 included). The dependencies come from one of:
 
@@ -17,7 +18,8 @@ included). The dependencies come from one of:
   the pyz then asks for the Python that built it or newer (a newer release may have dropped 3.9).
 
 Every file is checked to be pure Python (no .so / .pyd): the pyz is imported by zipimport, which
-cannot load an extension module. Standard library only.
+cannot load an extension module. Standard library only, but for compiling the catalogues: Babel,
+or GNU gettext's msgfmt.
 """
 
 from __future__ import annotations
@@ -191,12 +193,31 @@ def add_from_env(bundle: Bundle, pins: dict[str, str], unpinned: bool) -> list[s
     return left_out
 
 
+def _catalogues():
+    """scripts/catalogues.py (beside this script), imported by path."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("mirrorctl_catalogues", REPO / "scripts" / "catalogues.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def add_mirrorctl(bundle: Bundle) -> str:
     source = REPO / "src" / "mirrorctl"
     for path in sorted(source.rglob("*")):
         member = "mirrorctl/" + path.relative_to(source).as_posix()
+        if member.startswith("mirrorctl/locale/") and not member.endswith(".py"):
+            continue  # the sources of the catalogues, and a .mo that may be stale: compiled below
         if path.is_file() and wanted(member):
             bundle.add(member, path.read_bytes(), "src/mirrorctl")
+    catalogues = _catalogues()
+    try:
+        compiled = catalogues.compiled(source / "locale")
+    except catalogues.CatalogueError as exc:
+        raise BuildError(str(exc)) from None
+    for rel, data in compiled.items():
+        bundle.add("mirrorctl/" + rel, data, "scripts/catalogues.py")
     # where the wheel puts it (pyproject: force-include), and where catalog.py looks
     bundle.add("mirrorctl/mirrors.toml", (REPO / "mirrors.toml").read_bytes(), "mirrors.toml")
     version = re.search(r'__version__\s*=\s*"([^"]+)"', (source / "__init__.py").read_text("utf-8"))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from mirrorctl.errors import ConfigFileError, MirrorctlError, NotWritableError
+from mirrorctl.i18n import N_, _
 
 # While a command plans, the files earlier tools of the same command will write, as they will be
 # (str(path) -> bytes, None: absent): two tools editing one file (uv and Poetry in one
@@ -67,7 +68,7 @@ class FileChange:
 # the cap keeps a link to /dev/zero, or a log file given by mistake, from filling the memory.
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
-_MOVE_HINT = "mirrorctl reads and writes only regular files: move it aside, or choose another scope"
+_MOVE_HINT = N_("mirrorctl reads and writes only regular files: move it aside, or choose another scope")
 
 
 class DisabledFileError(ConfigFileError):
@@ -170,47 +171,58 @@ def _kind(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
+        return _("a FIFO (named pipe)")
     if stat.S_ISCHR(mode):
-        return "a character device"
+        return _("a character device")
     if stat.S_ISBLK(mode):
-        return "a block device"
+        return _("a block device")
     if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
+        return _("a socket")
+    return _("not a regular file")
 
 
 def _not_regular(path: Path, st: os.stat_result) -> ConfigFileError:
     if _is_null(st):
-        return DisabledFileError(f"{path}: disabled by a link to {os.devnull}; mirrorctl leaves it alone",
-                                 hint=f"the tools read it as empty; remove the link (rm {path}) to let mirrorctl "
-                                      f"write this file, or choose another scope")
+        return DisabledFileError(_("{path}: disabled by a link to {devnull}; mirrorctl leaves it alone")
+                                 .format(path=path, devnull=os.devnull),
+                                 hint=_("the tools read it as empty; remove the link (rm {path}) to let mirrorctl write this "
+                                        "file, or choose another scope").format(path=path))
     what = _kind(st.st_mode)
     if what == "a folder":
-        return ConfigFileError(f"{path}: is a folder, not a file", hint="move the folder aside, or choose another scope")
-    where = f"links to {os.path.realpath(path)}, which is" if os.path.islink(path) else "is"
-    return NotRegularFileError(f"{path}: {where} {what}, not a regular file", hint=_MOVE_HINT)
+        return ConfigFileError(_("{path}: is a folder, not a file")
+                               .format(path=path), hint=_("move the folder aside, or choose another scope"))
+    if os.path.islink(path):
+        message = _("{path}: links to {target}, which is {what}, not a regular file").format(
+            path=path, target=os.path.realpath(path), what=what)
+    else:
+        message = _("{path}: is {what}, not a regular file").format(path=path, what=what)
+    return NotRegularFileError(message, hint=_(_MOVE_HINT))
 
 
 def _too_large(path: Path, limit: int) -> ConfigFileError:
-    return NotRegularFileError(f"{path}: larger than {limit // (1024 * 1024)} MiB; is this the right file?",
-                           hint="a configuration file is a few kilobytes: look at that path")
+    return NotRegularFileError(_("{path}: larger than {value} MiB; is this the right file?")
+                               .format(path=path, value=limit // (1024 * 1024)),
+                           hint=_("a configuration file is a few kilobytes: look at that path"))
 
 
 def _read_error(path: Path, exc: BaseException) -> MirrorctlError:
     if isinstance(exc, NotADirectoryError):
-        return NotWritableError(f"{path}: a part of this path is a file, not a folder",
-                                hint=f"look at {first_file_ancestor(Path(path))}")
+        return NotWritableError(_("{path}: a part of this path is a file, not a folder").format(path=path),
+                                hint=_("look at {first_file_ancestor}")
+                                     .format(first_file_ancestor=first_file_ancestor(Path(path))))
     if isinstance(exc, IsADirectoryError):
-        return ConfigFileError(f"{path}: is a folder, not a file", hint="move the folder aside, or choose another scope")
+        return ConfigFileError(_("{path}: is a folder, not a file")
+                               .format(path=path), hint=_("move the folder aside, or choose another scope"))
     if isinstance(exc, PermissionError):
-        return NotWritableError(f"{path}: permission denied while reading it",
-                                hint="run with sudo, or choose --scope user")
+        return NotWritableError(_("{path}: permission denied while reading it").format(path=path),
+                                hint=_("run with sudo, or choose --scope user"))
     if isinstance(exc, ValueError):  # a NUL byte in the path
-        return ConfigFileError(f"{str(path)!r}: not a usable path ({exc})", hint="look at that path")
+        return ConfigFileError(_("{path!r}: not a usable path ({exc})")
+                               .format(path=str(path), exc=exc), hint=_("look at that path"))
     code = getattr(exc, "errno", None)
-    reason = "a symlink loop" if code == errno.ELOOP else (getattr(exc, "strerror", None) or str(exc))
-    return ConfigFileError(f"{path}: cannot be read ({reason})", hint="look at that path")
+    reason = _("a symlink loop") if code == errno.ELOOP else (getattr(exc, "strerror", None) or str(exc))
+    return ConfigFileError(_("{path}: cannot be read ({reason})")
+                           .format(path=path, reason=reason), hint=_("look at that path"))
 
 
 def merge_same_path(changes: List[FileChange]) -> List[FileChange]:
@@ -245,4 +257,5 @@ def keep_link(change: FileChange) -> FileChange:
     if change.after is not None or not os.path.islink(change.path):
         return change
     return FileChange(change.path, change.before, b"", tool=change.tool, scope=change.scope, private=change.private,
-                      notes=change.notes + [f"{change.path} is a link: emptied the file it points to, kept the link"])
+                      notes=change.notes + [_("{path} is a link: emptied the file it points to, kept the link")
+                                           .format(path=change.path)])

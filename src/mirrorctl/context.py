@@ -14,6 +14,7 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from typing import Mapping, Optional
 
 from mirrorctl.errors import UsageError
+from mirrorctl.i18n import _
 
 
 class Scope(str, enum.Enum):
@@ -77,7 +78,7 @@ class Context:
         else:
             home = env.get("HOME", "")
         if not home:
-            raise UsageError("cannot tell your home folder: HOME is not set", hint="set HOME and run again")
+            raise UsageError(_("cannot tell your home folder: HOME is not set"), hint=_("set HOME and run again"))
         return self.path(home)
 
     def system(self, path: PurePath) -> PurePath:
@@ -173,7 +174,7 @@ def state_dir_note(ctx: Context) -> Optional[str]:
     chosen = mirrorctl_state_dir(ctx)
     if chosen == path:
         return None
-    return f"journal kept in root's own {chosen}: {path} belongs to another user"
+    return _("journal kept in root's own {chosen}: {path} belongs to another user").format(chosen=chosen, path=path)
 
 
 def _running_as_root() -> bool:

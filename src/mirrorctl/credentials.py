@@ -28,6 +28,7 @@ from mirrorctl import urls
 from mirrorctl.changes import FileChange, read_bytes
 from mirrorctl.context import Context, Scope
 from mirrorctl.errors import ConfigFileError, UsageError
+from mirrorctl.i18n import _
 
 # the files shells (and PowerShell) run at start-up: a credential never goes there
 SHELL_STARTUP_NAMES = frozenset({
@@ -118,28 +119,29 @@ def protect(changes: Sequence[FileChange], url: Optional[str] = None, *, planned
         if is_shell_startup(change.path):
             if _count(change.after, url) > _count(change.before, url):
                 raise UsageError(
-                    f"{change.path}: mirrorctl does not write a password into a shell start-up file "
-                    f"(dotfiles are often shared or published)",
-                    hint=f"give the URL without the password and keep the password in ~/.netrc "
-                         f"(machine HOST login USER password PASS), or leave {change.tool or 'this tool'} out "
-                         f"with --tool")
+                    _("{path}: mirrorctl does not write a password into a shell start-up file (dotfiles are "
+                      "often shared or published)").format(path=change.path),
+                    hint=_("give the URL without the password and keep the password in ~/.netrc (machine HOST login "
+                           "USER password PASS), or leave {value} out with --tool")
+                         .format(value=change.tool or _('this tool')))
             continue
         if change.scope == Scope.GLOBAL.value:
             shared.append(str(change.path))
             continue
         if change.scope == Scope.PROJECT.value:
-            out.warnings.append(f"{change.path} is meant to be committed, and holds a password mirrorctl did not "
-                                f"put there: move it to ~/.netrc before you commit the file")
+            out.warnings.append(_("{path} is meant to be committed, and holds a password mirrorctl did not put there: move "
+                                  "it to ~/.netrc before you commit the file").format(path=change.path))
             continue
         change.private = True
         if change.before is not None and _readable_by_others(change.path):
-            verb = "would make" if planned_only else "made"
-            out.notes.append(f"{verb} {change.path} private (0600): it now holds a password")
+            note = (_("would make {path} private (0600): it now holds a password") if planned_only
+                    else _("made {path} private (0600): it now holds a password"))
+            out.notes.append(note.format(path=change.path))
     if shared:
-        out.warnings.append(f"every user of this machine can read the password in {', '.join(shared)}: a "
-                            f"system-wide file must stay readable to all (pip silently skips one it cannot read); "
-                            f"to keep the password to yourself, use --scope user, or put it in your ~/.netrc "
-                            f"(machine HOST login USER password PASS) and give the URL without it")
+        out.warnings.append(_("every user of this machine can read the password in {paths}: a system-wide file must "
+                              "stay readable to all (pip silently skips one it cannot read); to keep the password to "
+                              "yourself, use --scope user, or put it in your ~/.netrc (machine HOST login USER "
+                              "password PASS) and give the URL without it").format(paths=', '.join(shared)))
     return out
 
 
@@ -164,10 +166,11 @@ _UNSAFE = re.compile(r'[\s"\\]')
 
 def _check_value(value: str, what: str, url: str) -> None:
     if not value or _UNSAFE.search(value) or value.startswith("#"):
-        raise UsageError(f"the {what} in {urls.mask_url(url)} cannot be written to ~/.netrc as every tool reads it "
-                         f"(it is empty, or holds a blank, a quote, a backslash or a leading #)",
-                         hint="put the URL without the credential into the project yourself, and give the "
-                              "credential to each tool its own way (e.g. `poetry config http-basic`), or use --scope user")
+        raise UsageError(_("the {what} in {url} cannot be written to ~/.netrc as every tool reads it (it is empty, "
+                           "or holds a blank, a quote, a backslash or a leading #)")
+                         .format(what=what, url=urls.mask_url(url)),
+                         hint=_("put the URL without the credential into the project yourself, and give the credential "
+                                "to each tool its own way (e.g. `poetry config http-basic`), or use --scope user"))
 
 
 def _parse_check(text: str, path: PurePath) -> dict:
@@ -182,8 +185,9 @@ def _parse_check(text: str, path: PurePath) -> dict:
         parser._parse(str(path), io.StringIO(text), False)  # the stdlib reader, on these bytes
     except netrc.NetrcParseError as exc:
         reason = re.sub(r"\s*'[^']*'", "", exc.msg)  # the token it quotes may be a piece of a password
-        raise ConfigFileError(f"{path}: not a valid netrc file ({reason}, line {exc.lineno})",
-                              hint="fix the file by hand, then run again") from None
+        raise ConfigFileError(_("{path}: not a valid netrc file ({reason}, line {lineno})")
+                              .format(path=path, reason=reason, lineno=exc.lineno),
+                              hint=_("fix the file by hand, then run again")) from None
     return dict(parser.hosts)
 
 
@@ -192,9 +196,10 @@ def _check_reads_back(text: str, path: PurePath, cred: Credential) -> None:
     read it (an unclosed quote earlier in the file would swallow the new line)."""
     found = _parse_check(text, path).get(cred.host)
     if found is None or found[0] != cred.login or found[2] != cred.password:
-        raise ConfigFileError(f"{path}: after the edit, the tools would not read the new login for {cred.host} "
-                              "(something earlier in the file, such as an unclosed quote, swallows it)",
-                              hint="fix the file by hand, then run again")
+        raise ConfigFileError(_("{path}: after the edit, the tools would not read the new login for {host} (something "
+                                "earlier in the file, such as an unclosed quote, swallows it)")
+                              .format(path=path, host=cred.host),
+                              hint=_("fix the file by hand, then run again"))
 
 
 @dataclass
@@ -263,10 +268,11 @@ def plan_netrc(ctx: Context, url: str) -> FileChange:
     cred = credential_of(url)
     assert cred is not None
     if cred.password is None:
-        raise UsageError(f"{urls.mask_url(url)} carries a token as its user name: a project's files are committed, "
-                         f"so mirrorctl keeps credentials in ~/.netrc, which needs a login and a password",
-                         hint="give the token as the password, after the user name your index expects with "
-                              "a token (often __token__), or use --scope user")
+        raise UsageError(_("{url} carries a token as its user name: a project's files are committed, so mirrorctl "
+                           "keeps credentials in ~/.netrc, which needs a login and a password")
+                         .format(url=urls.mask_url(url)),
+                         hint=_("give the token as the password, after the user name your index expects with a token "
+                                "(often __token__), or use --scope user"))
     _check_value(cred.login, "user name", url)
     _check_value(cred.password, "password", url)
     path = netrc_path(ctx)
@@ -274,7 +280,8 @@ def plan_netrc(ctx: Context, url: str) -> FileChange:
     try:
         text = before.decode("utf-8") if before is not None else ""
     except UnicodeDecodeError:
-        raise ConfigFileError(f"{path}: not UTF-8 text", hint="fix the file by hand, then run again") from None
+        raise ConfigFileError(_("{path}: not UTF-8 text")
+                              .format(path=path), hint=_("fix the file by hand, then run again")) from None
     if before is not None:
         _parse_check(text, path)
     previous = _parse_check(text, path).get(cred.host) if before is not None else None
@@ -283,11 +290,12 @@ def plan_netrc(ctx: Context, url: str) -> FileChange:
     change = FileChange(Path(path), before, after.encode("utf-8"), tool="netrc", scope=Scope.USER.value,
                         private=True)
     if previous is not None and previous[0] != cred.login:
-        change.notes.append(f"{path}: the entry for {cred.host} had the login {previous[0]!r}; it now has "
-                            f"{cred.login!r} (`mirrorctl undo` puts the old one back)")
+        change.notes.append(_("{path}: the entry for {host} had the login {previous!r}; it now has {login!r} "
+                              "(`mirrorctl undo` puts the old one back)")
+                            .format(path=path, host=cred.host, previous=previous[0], login=cred.login))
     if change.changed:
-        change.notes.append(f"the password for {cred.host} goes to {path} (owner-only), which the tools read; "
-                            f"the project's files name the index without it")
+        change.notes.append(_("the password for {host} goes to {path} (owner-only), which the tools read; the "
+                              "project's files name the index without it").format(host=cred.host, path=path))
     return change
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 import errno
 
+from mirrorctl.i18n import _
+
 
 class ExitCode(enum.IntEnum):
     """Exit codes of the ``mirrorctl`` command (documented in docs/usage.md)."""
@@ -38,6 +40,11 @@ class MirrorctlError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def code(self) -> str:
+        """A stable machine code for the error (never translated): its exit code's name, ``BAD_CONFIG``."""
+        return self.exit_code.name
 
 
 class UsageError(MirrorctlError):
@@ -75,17 +82,18 @@ _NOT_WRITABLE = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EFB
 
 def hint_for(code: int | None) -> str:
     if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG):
-        return "the file system is full (or over quota): free some space there (df -h), then run the command again"
+        return _("the file system is full (or over quota): free some space there (df -h), then run the command again")
     if code == errno.EROFS:
-        return ("that file system is mounted read-only: remount it read-write, or choose a --scope "
-                "(or --root) on a writable one")
+        return _("that file system is mounted read-only: remount it read-write, or choose a --scope "
+                 "(or --root) on a writable one")
     if code in (errno.EACCES, errno.EPERM):
-        return "check the owner and permissions of that path (ls -ld); a system-wide file needs sudo, or use --scope user"
+        return _("check the owner and permissions of that path (ls -ld); a system-wide file needs sudo, or use "
+                 "--scope user")
     if code == errno.EIO:
-        return "the disk or file system reported an I/O error: check the system log (dmesg) and the disk"
+        return _("the disk or file system reported an I/O error: check the system log (dmesg) and the disk")
     if code in (errno.ETXTBSY, errno.EBUSY):
-        return "another program is using it: close that program, then run the command again"
-    return "check that path, then run the command again"
+        return _("another program is using it: close that program, then run the command again")
+    return _("check that path, then run the command again")
 
 
 def from_os_error(exc: OSError) -> MirrorctlError:

@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 from mirrorctl.changes import first_file_ancestor
 from mirrorctl.errors import ConfigFileError, MirrorctlError, NotWritableError
 from mirrorctl.journal import make_private_dir
+from mirrorctl.i18n import _
 
 LOCK_TIMEOUT = 30.0
 TEMP_SUFFIX = ".mirrorctl-tmp"
@@ -33,8 +34,9 @@ class Locked:
             self._lock.acquire()
         except Timeout:
             raise MirrorctlError(
-                f"another mirrorctl has held {self.state_dir / 'lock'} for {LOCK_TIMEOUT:.0f} s",
-                hint="wait for it to finish and run again (the lock is let go when that process ends)",
+                _("another mirrorctl has held {value} for {lock_timeout:.0f} s")
+                .format(value=self.state_dir / 'lock', lock_timeout=LOCK_TIMEOUT),
+                hint=_("wait for it to finish and run again (the lock is let go when that process ends)"),
             ) from None
         except OSError as exc:
             raise not_writable(self.state_dir / "lock", exc, what="mirrorctl's lock") from None
@@ -93,13 +95,16 @@ def not_writable(path: Path, exc: OSError, *, what: str = "") -> MirrorctlError:
     """A write that failed, as one line naming the file (the hint is the CLI's own, errors.hint_for)."""
     from mirrorctl.errors import hint_for
 
-    reasons = {errno.EROFS: "read-only file system", errno.ENOSPC: "no space left on the device",
-               errno.EDQUOT: "disk quota exceeded", errno.EACCES: "permission denied", errno.EPERM: "permission denied"}
+    reasons = {errno.EROFS: _("read-only file system"), errno.ENOSPC: _("no space left on the device"),
+               errno.EDQUOT: _("disk quota exceeded"), errno.EACCES: _("permission denied"),
+               errno.EPERM: _("permission denied")}
     reason = reasons.get(exc.errno, exc.strerror or str(exc))
     label = f"{what} " if what else ""
     if exc.errno == errno.EISDIR:
-        return ConfigFileError(f"{path}: is a folder, not a file", hint="move the folder aside, or choose another scope")
-    return NotWritableError(f"{label}{path}: cannot write ({reason})", hint=hint_for(exc.errno))
+        return ConfigFileError(_("{path}: is a folder, not a file")
+                               .format(path=path), hint=_("move the folder aside, or choose another scope"))
+    return NotWritableError(_("{label}{path}: cannot write ({reason})")
+                            .format(label=label, path=path, reason=reason), hint=hint_for(exc.errno))
 
 
 def target_of(path: Path) -> Path:
@@ -186,11 +191,13 @@ def missing_dirs(folder: Path) -> list[Path]:
             current = current.parent
             continue
         except NotADirectoryError:
-            raise NotWritableError(f"{folder}: a part of this path is a file, not a folder",
-                                   hint=f"look at {first_file_ancestor(folder)}") from None
+            raise NotWritableError(_("{folder}: a part of this path is a file, not a folder").format(folder=folder),
+                                   hint=_("look at {first_file_ancestor}")
+                                        .format(first_file_ancestor=first_file_ancestor(folder))) from None
         if not stat.S_ISDIR(st.st_mode):
-            raise NotWritableError(f"{current}: is a file, but mirrorctl needs a folder there",
-                                   hint="move the file aside, or choose another scope")
+            raise NotWritableError(_("{current}: is a file, but mirrorctl needs a folder there")
+                                   .format(current=current),
+                                   hint=_("move the file aside, or choose another scope"))
         break
     return list(reversed(missing))
 

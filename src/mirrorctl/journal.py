@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from mirrorctl.errors import MirrorctlError, NotWritableError
+from mirrorctl.i18n import _
 
 FORMAT = 2
 PENDING, COMMITTED, UNDONE, ROLLED_BACK = "pending", "committed", "undone", "rolled-back"
@@ -174,17 +175,20 @@ def check_owned(path: Path, what: str, *, folder: bool, follow: bool = False) ->
     st = os.stat(path) if follow else os.lstat(path)
     kind_ok = stat.S_ISDIR(st.st_mode) if folder else stat.S_ISREG(st.st_mode)
     if not kind_ok:
-        raise JournalTrustError(f"{path}: mirrorctl's {what} is not a plain {'folder' if folder else 'file'}",
-                                hint="move it aside; mirrorctl will not read it")
+        raise JournalTrustError(_("{path}: mirrorctl's {what} is not a plain {value}")
+                                .format(path=path, what=what, value='folder' if folder else 'file'),
+                                hint=_("move it aside; mirrorctl will not read it"))
     if hasattr(os, "geteuid"):
         me = os.geteuid()
         if st.st_uid != me:
             raise JournalTrustError(
-                f"{path}: mirrorctl's {what} belongs to user id {st.st_uid}, not to you ({me}); not read, not used",
-                hint="run mirrorctl as that user, or set MIRRORCTL_STATE_DIR to a folder of your own")
+                _("{path}: mirrorctl's {what} belongs to user id {st_uid}, not to you ({me}); not read, "
+                  "not used").format(path=path, what=what, st_uid=st.st_uid, me=me),
+                hint=_("run mirrorctl as that user, or set MIRRORCTL_STATE_DIR to a folder of your own"))
         if st.st_mode & 0o022:
-            raise JournalTrustError(f"{path}: mirrorctl's {what} can be written by other users; not read, not used",
-                                    hint=f"chmod go-w {path}, then run again")
+            raise JournalTrustError(_("{path}: mirrorctl's {what} can be written by other users; not read, not used")
+                                    .format(path=path, what=what),
+                                    hint=_("chmod go-w {path}, then run again").format(path=path))
     return st
 
 
@@ -193,8 +197,9 @@ def make_private_dir(path: Path, what: str = "state folder") -> None:
     try:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
-        raise NotWritableError(f"{path}: cannot create mirrorctl's {what} ({exc.strerror})",
-                               hint="free some space, or set MIRRORCTL_STATE_DIR to a folder you can write") from None
+        raise NotWritableError(_("{path}: cannot create mirrorctl's {what} ({strerror})")
+                               .format(path=path, what=what, strerror=exc.strerror),
+                               hint=_("free some space, or set MIRRORCTL_STATE_DIR to a folder you can write")) from None
     check_owned(path, what, folder=True, follow=what == "state folder")  # a dotfiles link to it is fine
 
 
@@ -210,8 +215,9 @@ def _entry_dirs(root: Path) -> list[tuple[tuple, str]]:
     except FileNotFoundError:
         return []
     except OSError as exc:
-        raise MirrorctlError(f"{root}: cannot read mirrorctl's journal ({exc.strerror})",
-                             hint="check that folder's permissions") from None
+        raise MirrorctlError(_("{root}: cannot read mirrorctl's journal ({strerror})")
+                             .format(root=root, strerror=exc.strerror),
+                             hint=_("check that folder's permissions")) from None
     keyed = []
     for name in names:
         if _SEQ_DIR.match(name):
@@ -258,7 +264,7 @@ def iter_entries(state_dir: Path) -> Iterator[JournalEntry]:
         return
     check_owned(state_dir, "state folder", folder=True, follow=True)
     check_owned(root, "journal folder", folder=True)
-    for _, name in _entry_dirs(root):
+    for _key, name in _entry_dirs(root):
         entry = read_entry(root, name)
         if entry is not None:
             yield entry
@@ -286,11 +292,13 @@ def read_backup(entry: JournalEntry, record: JournalFile) -> bytes:
     except JournalTrustError:
         raise
     except OSError as exc:
-        raise MirrorctlError(f"{path}: the backup of {record.path} cannot be read ({exc.strerror})",
-                             hint="the journal is damaged; restore that file by hand") from None
+        raise MirrorctlError(_("{path}: the backup of {path2} cannot be read ({strerror})")
+                             .format(path=path, path2=record.path, strerror=exc.strerror),
+                             hint=_("the journal is damaged; restore that file by hand")) from None
     if record.before_sha256 is not None and sha256(data) != record.before_sha256:
-        raise MirrorctlError(f"{path}: the backup of {record.path} does not match what was saved",
-                             hint="the journal is damaged; restore that file by hand")
+        raise MirrorctlError(_("{path}: the backup of {path2} does not match what was saved")
+                             .format(path=path, path2=record.path),
+                             hint=_("the journal is damaged; restore that file by hand"))
     return data
 
 

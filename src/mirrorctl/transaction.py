@@ -29,6 +29,7 @@ from mirrorctl import fsio, journal as jr
 from mirrorctl.changes import FileChange, check_replaceable, keep_link, read_bytes
 from mirrorctl.errors import ConfigFileError, ConflictError, ExitCode, MirrorctlError, NotWritableError
 from mirrorctl.journal import JournalEntry, JournalFile, sha256
+from mirrorctl.i18n import _, ngettext
 
 __all__ = ["FileChange", "JournalEntry", "JournalFile", "UndoResult", "apply", "undo", "recover", "history",
            "read_bytes"]
@@ -168,8 +169,8 @@ def apply(changes: Sequence[FileChange], *, state_dir: Path, command: str) -> Op
         notes = _recover_locked(state_dir)
         for change in todo:  # someone else wrote in between: plan again rather than clobber
             if read_bytes(change.path) != change.before:
-                raise ConflictError(f"{change.path}: changed while mirrorctl was working on it",
-                                    hint="run the command again")
+                raise ConflictError(_("{path}: changed while mirrorctl was working on it").format(path=change.path),
+                                    hint=_("run the command again"))
         items = [_plan_item(c) for c in todo]
         seq = jr.next_seq(state_dir)
         entry = JournalEntry(id=str(seq), seq=seq, time=_now(), command=command, files=[i.record for i in items],
@@ -210,13 +211,14 @@ def _roll_back_after(entry: JournalEntry, exc: BaseException, where: Path) -> No
             fsio.not_writable(where, second).message.split(": cannot write ", 1)[-1]
         left = ", ".join(_still_changed(entry)) or "none"
         raise NotWritableError(
-            f"{_describe(exc, where)}, and putting the files back failed too ({detail}); still changed: {left}",
-            hint=f"nothing is lost: the previous files are kept in {entry.folder}; `mirrorctl undo` "
-                 "puts them back") from None
+            _("{value}, and putting the files back failed too ({detail}); still changed: {left}")
+            .format(value=_describe(exc, where), detail=detail, left=left),
+            hint=_("nothing is lost: the previous files are kept in {folder}; `mirrorctl undo` puts them "
+                   "back").format(folder=entry.folder)) from None
     if not _leftovers(entry):  # the change never happened: no entry (a partial removal is swept)
         fsio.remove_tree(Path(str(entry.folder)))  # else it stays, rolled back, for the next run to tidy
     if isinstance(exc, KeyboardInterrupt):
-        raise MirrorctlError("interrupted: every file was put back as it was", exit_code=ExitCode.INTERRUPTED) from None
+        raise MirrorctlError(_("interrupted: every file was put back as it was"), exit_code=ExitCode.INTERRUPTED) from None
     if isinstance(exc, OSError):
         raise fsio.not_writable(where, exc, what="mirrorctl's journal in" if where == _state_dir_of(entry) else "") from None
     raise exc
@@ -287,8 +289,8 @@ def _put_back(entry: JournalEntry, *, force: bool, final: str, interrupted: bool
     ``leave_others``, for a rollback right after a failed write: left as the other writer left it)."""
     todo, edited = _plan_back(entry, force)
     if edited and not force and not leave_others:
-        raise ConflictError(f"not undone: edited after mirrorctl wrote it: {', '.join(edited)}",
-                            hint="look at the file; `mirrorctl undo --force` restores it anyway, losing those edits")
+        raise ConflictError(_("not undone: edited after mirrorctl wrote it: {paths}").format(paths=', '.join(edited)),
+                            hint=_("look at the file; `mirrorctl undo --force` restores it anyway, losing those edits"))
     for back in todo:
         if back.record.existed:
             back.previous = jr.read_backup(entry, back.record)
@@ -326,10 +328,11 @@ def _put_back(entry: JournalEntry, *, force: bool, final: str, interrupted: bool
     except OSError as exc:  # the files are back; the next undo (or run) records it and takes back no more
         state = _state_dir_of(entry)
         raise NotWritableError(
-            f"the files are back as before, but mirrorctl's journal in {state} could not record it "
-            f"({fsio.not_writable(state, exc).message.split(': cannot write ', 1)[-1]})",
-            hint="free some space there, then run `mirrorctl undo` again: it records this and takes back "
-                 "nothing more") from None
+            _("the files are back as before, but mirrorctl's journal in {state} could not record it "
+              "({split})")
+            .format(state=state, split=fsio.not_writable(state, exc).message.split(': cannot write ', 1)[-1]),
+            hint=_("free some space there, then run `mirrorctl undo` again: it records this and takes back "
+                   "nothing more")) from None
     return result
 
 
@@ -408,12 +411,13 @@ def _recover_locked(state_dir: Path) -> list[str]:
     try:
         result = _put_back(newest, force=False, final=jr.ROLLED_BACK, interrupted=True)
     except ConflictError as exc:
-        raise ConflictError(f"an interrupted change (entry {newest.id}, `{newest.command}`) cannot be rolled back: "
-                            f"{exc.message.split(': ', 1)[-1]}",
-                            hint="`mirrorctl undo` rolls it back (`undo --force` even over those edits)") from None
+        raise ConflictError(_("an interrupted change (entry {id}, `{command}`) cannot be rolled back: {split}")
+                            .format(id=newest.id, command=newest.command, split=exc.message.split(': ', 1)[-1]),
+                            hint=_("`mirrorctl undo` rolls it back (`undo --force` even over those edits)")) from None
     files = len(result.restored)
-    return [f"rolled back an interrupted change first: `{newest.command}` (entry {newest.id}; "
-            f"{files} file{'s' if files != 1 else ''} put back)"]
+    return [ngettext("rolled back an interrupted change first: `{command}` (entry {entry}; {n} file put back)",
+                     "rolled back an interrupted change first: `{command}` (entry {entry}; {n} files put back)",
+                     files).format(command=newest.command, entry=newest.id, n=files)]
 
 
 def recover(state_dir: Path) -> list[str]:
@@ -440,11 +444,13 @@ def undo(state_dir: Path, *, force: bool = False, dry_run: bool = False) -> Undo
             _tidy(newest)  # what an interrupted rollback or undo left
         entry = newest if newest is not None and newest.in_effect else next((e for e in entries if e.in_effect), None)
         if entry is None:
-            raise MirrorctlError("nothing to undo: the journal has no change left",
-                                 hint="`mirrorctl history` lists what was done", exit_code=ExitCode.NOTHING_TO_UNDO)
+            raise MirrorctlError(_("nothing to undo: the journal has no change left"),
+                                 hint=_("`mirrorctl history` lists what was done"), exit_code=ExitCode.NOTHING_TO_UNDO)
         if entry.damaged:
-            raise ConfigFileError(f"the newest change (entry {entry.id}) cannot be undone: {entry.damaged}",
-                                  hint=f"look at {entry.folder}; move it aside to undo the changes before it")
+            raise ConfigFileError(_("the newest change (entry {id}) cannot be undone: {damaged}")
+                                  .format(id=entry.id, damaged=entry.damaged),
+                                  hint=_("look at {folder}; move it aside to undo the changes before it")
+                                       .format(folder=entry.folder))
         interrupted = entry.state == jr.PENDING
         result = _put_back(entry, force=force, final=jr.ROLLED_BACK if interrupted else jr.UNDONE,
                            interrupted=interrupted, dry_run=dry_run)

@@ -1,6 +1,8 @@
 """Command-line interface: thin commands that parse, call one core function, render.
 
-``main`` tries the fast path for `status` first (see ``cli/fast.py``), then the typer app.
+``main`` decides the language first (``--lang``, see ``i18n``): typer evaluates the help texts
+when the command modules are imported. Then it tries the fast path for `status` (see
+``cli/fast.py``), then the typer app.
 """
 
 from __future__ import annotations
@@ -20,7 +22,28 @@ def load_app():
 
     for name in COMMAND_MODULES:
         importlib.import_module(f"mirrorctl.cli.{name}")
+    _whole_short_help(app)
     return app
+
+
+def _whole_short_help(app) -> None:
+    """The command list of `--help` shows each command's whole first sentence (wrapped), not the
+    framework's cut at 45 columns with "..."."""
+    import inspect
+
+    for info in app.registered_commands:
+        if info.short_help or info.hidden:
+            continue
+        info.short_help = first_sentence(info.help or inspect.getdoc(info.callback) or "")
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of the first paragraph (English ". " or Chinese "。"), on one line."""
+    import re
+
+    paragraph = " ".join(text.strip().split("\n\n", 1)[0].split())
+    found = re.search(r"(?<=\.)\s|(?<=。)", paragraph)
+    return paragraph[:found.start()].strip() if found else paragraph
 
 
 def main() -> None:
@@ -39,6 +62,11 @@ def _main(argv: list) -> int:
     if bad is not None:
         render.error(bad)
         return int(bad.exit_code)
+    lang, argv = split_lang(argv)
+    bad = set_language(lang, argv)
+    if bad is not None:
+        render.error(bad)
+        return int(bad.exit_code)
     code = try_fast(argv)
     if code is not None:
         return code
@@ -46,10 +74,12 @@ def _main(argv: list) -> int:
 
     def run() -> None:
         try:
-            result[0] = load_app()(prog_name="mirrorctl", standalone_mode=False)
+            result[0] = load_app()(args=argv, prog_name="mirrorctl", standalone_mode=False)
         except Exception as exc:  # the CLI framework's usage errors: one line too, like ours
             if type(exc).__name__ == "Abort":  # Ctrl-C or end of input while the framework was reading
-                sys.stderr.write("mirrorctl: interrupted\n")
+                from mirrorctl.i18n import _
+
+                sys.stderr.write("mirrorctl: " + _("interrupted") + "\n")
                 result[0] = 130
             elif hasattr(exc, "format_message"):
                 result[0] = _usage_error(exc)
@@ -69,6 +99,50 @@ def _main(argv: list) -> int:
     leading = argv[:next((i for i, a in enumerate(argv) if not a.startswith("-")), len(argv))]
     code = guarded(run, verbose="-v" in leading or "--verbose" in leading) or result[0]
     return code if isinstance(code, int) else 0
+
+
+def split_lang(argv: list):
+    """(the value of a global ``--lang``, the arguments without it). Only the options before
+    the command word are global: ``exec``'s command keeps its own ``--lang``. A ``--lang``
+    without a value stays in place, for the CLI framework to report."""
+    rest = list(argv)
+    lang = None
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(rest):
+            lang = rest[i + 1]
+            del rest[i:i + 2]
+            continue
+        if arg.startswith("--lang="):
+            lang = arg[len("--lang="):]
+            del rest[i]
+            continue
+        if not arg.startswith("-") or arg == "-":
+            break  # the command
+        i += 1
+    return lang, rest
+
+
+def set_language(lang, argv: list):
+    """Decide the language before any help text is made; a UsageError for a ``--lang`` we do
+    not serve. ``--json`` output is for programs: its messages stay English, whatever the locale."""
+    from mirrorctl import i18n
+
+    if lang is not None and not i18n.normalize(lang):
+        i18n.setup()
+        from mirrorctl.errors import UsageError
+        from mirrorctl.i18n import _
+
+        return UsageError(_("unknown language {value!r}").format(value=lang), hint=_("use --lang en or --lang zh"))
+    words = argv[:argv.index("--")] if "--" in argv else argv
+    if "--json" in words:
+        lang = i18n.ENGLISH
+    i18n.setup(lang)
+    i18n.translate_framework()
+    return None
 
 
 def _flush_output():
@@ -112,10 +186,11 @@ def _standard_streams() -> None:
 def _usage_error(exc) -> int:
     from mirrorctl import render
     from mirrorctl.errors import UsageError
+    from mirrorctl.i18n import _
 
     ctx = getattr(exc, "ctx", None)
     where = ctx.command_path if ctx is not None else "mirrorctl"
-    render.error(UsageError(exc.format_message(), hint=f"see `{where} --help`"))
+    render.error(UsageError(exc.format_message(), hint=_("see `{command} --help`").format(command=where)))
     return int(getattr(exc, "exit_code", 2) or 2)
 
 

@@ -6,59 +6,50 @@ from typing import Optional
 
 import typer
 
-from mirrorctl.cli.app import DRY_RUN_OPTION, JSON_OPTION, app, command_line, handled, make_context
+from mirrorctl.cli.app import DRY_RUN_OPTION, JSON_OPTION, app, command_line, handled, helptext, make_context
+from mirrorctl.i18n import _
 
 
-@app.command("list")
+@app.command("list", help=helptext(_("List the mirror catalogue (built-in and your own); * marks the one pip uses now."),
+                                    "mirrorctl list --json"))
 @handled
 def list_(as_json: bool = JSON_OPTION) -> None:
-    """List the mirror catalogue (built-in and your own); * marks the one pip uses now.
-
-    Example: mirrorctl list --json
-    """
     from mirrorctl import ops
     from mirrorctl.render.results import render_list
 
     render_list(ops.list_mirrors(make_context()), as_json)
 
 
-@app.command()
+@app.command(help=helptext(_("Add your own mirror to the catalogue (or update it); it may shadow a built-in one."),
+                           "mirrorctl add corp https://pypi.corp.example/simple"))
 @handled
 def add(
-    name: str = typer.Argument(..., help="A short name: lowercase letters, digits, '.', '_', '-'."),
-    url: str = typer.Argument(..., help="The Simple-API index URL (http or https)."),
-    conda: Optional[str] = typer.Option(None, "--conda", help="The mirror's conda base URL, if it has one."),
-    conda_layout: str = typer.Option("full", "--conda-layout", help="full (defaults + cloud channels) or cloud."),
-    title: Optional[str] = typer.Option(None, "--title", help="A human-readable name."),
+    name: str = typer.Argument(..., help=_("A short name: lowercase letters, digits, '.', '_', '-'.")),
+    url: str = typer.Argument(..., help=_("The Simple-API index URL (http or https).")),
+    conda: Optional[str] = typer.Option(None, "--conda", help=_("The mirror's conda base URL, if it has one.")),
+    conda_layout: str = typer.Option("full", "--conda-layout", help=_("full (defaults + cloud channels) or cloud.")),
+    title: Optional[str] = typer.Option(None, "--title", help=_("A human-readable name.")),
     dry_run: bool = DRY_RUN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Add your own mirror to the catalogue (or update it); it may shadow a built-in one.
-
-    Example: mirrorctl add corp https://pypi.corp.example/simple
-    """
     from mirrorctl import ops
     from mirrorctl.errors import UsageError
     from mirrorctl.render.results import render_change
 
     if conda_layout not in ("full", "cloud"):
-        raise UsageError(f"unknown conda layout {conda_layout!r}", hint="use full or cloud")
+        raise UsageError(_("unknown conda layout {value!r}").format(value=conda_layout), hint=_("use full or cloud"))
     result = ops.add_mirror(make_context(), name, url, conda=conda, conda_layout=conda_layout, title=title,
                             dry_run=dry_run, command=command_line())
     render_change(result, as_json)
 
 
-@app.command()
+@app.command(help=helptext(_("Remove a mirror you added."), "mirrorctl remove corp"))
 @handled
 def remove(
-    name: str = typer.Argument(..., help="The name of a mirror you added."),
+    name: str = typer.Argument(..., help=_("The name of a mirror you added.")),
     dry_run: bool = DRY_RUN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Remove a mirror you added.
-
-    Example: mirrorctl remove corp
-    """
     from mirrorctl import ops
     from mirrorctl.render.results import render_change
 

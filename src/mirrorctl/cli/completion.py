@@ -22,7 +22,8 @@ from typing import Iterable, List, Optional, Sequence
 
 import typer
 
-from mirrorctl.cli.app import app, handled
+from mirrorctl.cli.app import app, handled, helptext
+from mirrorctl.i18n import _
 
 SHELL_NAMES = ("bash", "zsh", "fish", "powershell")
 
@@ -32,21 +33,14 @@ PATH_OPTIONS = {"--venv": "dirs", "--root": "dirs", "--project": "dirs"}
 _DESCRIPTION_WIDTH = 60
 
 
-@app.command("completion")
+@app.command("completion", help=helptext(
+    _("Print the shell completion script for SHELL (commands, options, mirror and tool names)."),
+    _("bash, in ~/.bashrc:") + '   eval "$(mirrorctl completion bash)"',
+    _("zsh, in ~/.zshrc after compinit:") + '   eval "$(mirrorctl completion zsh)"',
+    "fish:   mirrorctl completion fish > ~/.config/fish/completions/mirrorctl.fish",
+    _("PowerShell, in $PROFILE:") + "   mirrorctl completion powershell | Out-String | Invoke-Expression"))
 @handled
-def completion(shell: str = typer.Argument(..., help="bash, zsh, fish or powershell (pwsh).")) -> None:
-    """Print the shell completion script for SHELL (commands, options, mirror and tool names).
-
-    Examples:
-
-      bash, in ~/.bashrc:   eval "$(mirrorctl completion bash)"
-
-      zsh, in ~/.zshrc after compinit:   eval "$(mirrorctl completion zsh)"
-
-      fish:   mirrorctl completion fish > ~/.config/fish/completions/mirrorctl.fish
-
-      PowerShell, in $PROFILE:   mirrorctl completion powershell | Out-String | Invoke-Expression
-    """
+def completion(shell: str = typer.Argument(..., help=_("bash, zsh, fish or powershell (pwsh)."))) -> None:
     sys.stdout.write(completion_script(shell))
 
 
@@ -56,7 +50,8 @@ def completion_script(shell: str) -> str:
     key = shell.strip().lower()
     key = "powershell" if key in ("pwsh", "pwsh.exe", "powershell.exe") else key
     if key not in SCRIPTS:
-        raise UsageError(f"no completion script for the shell {shell!r}", hint=f"use one of: {', '.join(SHELL_NAMES)}")
+        raise UsageError(_("no completion script for the shell {shell!r}").format(shell=shell),
+                         hint=_("use one of: {names}").format(names=", ".join(SHELL_NAMES)))
     return SCRIPTS[key]
 
 
@@ -204,7 +199,7 @@ def _options(cmd, used: set, short: bool = False) -> list:
         for opt in (*param.opts, *param.secondary_opts):
             if opt.startswith("--") or short:
                     out.append((opt, param.help or ""))
-    out.append(("--help", "Show the help and exit."))
+    out.append(("--help", _("Show the help and exit.")))
     return out
 
 
@@ -288,9 +283,9 @@ def _mirror_names(command: str, given: Iterable[str]) -> list:
                 continue
             seen.add(name)
             title = mirror.title or mirror.url
-            out.append((name, title if name == mirror.name else f"{title} (alias of {mirror.name})"))
+            out.append((name, title if name == mirror.name else _("{title} (alias of {name})").format(title=title, name=mirror.name)))
     if command == "use":
-        out.append(("fastest", "Benchmark the mirrors and use the fastest."))
+        out.append(("fastest", _("Benchmark the mirrors and use the fastest.")))
     return out
 
 

@@ -9,16 +9,25 @@ import typer
 from mirrorctl.cli.bench import (ALL_OPTION, MAX_LAG_OPTION, NAMES_ARGUMENT, NO_PROXY_OPTION, PACKAGE_OPTION,
                                  PROXY_OPTION, SAMPLES_OPTION, THROUGHPUT_OPTION, TIMEOUT_OPTION)
 from mirrorctl.cli.app import (CHECK_OPTION, DRY_RUN_OPTION, JSON_OPTION, PROJECT_OPTION, ROOT_OPTION, SCOPE_OPTION,
-                               TOOL_OPTION, VENV_OPTION, ToolList, app, command_line, handled, make_context,
-                               parse_scope)
+                               TOOL_OPTION, VENV_OPTION, ToolList, app, command_line, handled, helptext,
+                               make_context, parse_scope)
 from mirrorctl.cli.guard import Exit
 from mirrorctl.errors import ExitCode
+from mirrorctl.i18n import _
 
 
-@app.command()
+@app.command(help=helptext(
+    _("Switch pip (and the other tools in use) to a mirror.") + "\n\n"
+    + _("With 'fastest', bench's options choose what is measured and how (names after 'fastest' limit "
+        "it to those mirrors); they mean nothing for a named mirror."),
+    "mirrorctl use tuna",
+    "mirrorctl use https://pypi.corp.example/simple --scope global",
+    "mirrorctl use aliyun --scope venv --venv .venv --dry-run",
+    'mirrorctl use tuna --check || echo "not yet on tuna"',
+    "mirrorctl use fastest tuna aliyun ustc --timeout 2 --samples 3"))
 @handled
 def use(
-    mirror: str = typer.Argument(..., help="A catalogue name or alias, a URL, or 'fastest'."),
+    mirror: str = typer.Argument(..., help=_("A catalogue name or alias, a URL, or 'fastest'.")),
     names: Optional[List[str]] = NAMES_ARGUMENT,
     tool: ToolList = TOOL_OPTION,
     scope: str = SCOPE_OPTION,
@@ -37,23 +46,6 @@ def use(
     proxy: Optional[str] = PROXY_OPTION,
     no_proxy: bool = NO_PROXY_OPTION,
 ) -> None:
-    """Switch pip (and the other tools in use) to a mirror.
-
-    With 'fastest', bench's options choose what is measured and how (names after 'fastest' limit
-    it to those mirrors); they mean nothing for a named mirror.
-
-    Examples:
-
-      mirrorctl use tuna
-
-      mirrorctl use https://pypi.corp.example/simple --scope global
-
-      mirrorctl use aliyun --scope venv --venv .venv --dry-run
-
-      mirrorctl use tuna --check || echo "not yet on tuna"
-
-      mirrorctl use fastest tuna aliyun ustc --timeout 2 --samples 3
-    """
     from mirrorctl import ops
     from mirrorctl.render.results import render_change
 
@@ -74,8 +66,9 @@ def use(
             from mirrorctl.errors import UsageError
 
             extra = " ".join(names or []) if names else ", ".join(given)
-            raise UsageError(f"{extra}: only `use fastest` measures mirrors",
-                             hint=f"`mirrorctl use fastest {mirror} ...` to measure, or leave that out")
+            raise UsageError(_("{options}: only `use fastest` measures mirrors").format(options=extra),
+                             hint=_("`mirrorctl use fastest {mirror} ...` to measure, or leave that out")
+                             .format(mirror=mirror))
     result = ops.use_mirror(ctx, target, tools=tool, scope=parse_scope(scope), dry_run=dry_run, check=check,
                             command=command_line())
     render_change(result, as_json)
@@ -83,7 +76,8 @@ def use(
         raise Exit(ExitCode.CHANGES_PENDING)
 
 
-@app.command()
+@app.command(help=helptext(_("Remove the index settings mirrorctl manages; the rest of each file stays as it was."),
+                           "mirrorctl reset --tool pip --scope user"))
 @handled
 def reset(
     tool: ToolList = TOOL_OPTION,
@@ -95,10 +89,6 @@ def reset(
     check: bool = CHECK_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Remove the index settings mirrorctl manages; the rest of each file stays as it was.
-
-    Example: mirrorctl reset --tool pip --scope user
-    """
     from mirrorctl import ops
     from mirrorctl.render.results import render_change
 
@@ -110,27 +100,20 @@ def reset(
         raise Exit(ExitCode.CHANGES_PENDING)
 
 
-@app.command()
+@app.command(help=helptext(_("Show the index each tool really uses now, and which file or variable decides it."),
+                           "mirrorctl status", "mirrorctl status --files",
+                           "mirrorctl status --json | jq -r '.tools[0].index_url'"))
 @handled
 def status(
-    tool: ToolList = typer.Option(None, "--tool", "-t", help="Only these tools (comma list, may repeat)."),
+    tool: ToolList = typer.Option(None, "--tool", "-t", help=_("Only these tools (comma list, may repeat).")),
     venv: Optional[str] = VENV_OPTION,
     root: Optional[str] = ROOT_OPTION,
     project: Optional[str] = PROJECT_OPTION,
-    verbose: bool = typer.Option(False, "--files", help="Also list every file each tool reads, like `pip config debug`."),
-    show_all: bool = typer.Option(False, "--all", help="Also show tools neither installed nor configured."),
+    verbose: bool = typer.Option(False, "--files",
+                                 help=_("Also list every file each tool reads, like `pip config debug`.")),
+    show_all: bool = typer.Option(False, "--all", help=_("Also show tools neither installed nor configured.")),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Show the index each tool really uses now, and which file or variable decides it.
-
-    Examples:
-
-      mirrorctl status
-
-      mirrorctl status --files
-
-      mirrorctl status --json | jq -r '.tools[0].index_url'
-    """
     from mirrorctl import ops
     from mirrorctl.render.results import render_status
 
@@ -140,33 +123,26 @@ def status(
         raise Exit(ExitCode.BAD_CONFIG)
 
 
-@app.command()
+@app.command(help=helptext(_("Put back every file of the last change exactly as it was."), "mirrorctl undo"))
 @handled
 def undo(
-    force: bool = typer.Option(False, "--force", help="Restore even files edited since mirrorctl wrote them."),
+    force: bool = typer.Option(False, "--force", help=_("Restore even files edited since mirrorctl wrote them.")),
     dry_run: bool = DRY_RUN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Put back every file of the last change exactly as it was.
-
-    Example: mirrorctl undo
-    """
     from mirrorctl import ops
     from mirrorctl.render.results import render_undo
 
     render_undo(ops.undo(make_context(), force=force, dry_run=dry_run), as_json, dry_run=dry_run)
 
 
-@app.command()
+@app.command(help=helptext(_("List the changes mirrorctl made, newest first (undo takes the newest applied one)."),
+                           "mirrorctl history --limit 5"))
 @handled
 def history(
-    limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Show only the newest N changes."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, help=_("Show only the newest N changes.")),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """List the changes mirrorctl made, newest first (undo takes the newest applied one).
-
-    Example: mirrorctl history --limit 5
-    """
     from mirrorctl import ops
     from mirrorctl.render.results import render_history
 

@@ -12,6 +12,7 @@ import sys
 from typing import Callable, Optional, Sequence
 
 from mirrorctl.errors import ExitCode, MirrorctlError, UsageError, from_os_error
+from mirrorctl.i18n import _
 
 
 class Exit(Exception):
@@ -42,7 +43,7 @@ def guarded(func: Callable[[], object], *, verbose: bool) -> int:
         render.error(exc)
         return int(exc.exit_code)
     except KeyboardInterrupt:
-        _say("mirrorctl: interrupted\n")
+        _say("mirrorctl: " + _("interrupted") + "\n")
         return 130
     except BrokenPipeError as exc:
         if exc.filename is None:  # our own output: the reader went away (`mirrorctl list | head -1`)
@@ -55,8 +56,8 @@ def guarded(func: Callable[[], object], *, verbose: bool) -> int:
             raise  # the CLI framework's own exits and usage errors
         if verbose:
             raise
-        render.error(MirrorctlError(f"internal error: {type(exc).__name__}: {exc}",
-                                    hint="run again with -v for the traceback, and please report it"))
+        render.error(MirrorctlError(_("internal error: {error}").format(error=f"{type(exc).__name__}: {exc}"),
+                                    hint=_("run again with -v for the traceback, and please report it")))
         return int(ExitCode.ERROR)
 
 
@@ -131,9 +132,9 @@ def non_utf8_argument(argv: Sequence[str]) -> Optional[UsageError]:
             arg.encode("utf-8")
         except UnicodeEncodeError:
             # the raw value: render.error shows each byte that is not UTF-8 as \xNN
-            return UsageError(f"argument {number} ({arg}) is not valid UTF-8 text",
-                              hint="mirrorctl takes names, URLs and paths as UTF-8 text; give that value without "
-                                   "those bytes (rename the folder, or use a link to it with a UTF-8 name)")
+            return UsageError(_("argument {number} ({value}) is not valid UTF-8 text").format(number=number, value=arg),
+                              hint=_("mirrorctl takes names, URLs and paths as UTF-8 text; give that value without "
+                                     "those bytes (rename the folder, or use a link to it with a UTF-8 name)"))
         if not arg.startswith("-") or arg == "-":
             positional += 1
             if command is None:
@@ -148,7 +149,7 @@ def make_context(root: Optional[str] = None, venv: Optional[str] = None, project
 
     for option, value in (("--root", root), ("--venv", venv), ("--project", project)):
         if value is not None and not value.strip():
-            raise UsageError(f"{option} {value!r}: an empty path",
-                             hint=f"give a folder (for the whole machine, leave {option} out)" if option == "--root"
-                             else "give a folder, or leave the option out")
+            raise UsageError(_("{option} {value!r}: an empty path").format(option=option, value=value),
+                             hint=_("give a folder (for the whole machine, leave {option} out)").format(option=option)
+                             if option == "--root" else _("give a folder, or leave the option out"))
     return Context.from_os(root=root, venv=venv, project=project)

@@ -20,9 +20,10 @@ import sys
 from typing import Any, Optional
 
 from mirrorctl.errors import MirrorctlError
+from mirrorctl.i18n import _
 from mirrorctl.render.text import json_shown, shown
 
-__all__ = ["console", "error", "out", "print_json", "print_table", "shown", "table", "warn", "write"]
+__all__ = ["console", "error", "out", "print_json", "print_table", "say", "shown", "table", "warn", "write"]
 
 _consoles: dict[bool, Any] = {}
 
@@ -61,15 +62,53 @@ def _stdout(text: str) -> None:
 
 def output_failed(exc: OSError) -> MirrorctlError:
     reason = exc.strerror or str(exc)
-    return MirrorctlError(f"cannot write the output ({reason}); the command itself was carried out",
-                          hint="`mirrorctl history` and `mirrorctl status` show what is in force; do not "
-                               "simply run an undo again")
+    return MirrorctlError(_("cannot write the output ({reason}); the command itself was carried out")
+                          .format(reason=reason),
+                          hint=_("`mirrorctl history` and `mirrorctl status` show what is in force; do not "
+                                 "simply run an undo again"))
 
 
 def write(text: str = "") -> None:
     """One line (or a block of lines) on stdout; control characters other than the block's
     own line feeds and tabs are shown escaped."""
     _stdout(shown(text, keep="\n\t") + "\n")
+
+
+def say(text: str) -> None:
+    """A sentence on stdout, folded at the terminal's width between words, or
+    between Chinese characters; a path or URL is never broken. Not for lines meant to be used
+    as they are (shell lines, diffs): :func:`write` keeps those whole."""
+    width = output_width()
+    text = shown(text)
+    if width is None or cell_width(text) <= width:
+        _stdout(text + "\n")
+        return
+    _stdout("\n".join(fold(text, width)) + "\n")
+
+
+_NO_BREAK_BEFORE = set("，。；：、）」』！？")  # Chinese closing punctuation stays with what it closes
+_CJK = "\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
+
+
+def fold(text: str, width: int, indent: str = "  ") -> list:
+    """``text`` as lines of at most ``width`` columns where it can break: at spaces, and before
+    or after a Chinese character; the lines after the first are indented."""
+    import re
+
+    tokens = re.findall(rf"[{_CJK}]|[^\s{_CJK}]+|\s+", text)
+    lines: list = []
+    line = ""
+    for token in tokens:
+        if token.isspace():
+            line += token
+            continue
+        if line.strip() and cell_width(line.rstrip() + token) > width and token not in _NO_BREAK_BEFORE:
+            lines.append(line.rstrip())
+            line = indent
+        line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
 
 
 def out(text: str) -> None:
@@ -86,15 +125,24 @@ def table_lines(headers: list[str], rows: list[list[str]]) -> list[str]:
     """
     headers = [shown(h) for h in headers]
     rows = [[shown(c) for c in row] for row in rows]
-    widths = [len(h) for h in headers]
+    widths = [cell_width(h) for h in headers]
     for row in rows:
         for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
+            widths[i] = max(widths[i], cell_width(cell))
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+        return "  ".join(c + " " * (w - cell_width(c)) for c, w in zip(cells, widths)).rstrip()
 
     return [line(headers)] + [line(r) for r in rows]
+
+
+def cell_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: a wide (CJK) character takes two."""
+    if text.isascii():
+        return len(text)
+    from unicodedata import east_asian_width
+
+    return sum(2 if east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
@@ -103,12 +151,57 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def print_table(headers: list[str], rows: list[list[str]]) -> None:
-    """The table on stdout, its header in bold on a terminal (unless NO_COLOR)."""
+    """The table on stdout, its header in bold on a terminal (unless NO_COLOR). When it is wider
+    than the terminal, a list instead: the terminal would fold each line
+    mid-word, and paths and URLs are never cut."""
     lines = table_lines(headers, rows)
+    width = output_width()
+    if width is not None and max(cell_width(line) for line in lines) > width:
+        lines = list_lines(headers, rows)
+        _stdout("\n".join(lines) + ("\n" if lines else ""))
+        return
     head = lines[0]
     if sys.stdout.isatty() and not _no_color():
         head = f"\033[1m{head}\033[0m"  # the only raw escape sequence mirrorctl prints itself
     _stdout("\n".join([head] + lines[1:]) + "\n")
+
+
+def output_width() -> Optional[int]:
+    """The columns of the terminal stdout is (``COLUMNS`` when set); None for a pipe or a file,
+    whose readers (grep, head, a script) get the same table whatever the window (a shell may
+    export COLUMNS to its children)."""
+    import os
+
+    try:
+        if not sys.stdout.isatty():
+            return None
+    except (ValueError, AttributeError):
+        return None
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+        if columns > 0:
+            return columns
+    except ValueError:
+        pass
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns or None
+    except (OSError, ValueError):
+        return None
+
+
+def list_lines(headers: list[str], rows: list[list[str]]) -> list[str]:
+    """A table for a narrow terminal: each row a block, its first cells on the first line, then
+    one ``header: value`` line per other cell (empty and "-" cells left out)."""
+    headers = [shown(h) for h in headers]
+    lead = 1 if headers and headers[0] else 2  # `list` has an unnamed mark column before the name
+    out: list[str] = []
+    for row in rows:
+        cells = [shown(c) for c in row]
+        out.append(" ".join(c for c in cells[:lead] if c).rstrip())
+        for header, cell in zip(headers[lead:], cells[lead:]):
+            if cell and cell != "-":
+                out.append("  " + _("{header}: {value}").format(header=header, value=cell))
+    return out
 
 
 def _no_color() -> bool:
@@ -130,16 +223,16 @@ def error(exc: MirrorctlError) -> None:
     """One line on stderr: the message and the hint (passwords in URLs masked, controls shown)."""
     from mirrorctl.urls import mask_url
 
-    line = f"mirrorctl: error: {shown(mask_url(exc.message))}"
+    line = _("mirrorctl: error: {message}").format(message=shown(mask_url(exc.message)))
     if exc.hint:
-        line += f" (hint: {shown(mask_url(exc.hint))})"
+        line += _(" (hint: {hint})").format(hint=shown(mask_url(exc.hint)))
     _plain_stderr(line)
 
 
 def warn(text: str) -> None:
     from mirrorctl.urls import mask_url
 
-    _plain_stderr(f"mirrorctl: warning: {shown(mask_url(text))}")
+    _plain_stderr(_("mirrorctl: warning: {message}").format(message=shown(mask_url(text))))
 
 
 def _plain_stderr(line: str) -> None:

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Optional
 
 from mirrorctl.catalog import Mirror
 from mirrorctl.ops import ChangeResult, ListResult, StatusReport
-from mirrorctl.render import out, print_json, print_table, shown, warn, write
-from mirrorctl.render.text import counted
+from mirrorctl.i18n import _, ngettext
+from mirrorctl.render import out, print_json, print_table, say, shown, warn, write
 from mirrorctl.targets.base import Origin, Setting, ToolStatus
 from mirrorctl.changes import FileChange
 
@@ -32,6 +32,11 @@ def mirror_dict(mirror: Mirror) -> dict:
     }
 
 
+# the machine code beside a human-readable "error" in status JSON: a tool (or file) whose
+# configuration cannot be read; the name of the exit code it gives (ExitCode.BAD_CONFIG)
+ERROR_CODE = "BAD_CONFIG"
+
+
 def origin_dict(origin: Origin) -> dict:
     return {"kind": origin.kind, "path": origin.path, "section": origin.section, "variable": origin.variable}
 
@@ -51,9 +56,11 @@ def tool_status_dict(st: ToolStatus) -> dict:
         "extra_index_urls": [mask_url(u) for u in st.extra_index_urls],
         "warnings": [mask_url(w) for w in st.warnings],
         "error": mask_url(st.error) if st.error else None,
+        "error_code": ERROR_CODE if st.error else None,
         "details": st.details,
         "files": [
             {"path": f.path, "kind": f.kind, "exists": f.exists, "error": mask_url(f.error) if f.error else None,
+             "error_code": ERROR_CODE if f.error else None,
              "skipped": f.skipped,
              "values": {k: mask_url(v) for k, v in f.values.items()}}
             for f in st.files
@@ -99,10 +106,15 @@ def entry_dict(entry: JournalEntry) -> dict:
 
 def _entry_state(entry: JournalEntry) -> str:
     if entry.damaged:
-        return f"damaged: {entry.damaged}"
-    return {"pending": "interrupted: half done (`mirrorctl undo`)", "committed": "applied",
-            "rolled-back": "rolled back (interrupted)" if entry.interrupted else "rolled back"}.get(entry.state,
-                                                                                                 entry.state)
+        return _("damaged: {reason}").format(reason=entry.damaged)
+    return {"pending": _("interrupted: half done (`mirrorctl undo`)"), "committed": _("applied"),
+            "undone": _("undone"),
+            "rolled-back": _("rolled back (interrupted)") if entry.interrupted else _("rolled back")}.get(
+        entry.state, entry.state)
+
+
+def _files(n: int) -> str:
+    return ngettext("{n} file", "{n} files", n).format(n=n)
 
 
 # -- diffs -------------------------------------------------------------------------
@@ -125,7 +137,7 @@ def diff_text(change: FileChange) -> str:
                                      tofile=name if change.after is not None else "/dev/null"):
         diff.append(mask_url(line.rstrip("\r\n")))
     if not diff and change.changed:  # only bytes that do not show as text (a BOM, line endings)
-        diff = [f"--- {name}", f"+++ {name}", "@@ encoding-only change (byte-order mark or line endings) @@"]
+        diff = [f"--- {name}", f"+++ {name}", "@@ " + _("encoding-only change (byte-order mark or line endings)") + " @@"]
     return "\n".join(diff) + ("\n" if diff else "")
 
 
@@ -153,18 +165,18 @@ def render_list(result: ListResult, as_json: bool) -> None:
     rows = []
     for m in result.mirrors:
         mark = "*" if m.name == result.current else ""
-        name = m.name + (" (unreliable)" if m.unreliable else "")
+        name = m.name + (" (" + _("unreliable") + ")" if m.unreliable else "")
         conda = m.conda.layout if m.conda else "-"
         rows.append([mark, name, ", ".join(shown(a) for a in m.aliases) or "-", mask_url(m.url), conda, m.source])
-    print_table(["", "name", "aliases", "url", "conda", "source"], rows)
+    print_table(["", _("name"), _("aliases"), _("url"), "conda", _("source")], rows)
     if result.current:
-        write(f"* pip uses {shown(result.current)} now")
+        say(_("* pip uses {mirror} now").format(mirror=shown(result.current)))
     else:
-        write(f"pip uses {shown(mask_url(result.current_url or '?'))}, not in the catalogue")
+        say(_("pip uses {url}, not in the catalogue").format(url=shown(mask_url(result.current_url or "?"))))
     for name in result.shadowed_builtins:
-        write(f"your mirror {shown(name)} shadows the built-in one of that name")
+        say(_("your mirror {name} shadows the built-in one of that name").format(name=shown(name)))
     if result.team_source:
-        write(f"team catalogue: {shown(result.team_source)}")
+        say(_("team catalogue: {source}").format(source=shown(result.team_source)))
     for note in result.notes:
         warn(note)
 
@@ -178,23 +190,28 @@ def render_change(result: ChangeResult, as_json: bool) -> None:
         for change in changed:
             out(shown_diff(change))
         if result.check:
-            state = "would change" if changed else _already(result, "already in that state")
-            write(f"{_what(result)}: {state}" + (f" ({counted(len(changed), 'file')})" if changed else ""))
+            if changed:
+                say(_("{what}: would change ({files})").format(what=_what(result), files=_files(len(changed))))
+            else:
+                say(_("{what}: {state}").format(what=_what(result),
+                                                 state=_already(result, _("already in that state"))))
         elif not changed:
-            write(f"{_what(result)}: nothing to change")
+            say(_("{what}: nothing to change").format(what=_what(result)))
         else:
-            write(f"dry run: {counted(len(changed), 'file')} would change; nothing was written")
+            say(_("dry run: {files} would change; nothing was written").format(files=_files(len(changed))))
     else:
         if not changed:
-            write(f"{_what(result)}: {_already(result, 'already so')}, nothing changed")
+            say(_("{what}: {state}, nothing changed").format(what=_what(result),
+                                                               state=_already(result, _("already so"))))
         for change in changed:
-            verb = {"create": "created", "delete": "removed", "modify": "updated"}[change.action]
+            verb = {"create": _("created {path}"), "delete": _("removed {path}"),
+                    "modify": _("updated {path}")}[change.action].format(path=shown(str(change.path)))
             label = f"{shown(change.tool)}: " if change.tool else ""
-            write(f"{label}{verb} {shown(str(change.path))}")
+            say(f"{label}{verb}")
         if changed and result.action in ("use", "reset"):
-            write(f"{_what(result)} (undo with `mirrorctl undo`)")
+            say(_("{what} (undo with `mirrorctl undo`)").format(what=_what(result)))
     for note in result.notes:
-        write(shown(note))
+        say(shown(note))
     for warning in result.warnings:
         warn(warning)
 
@@ -204,16 +221,17 @@ def _already(result: ChangeResult, words: str) -> str:
     if not result.overridden:
         return words
     tools = ", ".join(shown(t) for t in result.overridden)
-    return f"the files are already so, but {tools} will still use another index (see the warning)"
+    return _("the files are already so, but {tools} will still use another index (see the warning)").format(tools=tools)
 
 
 def _what(result: ChangeResult) -> str:
     tools = ", ".join(shown(t) for t in result.tools)
     scope = shown(result.scope)
     if result.action == "use" and result.mirror:
-        return f"{tools} -> {shown(result.mirror.name)} ({shown(mask_url(result.mirror.url))}) at {scope} scope"
+        return _("{tools} -> {mirror} ({url}) at {scope} scope").format(
+            tools=tools, mirror=shown(result.mirror.name), url=shown(mask_url(result.mirror.url)), scope=scope)
     if result.action == "reset":
-        return f"reset {tools} at {scope} scope"
+        return _("reset {tools} at {scope} scope").format(tools=tools, scope=scope)
     if result.mirror:
         return f"{shown(result.action)} {shown(result.mirror.name)}"
     return shown(result.action)
@@ -228,27 +246,28 @@ def render_status(report: StatusReport, as_json: bool, verbose: bool = False) ->
     rows = []
     for st in report.tools:
         if st.error:
-            rows.append([st.tool, "(cannot read its configuration)", "-", mask_url(st.error)])
+            rows.append([st.tool, _("(cannot read its configuration)"), "-", mask_url(st.error)])
             continue
         rows.append([st.tool, mask_url(st.index_url or ""), st.mirror or "-", st.origin.describe()])
         for command, setting in st.commands.items():
             rows.append([f"  {st.tool} {command}", mask_url(setting.value), "-", setting.origin.describe()])
         python = (st.details or {}).get("python_install_mirror") if isinstance(st.details, dict) else None
         if isinstance(python, dict) and python.get("url") and \
-                "built-in default" not in str(python.get("decided_by")):  # uv's own Python downloads, when set
-            rows.append([f"  {st.tool} python downloads", mask_url(str(python["url"])), str(python.get("mirror") or "-"),
-                         str(python.get("decided_by") or "")])
-    print_table(["tool", "index", "mirror", "decided by"], rows)  # escapes every cell
+                python.get("decided_by") != _("uv's built-in default"):  # uv's own Python downloads, when set
+            rows.append([f"  {st.tool} " + _("python downloads"), mask_url(str(python["url"])),
+                         str(python.get("mirror") or "-"), str(python.get("decided_by") or "")])
+    print_table([_("tool"), _("index"), _("mirror"), _("decided by")], rows)  # escapes every cell
     if report.hidden:
-        write(f"not shown (not in use or configured here; --all shows them): "
-              f"{', '.join(shown(h) for h in report.hidden)}")
+        say(_("not shown (not in use or configured here; --all shows them): {tools}")
+              .format(tools=", ".join(shown(h) for h in report.hidden)))
     if verbose:
         for st in report.tools:
-            write(f"\n{shown(st.tool)} reads, lowest precedence first:")
+            write("")
+            say(_("{tool} reads, lowest precedence first:").format(tool=shown(st.tool)))
             for f in st.files:
-                state = "exists" if f.exists else "absent"
+                state = _("exists") if f.exists else _("absent")
                 extra = f" - {shown(f.skipped)}" if f.skipped else ""
-                extra += f" - ERROR: {shown(mask_url(f.error))}" if f.error else ""
+                extra += " - " + _("ERROR: {error}").format(error=shown(mask_url(f.error))) if f.error else ""
                 write(f"  {shown(f.kind)}: {shown(f.path)} ({state}){extra}")
                 for key, value in f.values.items():
                     write(f"      {shown(key)} = {shown(mask_url(value))}")
@@ -266,21 +285,22 @@ def render_undo(result: UndoResult, as_json: bool, dry_run: bool = False) -> Non
     if dry_run:
         for change in result.restored:
             out(shown_diff(change))
-        write(f"dry run: undo of `{command}` would restore {counted(len(result.restored), 'file')}")
+        say(_("dry run: undo of `{command}` would restore {files}").format(command=command,
+                                                                            files=_files(len(result.restored))))
         return
     for change in result.restored:
-        verb = "removed" if change.after is None else "restored"
-        write(f"{verb} {shown(str(change.path))}")
+        verb = _("removed {path}") if change.after is None else _("restored {path}")
+        say(verb.format(path=shown(str(change.path))))
     if result.already:
-        write(f"the files of `{command}` (entry {shown(result.entry.id)}) were already as before it: "
-              "recorded as undone, nothing else taken back")
+        say(_("the files of `{command}` (entry {entry}) were already as before it: "
+                "recorded as undone, nothing else taken back").format(command=command, entry=shown(result.entry.id)))
     elif result.interrupted:
-        write(f"rolled back the interrupted change `{command}` (entry {shown(result.entry.id)}); "
-              "the change before it stays")
+        say(_("rolled back the interrupted change `{command}` (entry {entry}); "
+                "the change before it stays").format(command=command, entry=shown(result.entry.id)))
     else:
-        write(f"undone: `{command}` from {shown(result.entry.time)}")
+        say(_("undone: `{command}` from {time}").format(command=command, time=shown(result.entry.time)))
     for path in result.forced:
-        warn(f"{path} had been edited since; --force restored it anyway")
+        warn(_("{path} had been edited since; --force restored it anyway").format(path=path))
 
 
 def render_history(entries: list[JournalEntry], as_json: bool) -> None:
@@ -288,10 +308,10 @@ def render_history(entries: list[JournalEntry], as_json: bool) -> None:
         print_json([entry_dict(e) for e in entries])
         return
     if not entries:
-        write("no changes recorded yet")
+        say(_("no changes recorded yet"))
         return
     rows = []
     for e in entries:
         paths = ", ".join(shown(f.path) for f in e.files)
         rows.append([e.id, e.time, _entry_state(e), e.command, paths])
-    print_table(["id", "time", "state", "command", "files"], rows)
+    print_table(["id", _("time"), _("state"), _("command"), _("files")], rows)

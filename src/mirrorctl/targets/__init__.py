@@ -6,6 +6,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from mirrorctl.errors import UsageError
+from mirrorctl.i18n import _
 
 if TYPE_CHECKING:
     from mirrorctl.targets.base import Target
@@ -26,8 +27,9 @@ def get(name: str) -> "Target":
         import difflib
 
         close = difflib.get_close_matches(key, list(TOOLS), n=2)
-        hint = f"did you mean {' or '.join(close)}?" if close else f"known tools: {', '.join(TOOLS)}"
-        raise UsageError(f"unknown tool {name!r}", hint=hint)
+        hint = (_("did you mean {names}?").format(names=" or ".join(close)) if close
+                else _("known tools: {names}").format(names=", ".join(TOOLS)))
+        raise UsageError(_("unknown tool {name!r}").format(name=name), hint=hint)
     return importlib.import_module(f"mirrorctl.targets.{key}")  # type: ignore[return-value]
 
 

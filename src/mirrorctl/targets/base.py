@@ -10,6 +10,7 @@ from mirrorctl.catalog import Catalog, Mirror
 from mirrorctl.changes import FileChange, read_bytes
 from mirrorctl.context import Context, Scope
 from mirrorctl.urls import mask_url
+from mirrorctl.i18n import _
 
 # path -> bytes (None: absent) that a status should see instead of the disk,
 # so `use --dry-run` can tell what the tool would use after the change.
@@ -25,9 +26,9 @@ class Origin:
 
     def describe(self) -> str:
         if self.kind == "env":
-            return f"environment variable {self.variable}"
+            return _("environment variable {name}").format(name=self.variable)
         if self.kind == "default":
-            return "built-in default"
+            return _("built-in default")
         where = str(self.path)
         if self.section:
             where += f" [{self.section}]"
@@ -73,7 +74,8 @@ class ToolStatus:
 def broken(tool: str, message: str, files: list) -> ToolStatus:
     """The status of a tool that cannot read its own configuration (it would fail the same way)."""
     return ToolStatus(tool=tool, index_url=None, mirror=None, origin=Origin("default"), files=files,
-                      error=message, warnings=[f"{tool} cannot run until this is fixed: {message}"])
+                      error=message, warnings=[_("{tool} cannot run until this is fixed: {error}").format(tool=tool,
+                                                                                                       error=message)])
 
 
 def last_wins(tool: str, key: str, definitions: list, default: str, catalog: Catalog, files: list,
@@ -88,8 +90,8 @@ def last_wins(tool: str, key: str, definitions: list, default: str, catalog: Cat
                         origin=winner.origin if winner else Origin("default"), files=files)
     for setting in reversed(definitions[:-1]):
         result.shadowed.append(setting)
-        result.warnings.append(f"{label(setting)} sets {key} {mask_url(setting.value)}, "
-                               f"but {tool} uses {label(winner)}")
+        result.warnings.append(_("{where} sets {key} {value}, but {tool} uses {winner}").format(
+            where=label(setting), key=key, value=mask_url(setting.value), tool=tool, winner=label(winner)))
     return result
 
 

@@ -29,6 +29,7 @@ from mirrorctl.changes import FileChange, read_bytes
 from mirrorctl.context import Context, Scope
 from mirrorctl.errors import ConfigFileError, MirrorctlError, UnsupportedError, UsageError
 from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, on_path, read_with_overlay
+from mirrorctl.i18n import N_, _
 
 if TYPE_CHECKING:
     from mirrorctl.formats.yaml import YamlDocument
@@ -59,7 +60,7 @@ COMMUNITY = {
     "cloud": ("conda-forge", "bioconda"),
 }
 EXECUTABLES = ("conda", "mamba", "micromamba")
-CLEAN_NOTE = "conda: run `conda clean -i` so conda forgets the channel index it cached from the old mirror"
+CLEAN_NOTE = N_("conda: run `conda clean -i` so conda forgets the channel index it cached from the old mirror")
 _FILENAMES = (".condarc", "condarc")
 _YAML_SUFFIXES = (".yml", ".yaml")
 _TOKEN = re.compile(r"/t/[^/]+")
@@ -132,15 +133,17 @@ def config_path(ctx: Context, scope: Scope) -> Path:
     if scope == Scope.VENV:
         prefix = env_prefix(ctx)
         if prefix is None:
-            raise UsageError("no conda environment to configure: CONDA_PREFIX is not set and --venv was not given",
-                             hint="activate it first (`conda activate NAME`), or pass --venv PATH")
+            raise UsageError(_("no conda environment to configure: CONDA_PREFIX is not set and --venv was not given"),
+                             hint=_("activate it first (`conda activate NAME`), or pass --venv PATH"))
         if not Path(prefix).is_dir():
-            raise UsageError(f"{prefix}: no such conda environment folder", hint="check --venv or $CONDA_PREFIX")
+            raise UsageError(_("{prefix}: no such conda environment folder")
+                             .format(prefix=prefix), hint=_("check --venv or $CONDA_PREFIX"))
         if not (Path(prefix) / "conda-meta").is_dir():
-            raise UsageError(f"{prefix}: not a conda environment (it has no conda-meta folder)",
-                             hint="pass the folder of an environment `conda create` made")
+            raise UsageError(_("{prefix}: not a conda environment (it has no conda-meta folder)").format(prefix=prefix),
+                             hint=_("pass the folder of an environment `conda create` made"))
         return prefix / ".condarc"  # type: ignore[return-value]
-    raise UsageError(f"conda has no {scope.value} scope", hint="use --scope user, global or venv")
+    raise UsageError(_("conda has no {value} scope")
+                     .format(value=scope.value), hint=_("use --scope user, global or venv"))
 
 
 def in_use(ctx: Context, scope: Scope) -> bool:
@@ -173,13 +176,15 @@ def read_document(data: bytes, path: PurePath) -> "YamlDocument":
     values = doc.values()
     for key in (DEFAULT_CHANNELS, CHANNELS):
         if key in values and not _is_list_of_str(values[key]):
-            raise ConfigFileError(f"{path}: {key} must be a list of channels",
-                                  hint="fix the file by hand, then run again")
+            raise ConfigFileError(_("{path}: {key} must be a list of channels").format(path=path, key=key),
+                                  hint=_("fix the file by hand, then run again"))
     if CUSTOM_CHANNELS in values and not _is_map_of_str(values[CUSTOM_CHANNELS]):
-        raise ConfigFileError(f"{path}: {CUSTOM_CHANNELS} must map channel names to URLs",
-                              hint="fix the file by hand, then run again")
+        raise ConfigFileError(_("{path}: {custom_channels} must map channel names to URLs")
+                              .format(path=path, custom_channels=CUSTOM_CHANNELS),
+                              hint=_("fix the file by hand, then run again"))
     if CHANNEL_ALIAS in values and not isinstance(values[CHANNEL_ALIAS], str):
-        raise ConfigFileError(f"{path}: {CHANNEL_ALIAS} must be a URL", hint="fix the file by hand, then run again")
+        raise ConfigFileError(_("{path}: {channel_alias} must be a URL")
+                              .format(path=path, channel_alias=CHANNEL_ALIAS), hint=_("fix the file by hand, then run again"))
     return doc
 
 
@@ -356,14 +361,14 @@ def _plan(ctx: Context, scope: Scope, conda: Optional[CondaMirror]) -> list[File
         after = None  # reset emptied it: conda reads no file the same as an empty one
     change = FileChange(path, before, after, tool=NAME, scope=scope.value)
     if change.changed:
-        change.notes.append(CLEAN_NOTE)
+        change.notes.append(_(CLEAN_NOTE))
     return [change]
 
 
 def plan_use(ctx: Context, mirror: Mirror, scope: Scope) -> list[FileChange]:
     if mirror.conda is None:
-        raise UnsupportedError(f"{mirror.name} has no conda mirror",
-                               hint="`mirrorctl list` shows the mirrors with conda; leave conda out with --tool pip")
+        raise UnsupportedError(_("{name} has no conda mirror").format(name=mirror.name),
+                               hint=_("`mirrorctl list` shows the mirrors with conda; leave conda out with --tool pip"))
     return _plan(ctx, scope, mirror.conda)
 
 
@@ -454,7 +459,7 @@ def _env_sources(ctx: Context) -> list[_Source]:
         raw = ctx.environ.get(variable)
         if raw is None:
             continue
-        text, important, _ = raw.partition("!important")
+        text, important, _rest = raw.partition("!important")
         value = text.strip() if key == CHANNEL_ALIAS else [v.strip() for v in text.split(",") if v.strip()]
         final = frozenset({key}) if important else frozenset()
         out.append(_Source(Origin("env", variable=variable), "env", {key: value}, final))
@@ -589,16 +594,16 @@ def _details(view: _View) -> dict:
 def _warnings(catalog: Catalog, view: _View, mirror: Optional[str]) -> list[str]:
     out = []
     if not _is_official(view.alias.value):
-        out.append(f"channel_alias is {_shown(view.alias.value)} ({view.alias.origin.describe()}): "
-                   f"every channel without a custom_channels entry goes through it")
+        out.append(_("channel_alias is {value} ({describe}): every channel without a custom_channels entry "
+                     "goes through it").format(value=_shown(view.alias.value), describe=view.alias.origin.describe()))
     if len(view.default_sources) > 1:
         places = " and ".join(s.origin.describe() for s in reversed(view.default_sources))
-        out.append(f"default_channels is set in {places}: conda merges them, in that order")
+        out.append(_("default_channels is set in {places}: conda merges them, in that order").format(places=places))
     for entry in view.channels:
         other = _match(catalog, entry.value) if "://" in entry.value else None
         if other is not None and other != mirror:
-            out.append(f"channels lists {_shown(entry.value)} ({entry.origin.describe()}) directly: "
-                       f"it stays on {other}, whatever the mirror")
+            out.append(_("channels lists {value} ({describe}) directly: it stays on {other}, whatever the mirror")
+                       .format(value=_shown(entry.value), describe=entry.origin.describe(), other=other))
     return out
 
 
@@ -607,7 +612,8 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
     if errors:
         return ToolStatus(tool=NAME, index_url=None, mirror=None, origin=Origin("default"), files=infos,
                           error=errors[0],
-                          warnings=[f"conda cannot use its configuration until this is fixed: {errors[0]}"])
+                          warnings=[_("conda cannot use its configuration until this is fixed: {error}")
+                                    .format(error=errors[0])])
     view = _view(ctx, sources)
     first = view.defaults[0]
     index_url = _url_of(view, first.value)

@@ -15,13 +15,15 @@ from mirrorctl.errors import ConfigFileError, UsageError
 from mirrorctl.formats.ini import IniDocument, read_values
 from mirrorctl.targets.base import (FileInfo, Origin, Overlay, Setting, ToolStatus, broken, last_wins,
                                     read_with_overlay)
+from mirrorctl.i18n import _
 
 
 def _text(data: bytes, path: PurePath) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigFileError(f"{path}: not valid UTF-8 (byte {exc.start})", hint="save it as UTF-8") from None
+        raise ConfigFileError(_("{path}: not valid UTF-8 (byte {start})")
+                              .format(path=path, start=exc.start), hint=_("save it as UTF-8")) from None
 
 
 def plan_ini_value(path: PurePath, section: str, key: str, value: Optional[str],
@@ -85,7 +87,8 @@ class OneValueTool:
 
     def config_path(self, ctx: Context, scope: Scope) -> PurePath:
         if scope != Scope.USER:
-            raise UsageError(f"{self.name} has no {scope.value} scope", hint="use --scope user")
+            raise UsageError(_("{name} has no {value} scope")
+                             .format(name=self.name, value=scope.value), hint=_("use --scope user"))
         return self.user_file(ctx)
 
     def _plan(self, ctx: Context, scope: Scope, value: Optional[str]) -> list:

@@ -29,6 +29,7 @@ from mirrorctl.errors import ConfigFileError, MirrorctlError, UsageError
 from mirrorctl.formats import toml
 from mirrorctl.targets.base import (FileInfo, Origin, Overlay, Setting, ToolStatus, broken, last_wins, on_path,
                                     read_with_overlay)
+from mirrorctl.i18n import _
 
 NAME = "pdm"
 name = NAME
@@ -104,7 +105,7 @@ def config_path(ctx: Context, scope: Scope) -> PurePath:
         return user_file(ctx)
     if scope == Scope.PROJECT:
         return project_root(ctx) / "pdm.toml"
-    raise UsageError(f"pdm has no {scope.value} scope", hint="use --scope user or project")
+    raise UsageError(_("pdm has no {value} scope").format(value=scope.value), hint=_("use --scope user or project"))
 
 
 # -- the types PDM can use ---------------------------------------------------------------

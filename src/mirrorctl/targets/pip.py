@@ -21,6 +21,7 @@ from mirrorctl.errors import ConfigFileError, UsageError
 from mirrorctl.formats.ini import IniDocument, read_values
 from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, broken
 from mirrorctl.changes import DisabledFileError, FileChange, NotRegularFileError, read_bytes
+from mirrorctl.i18n import _
 
 NAME = "pip"
 name = NAME
@@ -94,14 +95,14 @@ def files_in_order(ctx: Context) -> list[tuple[PipFile, Optional[str]]]:
     env_file = env_config_file(ctx)
     out: list[tuple[PipFile, Optional[str]]] = []
     if env_file is not None and env_file.lower() == _devnull(ctx):
-        skip = "PIP_CONFIG_FILE is the null device: pip loads no file"
+        skip = _("PIP_CONFIG_FILE is the null device: pip loads no file")
     else:
         skip = None
     for path in global_files(ctx):
         out.append((PipFile("global", path), skip))
     user_skip = skip
     if skip is None and env_file and Path(env_file).exists():
-        user_skip = "PIP_CONFIG_FILE is set to an existing file: pip skips the user files"
+        user_skip = _("PIP_CONFIG_FILE is set to an existing file: pip skips the user files")
     for path in user_files(ctx):
         out.append((PipFile("user", path), user_skip))
     site = site_file(ctx)
@@ -121,17 +122,20 @@ def config_path(ctx: Context, scope: Scope) -> Path:
     if scope == Scope.VENV:
         venv = ctx.active_venv()
         if venv is None:
-            raise UsageError("no virtualenv to configure: none is active and --venv was not given",
-                             hint="activate it first, or pass --venv PATH")
+            raise UsageError(_("no virtualenv to configure: none is active and --venv was not given"),
+                             hint=_("activate it first, or pass --venv PATH"))
         if Path(venv).exists() and not Path(venv).is_dir():
-            raise UsageError(f"{venv}: is a file, not a virtualenv folder", hint="check --venv or $VIRTUAL_ENV")
+            raise UsageError(_("{venv}: is a file, not a virtualenv folder")
+                             .format(venv=venv), hint=_("check --venv or $VIRTUAL_ENV"))
         if not Path(venv).is_dir():
-            raise UsageError(f"{venv}: no such virtualenv folder", hint="check --venv or $VIRTUAL_ENV")
+            raise UsageError(_("{venv}: no such virtualenv folder")
+                             .format(venv=venv), hint=_("check --venv or $VIRTUAL_ENV"))
         if not (Path(venv) / "pyvenv.cfg").is_file() and not (Path(venv) / "conda-meta").is_dir():
-            raise UsageError(f"{venv}: not a virtualenv (it has no pyvenv.cfg)",
-                             hint="pass the folder that `python -m venv` created")
+            raise UsageError(_("{venv}: not a virtualenv (it has no pyvenv.cfg)").format(venv=venv),
+                             hint=_("pass the folder that `python -m venv` created"))
         return venv / _basename(ctx)  # type: ignore[return-value]
-    raise UsageError(f"pip has no {scope.value} scope", hint="use --scope user, global or venv")
+    raise UsageError(_("pip has no {value} scope")
+                     .format(value=scope.value), hint=_("use --scope user, global or venv"))
 
 
 # -- decoding -------------------------------------------------------------------
@@ -145,8 +149,8 @@ def encoding(ctx: Context) -> str:
         try:
             return codecs.lookup(value).name
         except LookupError:
-            raise UsageError(f"MIRRORCTL_PIP_ENCODING={value!r} is not an encoding Python knows",
-                             hint="for example utf-8, gbk or cp1252") from None
+            raise UsageError(_("MIRRORCTL_PIP_ENCODING={value!r} is not an encoding Python knows").format(value=value),
+                             hint=_("for example utf-8, gbk or cp1252")) from None
     if ctx.windows and normalize_platform(sys.platform) == "win32":
         import locale
 
@@ -157,16 +161,19 @@ def encoding(ctx: Context) -> str:
 def decode(data: bytes, path: PurePath, enc: str, *, allow_bom: bool) -> str:
     if data.startswith(BOM):
         if not allow_bom:
-            raise ConfigFileError(f"{path}: starts with a UTF-8 byte-order mark, which pip cannot read",
-                                  hint="`mirrorctl use` removes it when it writes the file; or save it without BOM")
+            raise ConfigFileError(_("{path}: starts with a UTF-8 byte-order mark, which pip cannot read")
+                                  .format(path=path),
+                                  hint=_("`mirrorctl use` removes it when it writes the file; or save it without BOM"))
         data = data[len(BOM):]
     try:
         return data.decode(enc)
     except UnicodeDecodeError as exc:
-        raise ConfigFileError(f"{path}: invalid {enc} characters at byte {exc.start}; pip cannot read it",
-                              hint=f"save the file as {enc}") from None
+        raise ConfigFileError(_("{path}: invalid {enc} characters at byte {start}; pip cannot read it")
+                              .format(path=path, enc=enc, start=exc.start),
+                              hint=_("save the file as {enc}").format(enc=enc)) from None
     except LookupError:
-        raise ConfigFileError(f"{path}: unknown encoding {enc!r}", hint="check MIRRORCTL_PIP_ENCODING") from None
+        raise ConfigFileError(_("{path}: unknown encoding {enc!r}")
+                              .format(path=path, enc=enc), hint=_("check MIRRORCTL_PIP_ENCODING")) from None
 
 
 # -- planning -------------------------------------------------------------------
@@ -213,7 +220,7 @@ def _plan(ctx: Context, scope: Scope, url: Optional[str]) -> list[FileChange]:
     notes = []
     text = decode(before, path, enc, allow_bom=True) if before is not None else ""
     if before is not None and before.startswith(BOM):
-        notes.append(f"removed the UTF-8 byte-order mark that kept pip from reading {path}")
+        notes.append(_("removed the UTF-8 byte-order mark that kept pip from reading {path}").format(path=path))
     doc = IniDocument(text, str(path))
     _edit(doc, url)
     if url is None and doc.is_blank():
@@ -222,7 +229,8 @@ def _plan(ctx: Context, scope: Scope, url: Optional[str]) -> list[FileChange]:
         try:
             after = doc.text().encode(enc)
         except UnicodeEncodeError:  # pragma: no cover - only ASCII is ever added
-            raise ConfigFileError(f"{path}: cannot be written back in {enc}", hint="save it as UTF-8") from None
+            raise ConfigFileError(_("{path}: cannot be written back in {enc}")
+                                  .format(path=path, enc=enc), hint=_("save it as UTF-8")) from None
     return [FileChange(path, before, after, tool=NAME, scope=scope.value, notes=notes)]
 
 
@@ -265,7 +273,8 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
             data = overlay[str(path)] if overlay is not None and str(path) in overlay else read_bytes(path)
         except DisabledFileError:
             info.exists = True
-            info.skipped = info.skipped or f"disabled by a link to {_devnull(ctx)}: pip reads it as empty"
+            info.skipped = info.skipped or _("disabled by a link to {devnull}: pip reads it as empty").format(
+                devnull=_devnull(ctx))
             continue
         except NotRegularFileError as exc:  # a FIFO, a device: pip would hang or read without end
             info.error = exc.message
@@ -273,7 +282,7 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
             continue
         except ConfigFileError as exc:  # a folder, a symlink loop: pip skips such a file silently
             reason = exc.message.split(": ", 1)[-1]
-            info.skipped = info.skipped or f"{reason}: pip skips it"
+            info.skipped = info.skipped or _("{reason}: pip skips it").format(reason=reason)
             continue
         except Exception as exc:  # unreadable: pip fails the same way
             info.error = getattr(exc, "message", str(exc))
@@ -337,22 +346,23 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
             continue  # overridden by the same index: nothing is lost, nothing to warn about
         result.shadowed.append(setting)
         result.warnings.append(
-            f"{_label(setting)} sets index-url {urls.mask_url(setting.value)}, "
-            f"but pip install uses {_label(install) if install else 'the default'}"
+            _("{value} sets index-url {value2}, but pip install uses {value3}")
+            .format(value=_label(setting), value2=urls.mask_url(setting.value), value3=_label(install) if install else _('the default'))
         )
     for command in COMMANDS[1:]:
         other = effective(command, INDEX_KEY)
         other_url = other.value.strip() if other else OFFICIAL
         if not urls.same_index(other_url, index_url):
             result.commands[command] = other or Setting(OFFICIAL, Origin("default"))
-            result.warnings.append(f"pip {command} uses {urls.mask_url(other_url)} ({_label(other) if other else 'default'}), "
-                                   f"not the index of pip install")
+            result.warnings.append(_("pip {command} uses {other_url} ({value}), not the index of pip install")
+                                   .format(command=command, other_url=urls.mask_url(other_url), value=_label(other) if other else _('default')))
     extra = effective("install", "extra-index-url")
     if extra:
         result.extra_index_urls = extra.value.split()
     no_index = effective("install", "no-index")
     if no_index and no_index.value.strip().lower() in ("1", "true", "yes", "on"):
-        result.warnings.append(f"{_label(no_index)} sets no-index: pip install ignores every index")
+        result.warnings.append(_("{value} sets no-index: pip install ignores every index")
+                               .format(value=_label(no_index)))
     return result
 
 

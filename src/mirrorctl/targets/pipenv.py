@@ -34,6 +34,7 @@ from mirrorctl.formats import toml
 from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, on_path
 from mirrorctl.targets.pipenv_shell import (VARIABLE, block_settings, has_block, plan_blocks, plan_remove_blocks,
                                             read_file, read_recorded, startup_files)
+from mirrorctl.i18n import _
 
 NAME = "pipenv"
 name = NAME
@@ -69,7 +70,7 @@ def plan_use(ctx: Context, mirror: Mirror, scope: Scope) -> list[FileChange]:
         return [_plan_pipfile(ctx, mirror.url)]
     if scope == Scope.USER:
         return plan_blocks(ctx, mirror)
-    raise UsageError(f"pipenv has no {scope.value} scope", hint="use --scope user or project")
+    raise UsageError(_("pipenv has no {value} scope").format(value=scope.value), hint=_("use --scope user or project"))
 
 
 def plan_reset(ctx: Context, scope: Scope) -> list[FileChange]:
@@ -77,7 +78,7 @@ def plan_reset(ctx: Context, scope: Scope) -> list[FileChange]:
         return [_plan_pipfile(ctx, None)]
     if scope == Scope.USER:
         return plan_remove_blocks(ctx)
-    raise UsageError(f"pipenv has no {scope.value} scope", hint="use --scope user or project")
+    raise UsageError(_("pipenv has no {value} scope").format(value=scope.value), hint=_("use --scope user or project"))
 
 
 # -- the Pipfile (project scope) ---------------------------------------------------------
@@ -92,12 +93,12 @@ def _sources(data: dict, path: PurePath) -> list:
     """The ``[[source]]`` tables of the Pipfile's plain data, each checked to have a url."""
     sources = data.get("source", [])
     if not isinstance(sources, list) or not all(isinstance(s, dict) for s in sources):
-        raise ConfigFileError(f"{path}: 'source' must be a list of tables ([[source]])",
-                              hint="pipenv cannot read it either; fix it by hand")
+        raise ConfigFileError(_("{path}: 'source' must be a list of tables ([[source]])").format(path=path),
+                              hint=_("pipenv cannot read it either; fix it by hand"))
     for number, source in enumerate(sources, 1):
         if not isinstance(source.get("url"), str):
-            raise ConfigFileError(f"{path}: [[source]] #{number} has no url",
-                                  hint="pipenv cannot read it either; fix it by hand")
+            raise ConfigFileError(_("{path}: [[source]] #{number} has no url").format(path=path, number=number),
+                                  hint=_("pipenv cannot read it either; fix it by hand"))
     return sources
 
 
@@ -175,23 +176,25 @@ def _plan_pipfile(ctx: Context, url: Optional[str]) -> FileChange:
     path = pipfile_path(ctx)
     before = read_file(path)
     if before is None:
-        raise UsageError(f"no Pipfile in {ctx.project_dir()}",
-                         hint="run in the project folder or pass --project DIR; `pipenv install` creates one")
+        raise UsageError(_("no Pipfile in {project_dir}").format(project_dir=ctx.project_dir()),
+                         hint=_("run in the project folder or pass --project DIR; `pipenv install` creates one"))
     doc = toml.TomlDocument(before, path)
     catalog = load_catalog(ctx)
     sources = _sources(doc.data_before, path)
     index = _managed_source(catalog, sources)
     if index is None and url is not None and sources:
-        raise UnsupportedError(f"{path}: no [[source]] points at the official index or a known mirror, or is "
-                               f"named {PUBLIC_SLOT!r}, and private sources are left alone",
-                               hint="edit the Pipfile's source by hand")
+        raise UnsupportedError(_("{path}: no [[source]] points at the official index or a known mirror, or is named "
+                                 "{public_slot!r}, and private sources are left alone")
+                               .format(path=path, public_slot=PUBLIC_SLOT),
+                               hint=_("edit the Pipfile's source by hand"))
     notes = []
     if index is not None:
         old = sources[index]["url"]
         _point(_editable_sources(doc)[index], url or OFFICIAL)
         if not _switchable(catalog, old) and not urls.same_index(old, url or OFFICIAL):
-            notes.append(f"{path}: source {PUBLIC_SLOT!r} pointed at {urls.mask_url(old)}, which is not in the "
-                         f"catalogue; `mirrorctl undo` puts it back, `mirrorctl add NAME URL` names it")
+            notes.append(_("{path}: source {public_slot!r} pointed at {old}, which is not in the catalogue; "
+                           "`mirrorctl undo` puts it back, `mirrorctl add NAME URL` names it")
+                         .format(path=path, public_slot=PUBLIC_SLOT, old=urls.mask_url(old)))
     elif url is not None:  # use on a Pipfile without sources (reset of one has nothing to put back)
         _new_source(doc, url)
     # the shared check covers everything outside the sources; _check_sources the sources themselves
@@ -202,7 +205,7 @@ def _plan_pipfile(ctx: Context, url: Optional[str]) -> FileChange:
                         notes=notes if after != before else [])
     lock = Path(path).with_name("Pipfile.lock")
     if change.changed and lock.exists():
-        change.notes.append(f"{lock} still records the old source url: run `pipenv lock`")
+        change.notes.append(_("{lock} still records the old source url: run `pipenv lock`").format(lock=lock))
     return change
 
 
@@ -217,8 +220,9 @@ def _check_sources(path: PurePath, old: list, new: list, index: Optional[int]) -
     else:
         ok = len(new) == len(old) and mine(new) == mine(old)
     if not ok:
-        raise ConfigFileError(f"{path}: the edit would change settings mirrorctl does not manage; nothing was written",
-                              hint="please report this file to mirrorctl")
+        raise ConfigFileError(_("{path}: the edit would change settings mirrorctl does not manage; nothing was written")
+                              .format(path=path),
+                              hint=_("please report this file to mirrorctl"))
 
 
 # -- status ------------------------------------------------------------------------------
@@ -245,7 +249,7 @@ def _dotenv_setting(ctx: Context, overlay: Optional[Overlay], st: ToolStatus) ->
     info = FileInfo(path=str(path), kind="dotenv", exists=False)
     st.files.append(info)
     if ctx.environ.get("PIPENV_DONT_LOAD_ENV", "").strip().lower() not in _FALSE:
-        info.skipped = "PIPENV_DONT_LOAD_ENV is set: pipenv does not load it"
+        info.skipped = _("PIPENV_DONT_LOAD_ENV is set: pipenv does not load it")
     data = read_recorded(path, overlay, info)
     value = _dotenv_value(data.decode("utf-8", "replace")) if data is not None else None
     if value is None:
@@ -271,8 +275,8 @@ def _mirror_settings(ctx: Context, overlay: Optional[Overlay], st: ToolStatus) -
         out.append(Setting(env_value, Origin("env", variable=VARIABLE), scope="env"))
     out.extend(blocks)
     if from_block and (not blocks or blocks[0].value != env_value):
-        st.warnings.append(f"this shell still has {VARIABLE}={urls.mask_url(env_value)}: "
-                           f"open a new shell for the change to take effect")
+        st.warnings.append(_("this shell still has {variable}={env_value}: open a new shell for the change to take "
+                             "effect").format(variable=VARIABLE, env_value=urls.mask_url(env_value)))
     if dotenv is not None:
         out.append(dotenv)
     return out
@@ -310,8 +314,8 @@ def _winner(st: ToolStatus, candidates: list[Setting]) -> Optional[Setting]:
     for other in candidates[1:]:
         st.shadowed.append(other)
         if other.value != winner.value:
-            st.warnings.append(f"{_where(other)} sets {VARIABLE}={urls.mask_url(other.value)}, "
-                               f"but pipenv uses the one from {_where(winner)}")
+            st.warnings.append(_("{value} sets {variable}={value2}, but pipenv uses the one from {value3}")
+                               .format(value=_where(other), variable=VARIABLE, value2=urls.mask_url(other.value), value3=_where(winner)))
     return winner
 
 
@@ -336,8 +340,9 @@ def _project_index(st: ToolStatus, catalog: Catalog, path: PurePath, sources: li
     if mirror:
         st.shadowed.append(mirror)
     if mirror and not urls.same_index(mirror.value, first["url"]):
-        st.warnings.append(f"{VARIABLE} (from {_where(mirror)}) has no effect here: the Pipfile's source "
-                           f"{first.get('name', '?')!r} is {urls.mask_url(first['url'])}, not the official index")
+        st.warnings.append(_("{variable} (from {value}) has no effect here: the Pipfile's source {get!r} is {first}, "
+                             "not the official index")
+                           .format(variable=VARIABLE, value=_where(mirror), get=first.get('name', '?'), first=urls.mask_url(first['url'])))
 
 
 def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) -> ToolStatus:
@@ -347,7 +352,7 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
         sources = _pipfile_sources(ctx, overlay, st)
     except ConfigFileError as exc:
         st.error = exc.message
-        st.warnings.append(f"pipenv cannot run until this is fixed: {exc.message}")
+        st.warnings.append(_("pipenv cannot run until this is fixed: {message}").format(message=exc.message))
         return st
     path = pipfile_path(ctx)
     st.details = {"pipfile": str(path) if sources is not None else None, "sources": []}

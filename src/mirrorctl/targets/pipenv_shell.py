@@ -28,6 +28,7 @@ from mirrorctl.context import Context, Scope, mirrorctl_config_dir
 from mirrorctl.errors import ConfigFileError, MirrorctlError, UnsupportedError, UsageError
 from mirrorctl.formats import shellquote, shellrc
 from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, read_with_overlay
+from mirrorctl.i18n import _
 
 NAME = "pipenv"
 VARIABLE = "PIPENV_PYPI_MIRROR"
@@ -41,7 +42,8 @@ PRIVATE_FILES = {"sh": "pipenv-mirror.sh", "fish": "pipenv-mirror.fish", "powers
 def _cannotread_recorded(path: PurePath, exc: OSError) -> ConfigFileError:
     """A bare OSError reading ``path`` (a symlink loop, an I/O error) as one line naming the file."""
     reason = "a symlink loop" if exc.errno == errno.ELOOP else (exc.strerror or type(exc).__name__)
-    return ConfigFileError(f"{path}: cannot be read ({reason})", hint="look at that file (ls -l)")
+    return ConfigFileError(_("{path}: cannot be read ({reason})")
+                           .format(path=path, reason=reason), hint=_("look at that file (ls -l)"))
 
 
 def read_file(path: PurePath, overlay: Optional[Overlay] = None) -> Optional[bytes]:
@@ -152,8 +154,9 @@ def _unreadable(f: StartupFile, exc: MirrorctlError) -> UnsupportedError:
     ``mirrorctl use`` leaves pipenv as it is (with a warning) and switches the other tools; with
     ``--tool pipenv`` it fails, with the exit code of the reading error."""
     return UnsupportedError(exc.message, exit_code=exc.exit_code,
-                            hint=f"{VARIABLE} is kept in your {f.shell} start-up file: fix that file's owner, "
-                                 f"permissions or link, or use `mirrorctl env` / `mirrorctl exec`")
+                            hint=_("{variable} is kept in your {shell} start-up file: fix that file's owner, permissions or "
+                                   "link, or use `mirrorctl env` / `mirrorctl exec`")
+                                 .format(variable=VARIABLE, shell=f.shell))
 
 
 def _block_lines(shell: str, url: str) -> list[str]:
@@ -218,7 +221,8 @@ def _plan_private(ctx: Context, url: Optional[str], needed: set[str]) -> list[Fi
 
 def _reload_hint(f: StartupFile) -> str:
     command = f". '{f.path}'" if f.shell == "powershell" else f"source {f.path}"
-    return f"{VARIABLE} is set for new shells; for this one run: {command}"
+    return _("{variable} is set for new shells; for this one run: {command}").format(variable=VARIABLE,
+                                                                                     command=command)
 
 
 def plan_blocks(ctx: Context, mirror: Mirror) -> list[FileChange]:
@@ -246,9 +250,9 @@ def plan_blocks(ctx: Context, mirror: Mirror) -> list[FileChange]:
         after = shellrc.set_block(before, body, f.path, BLOCK, newline=newline)
         changes.append(FileChange(f.path, before, after, tool=NAME, scope=Scope.USER.value))  # type: ignore[arg-type]
     if not changes:
-        raise UnsupportedError(f"no shell start-up file to keep {VARIABLE} in: SHELL is "
-                               f"{ctx.environ.get('SHELL') or 'not set'}, and no bash, zsh, fish or PowerShell "
-                               f"start-up file exists", hint="set SHELL, or use `mirrorctl env` / `mirrorctl exec`")
+        raise UnsupportedError(_("no shell start-up file to keep {variable} in: SHELL is {value}, and no bash, zsh, fish "
+                                 "or PowerShell start-up file exists")
+                               .format(variable=VARIABLE, value=ctx.environ.get('SHELL') or _('not set')), hint=_("set SHELL, or use `mirrorctl env` / `mirrorctl exec`"))
     first_changed = next((c for c in changes if c.changed), None)
     if first_changed is not None:
         f = next(f for f in startup_files(ctx) if f.path == first_changed.path)
@@ -256,8 +260,9 @@ def plan_blocks(ctx: Context, mirror: Mirror) -> list[FileChange]:
     private = _plan_private(ctx, mirror.url if secret else None, needed)
     written = next((c for c in private if c.changed and c.after is not None), None)
     if written is not None:
-        written.notes.append(f"the URL holds a credential: {VARIABLE} is kept in {written.path} (owner-only), "
-                             f"which your shell start-up files source, not in the start-up files themselves")
+        written.notes.append(_("the URL holds a credential: {variable} is kept in {path} (owner-only), which your shell "
+                               "start-up files source, not in the start-up files themselves")
+                             .format(variable=VARIABLE, path=written.path))
     return private + changes
 
 
@@ -310,7 +315,8 @@ def block_settings(ctx: Context, overlay: Optional[Overlay], st: ToolStatus) -> 
         st.files.append(info)
         data = read_recorded(f.path, overlay, info)
         if info.error:
-            st.warnings.append(f"{info.error}; mirrorctl cannot tell whether it sets {VARIABLE}")
+            st.warnings.append(_("{error}; mirrorctl cannot tell whether it sets {variable}")
+                               .format(error=info.error, variable=VARIABLE))
             continue
         try:
             value, private = _block_value(ctx, f, data, overlay)
@@ -324,10 +330,11 @@ def block_settings(ctx: Context, overlay: Optional[Overlay], st: ToolStatus) -> 
         where = f.path
         if private is not None:
             if not any(other.path == str(private) for other in st.files):
-                st.files.append(FileInfo(path=str(private), kind=f"user (private, sourced by {f.path})",
+                st.files.append(FileInfo(path=str(private), kind=_("user (private, sourced by {path})").format(path=f.path),
                                          exists=value is not None or exists(private)))
             if value is None:
-                st.warnings.append(f"{f.path} sources {private}, which does not set {VARIABLE}")
+                st.warnings.append(_("{path} sources {private}, which does not set {variable}")
+                                   .format(path=f.path, private=private, variable=VARIABLE))
             where = private
         if value:
             target = next(i for i in st.files if i.path == str(where))

@@ -24,6 +24,7 @@ from mirrorctl.context import Context, Scope
 from mirrorctl.errors import ConfigFileError, MirrorctlError, UsageError
 from mirrorctl.formats import toml
 from mirrorctl.targets.base import FileInfo, Origin, Overlay, ToolStatus, broken, read_with_overlay
+from mirrorctl.i18n import _
 
 NAME = "poetry"
 name = NAME
@@ -46,11 +47,13 @@ def find_pyproject(ctx: Context, overlay: Optional[Overlay] = None) -> Optional[
 
 def config_path(ctx: Context, scope: Scope) -> PurePath:
     if scope != Scope.PROJECT:
-        raise UsageError(f"poetry has no {scope.value} scope", hint="Poetry keeps its sources in the project: --scope project")
+        raise UsageError(_("poetry has no {value} scope")
+                         .format(value=scope.value), hint=_("Poetry keeps its sources in the project: --scope project"))
     path = find_pyproject(ctx)
     if path is None:
-        raise UsageError(f"no pyproject.toml in {ctx.project_dir()} or above it: no Poetry project here",
-                         hint="run in the project folder, or pass --project PATH")
+        raise UsageError(_("no pyproject.toml in {project_dir} or above it: no Poetry project here")
+                         .format(project_dir=ctx.project_dir()),
+                         hint=_("run in the project folder, or pass --project PATH"))
     return path
 
 
@@ -71,21 +74,23 @@ def check_sources(data: dict, path: PurePath) -> None:
         toml.expect(source, "name", "string", path=path, tool=NAME, name=f"{where}.name", required=True)
         name_ = source["name"].lower()
         if name_ in seen:
-            raise ConfigFileError(f"{path}: {where}.name {source['name']!r} is the name of {SECTION}[{seen[name_]}] "
-                                  f"too (Poetry ignores case); poetry cannot use this file",
-                                  hint="fix the file by hand, then run again")
+            raise ConfigFileError(_("{path}: {where}.name {source!r} is the name of {section}[{seen}] too (Poetry ignores "
+                                    "case); poetry cannot use this file")
+                                  .format(path=path, where=where, source=source['name'], section=SECTION, seen=seen[name_]),
+                                  hint=_("fix the file by hand, then run again"))
         seen[name_] = number
         if name_ == "pypi":
             if "url" in source:
-                raise ConfigFileError(f"{path}: {where}.url is not allowed: the source named {source['name']!r} is "
-                                      f"PyPI itself; poetry cannot use this file",
-                                      hint="remove that url, or name the source otherwise")
+                raise ConfigFileError(_("{path}: {where}.url is not allowed: the source named {source!r} is PyPI itself; poetry "
+                                        "cannot use this file").format(path=path, where=where, source=source['name']),
+                                      hint=_("remove that url, or name the source otherwise"))
         else:
             toml.expect(source, "url", "string", path=path, tool=NAME, name=f"{where}.url", required=True)
         priority = source.get("priority", "primary")
         if priority not in PRIORITIES:
-            raise ConfigFileError(f"{path}: {where}.priority must be one of {', '.join(PRIORITIES)}, not {priority!r}; "
-                                  f"poetry cannot use this file", hint="fix the file by hand, then run again")
+            raise ConfigFileError(_("{path}: {where}.priority must be one of {paths}, not {priority!r}; poetry cannot use "
+                                    "this file")
+                                  .format(path=path, where=where, paths=', '.join(PRIORITIES), priority=priority), hint=_("fix the file by hand, then run again"))
 
 
 # -- planning -------------------------------------------------------------------------
@@ -137,15 +142,17 @@ def _also_searched(ctx: Context, change, url: str) -> list:
         if name_.lower() == SOURCE_NAME or priority != "primary" or urls.same_index(other, url):
             continue
         if catalog.match_url(other) is not None:
-            notes.append(f"{SECTION} {name_!r} ({other}) is a primary source too: Poetry searches it after the "
-                         f"mirror, for every package; remove it from {change.path} if you want the mirror only")
+            notes.append(_("{section} {name_!r} ({other}) is a primary source too: Poetry searches it after the "
+                           "mirror, for every package; remove it from {path} if you want the mirror only")
+                         .format(section=SECTION, name_=name_, other=other, path=change.path))
     return notes
 
 
 def _notes(path: PurePath) -> list:
     lock = path.parent / "poetry.lock"
     if Path(lock).exists():
-        return [f"{lock} records the sources packages came from: run `poetry lock` to re-lock against the mirror"]
+        return [_("{lock} records the sources packages came from: run `poetry lock` to re-lock against the mirror")
+                .format(lock=lock)]
     return []
 
 

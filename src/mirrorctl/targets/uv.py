@@ -29,6 +29,7 @@ from mirrorctl.formats import toml
 from mirrorctl.targets import uv_python
 from mirrorctl.targets.base import (FileInfo, Origin, Overlay, Setting, ToolStatus, broken, on_path,
                                     read_with_overlay)
+from mirrorctl.i18n import _
 
 NAME = "uv"
 name = NAME
@@ -144,15 +145,16 @@ def config_file(ctx: Context, scope: Scope) -> UvFile:
     if scope == Scope.GLOBAL:
         system = system_file(ctx)
         if system is None:
-            raise UsageError("SYSTEMDRIVE is not set: uv reads no system file",
-                             hint="set SYSTEMDRIVE (e.g. C:), or use --scope user")
+            raise UsageError(_("SYSTEMDRIVE is not set: uv reads no system file"),
+                             hint=_("set SYSTEMDRIVE (e.g. C:), or use --scope user"))
         return UvFile("system", system)
     if scope == Scope.PROJECT:
         folder = ctx.project_dir()
         if not Path(folder).is_dir():
-            raise UsageError(f"{folder}: no such project folder", hint="check --project")
+            raise UsageError(_("{folder}: no such project folder").format(folder=folder), hint=_("check --project"))
         return project_file(ctx, folder) or UvFile("project", folder / "uv.toml")
-    raise UsageError(f"uv has no {scope.value} scope", hint="use --scope user, global or project")
+    raise UsageError(_("uv has no {value} scope")
+                     .format(value=scope.value), hint=_("use --scope user, global or project"))
 
 
 def _has_uv_table(data: dict) -> bool:
@@ -170,7 +172,8 @@ def _boolish(ctx: Context, var: str) -> bool:
         return False
     if value.lower() in TRUE_WORDS:
         return True
-    raise UsageError(f"{var}={value!r} is not a boolean: uv refuses to run", hint=f"set {var} to 1 or 0")
+    raise UsageError(_("{var}={value!r} is not a boolean: uv refuses to run")
+                     .format(var=var, value=value), hint=_("set {var} to 1 or 0").format(var=var))
 
 
 # -- the types uv accepts ---------------------------------------------------------------
@@ -318,8 +321,9 @@ def _lock_note(ctx: Context, scope: Scope) -> str:
     if scope == Scope.PROJECT:
         lock = ctx.project_dir() / "uv.lock"
         if Path(lock).exists():
-            return f"{lock} records the index URLs: run `uv lock` there to re-lock against the new index"
-    return "uv.lock files record index URLs: run `uv lock` in your uv projects to re-lock against the new index"
+            return _("{lock} records the index URLs: run `uv lock` there to re-lock against the new index").format(
+                lock=lock)
+    return _("uv.lock files record index URLs: run `uv lock` in your uv projects to re-lock against the new index")
 
 
 def _plan(ctx: Context, scope: Scope, url: Optional[str], python: Optional[str] = None) -> list:
@@ -376,9 +380,9 @@ def _files(ctx: Context, overlay: Optional[Overlay], infos: list, warnings: list
     env_file = ctx.environ.get("UV_CONFIG_FILE")
     no_config = _boolish(ctx, "UV_NO_CONFIG")
     if env_file is not None:
-        skip = "UV_CONFIG_FILE replaces every discovered file"
+        skip = _("UV_CONFIG_FILE replaces every discovered file")
     elif no_config:
-        skip = "UV_NO_CONFIG is set: uv reads no configuration file"
+        skip = _("UV_NO_CONFIG is set: uv reads no configuration file")
     else:
         skip = None
     system = system_file(ctx, overlay)
@@ -390,12 +394,12 @@ def _files(ctx: Context, overlay: Optional[Overlay], infos: list, warnings: list
     for uvfile in considered:
         reason = skip
         if reason is None and uvfile.kind == "system" and uvfile.path != system:
-            reason = "uv reads only the first system file that exists"
+            reason = _("uv reads only the first system file that exists")
         loaded += _load(uvfile, reason, overlay, infos)
     for path, message in passed_over:  # nearest first
         infos.append(FileInfo(path=str(path), kind="project", exists=True,
-                              skipped="uv cannot use it: it warns and looks further up"))
-        warnings.append(f"{message}: uv warns and looks further up")
+                              skipped=_("uv cannot use it: it warns and looks further up")))
+        warnings.append(_("{message}: uv warns and looks further up").format(message=message))
     if env_file:
         loaded += _load(UvFile("env", ctx.path(env_file)), None, overlay, infos, required=True)
     return list(reversed(loaded))
@@ -408,7 +412,7 @@ def _load(uvfile: UvFile, skipped: Optional[str], overlay: Optional[Overlay], in
     data = _read(uvfile.path, overlay)
     if data is None:
         if required:
-            info.error = f"{uvfile.path}: UV_CONFIG_FILE names a file that does not exist; uv fails"
+            info.error = _("{path}: UV_CONFIG_FILE names a file that does not exist; uv fails").format(path=uvfile.path)
         return []
     info.exists = True
     if skipped:
@@ -511,27 +515,27 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
                         extra_index_urls=_extras(ctx, loaded))
     for setting in pip_view[1:]:
         result.shadowed.append(setting)
-        result.warnings.append(f"{_label(setting)} sets the default index {urls.mask_url(setting.value)}, "
-                               f"but uv uses {_label(winner)}")
+        result.warnings.append(_("{value} sets the default index {value2}, but uv uses {value3}")
+                               .format(value=_label(setting), value2=urls.mask_url(setting.value), value3=_label(winner)))
     project_view = _candidates(env, loaded, pip_command=False)
     other = project_view[0] if project_view else Setting(OFFICIAL, Origin("default"))
     if not urls.same_index(other.value, index_url):
         result.commands[PROJECT_COMMANDS] = other
-        result.warnings.append(f"uv's project commands (lock, sync, add) use {urls.mask_url(other.value)} "
-                               f"({_label(other)}), not the index of `uv pip`")
+        result.warnings.append(_("uv's project commands (lock, sync, add) use {value} ({value2}), not the index of `uv "
+                                 "pip`").format(value=urls.mask_url(other.value), value2=_label(other)))
     if ctx.environ.get("UV_INDEX_URL"):
-        result.warnings.append("UV_INDEX_URL is deprecated; uv prefers UV_DEFAULT_INDEX")
+        result.warnings.append(_("UV_INDEX_URL is deprecated; uv prefers UV_DEFAULT_INDEX"))
     result.warnings.extend(uv_warnings)
     if _no_index(ctx, loaded):
-        result.warnings.append("no-index is set: uv ignores every index")
+        result.warnings.append(_("no-index is set: uv ignores every index"))
     uv_python.status(ctx, catalog, loaded, result)
     files_read = ctx.environ.get("UV_CONFIG_FILE") is None and not _boolish(ctx, "UV_NO_CONFIG")
     relative = _relative_system_file(ctx, overlay) if files_read else None
     if relative is not None:
         entry, path = relative
-        result.warnings.append(f"XDG_CONFIG_DIRS has the relative entry {entry!r}: uv run in {ctx.cwd} reads "
-                               f"{path} as its system file, which this report leaves out (mirrorctl ignores "
-                               f"relative entries, as the XDG spec says)")
+        result.warnings.append(_("XDG_CONFIG_DIRS has the relative entry {entry!r}: uv run in {cwd} reads {path} as its "
+                                 "system file, which this report leaves out (mirrorctl ignores relative entries, as the "
+                                 "XDG spec says)").format(entry=entry, cwd=ctx.cwd, path=path))
     return result
 
 

@@ -25,6 +25,7 @@ from mirrorctl.context import Context
 from mirrorctl.errors import MirrorctlError
 from mirrorctl.formats import toml
 from mirrorctl.targets.base import Origin, Setting
+from mirrorctl.i18n import _
 
 KEY = "python-install-mirror"
 ENV = "UV_PYTHON_INSTALL_MIRROR"
@@ -60,8 +61,9 @@ def edit(settings, wanted: Optional[str], known: list, path, notes: list) -> Non
         if current is None or is_ours(current, known):
             toml.set_value(settings, KEY, wanted, keep_comment=False)
         elif not _same(current, wanted):
-            notes.append(f"{path}: {KEY} = {current!r} is your own setting and stays; remove it to "
-                         f"download uv's Pythons from the mirror ({wanted})")
+            notes.append(_("{path}: {key} = {current!r} is your own setting and stays; remove it to download uv's "
+                           "Pythons from the mirror ({wanted})")
+                         .format(path=path, key=KEY, current=current, wanted=wanted))
     elif is_ours(current, known):
         toml.remove_value(settings, KEY)
 
@@ -88,13 +90,13 @@ def status(ctx: Context, catalog: Catalog, loaded: list, result) -> None:
     result.details[DETAIL] = {"url": urls.mask_url(winner.value), "mirror": mirror,
                               "decided_by": _label(winner.origin)}
     for setting in settings[1:]:
-        result.warnings.append(f"{_label(setting.origin)} sets {KEY} {setting.value}, "
-                               f"but uv downloads Pythons from {_label(winner.origin)}")
+        result.warnings.append(_("{value} sets {key} {value2}, but uv downloads Pythons from {value3}")
+                               .format(value=_label(setting.origin), key=KEY, value2=setting.value, value3=_label(winner.origin)))
 
 
 def _label(origin: Origin) -> str:
     if origin.kind == "env":
-        return f"environment variable {origin.variable}"
+        return _("environment variable {name}").format(name=origin.variable)
     if origin.kind == "default":
-        return "uv's built-in default"
+        return _("uv's built-in default")
     return f"{origin.path}" + (f" [{origin.section}]" if origin.section else "") + f" ({KEY})"
