@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence
 
@@ -55,8 +56,11 @@ def upstreams_for(ctx: Context, names: Sequence[str]) -> List[Upstream]:
         if spec.strip().lower() == "cache":
             raise UsageError(_("the cache cannot be its own upstream"), hint=_("name mirrors, or give their URLs"))
         mirror = catalog.resolve(spec)
+        name = mirror.name
+        if name == "custom":  # a URL outside the catalogue: known by its host (and port)
+            name = urlsplit(mirror.url).netloc.rpartition("@")[2] or name
         if all(u.url != mirror.url for u in out):
-            out.append(Upstream(mirror.name, mirror.url))
+            out.append(Upstream(name, mirror.url))
     return out
 
 
@@ -82,7 +86,8 @@ def start(ctx: Context, names: Sequence[str] = (), *, host: Optional[str] = None
     with locked(paths.root):
         pid = engine.running_pid(paths)
         restarted = False
-        if pid is not None and previous is not None and (previous.host, previous.port) != (settings.host, settings.port):
+        moved = previous is not None and (previous.host, previous.port) != (settings.host, settings.port)
+        if pid is not None and moved:
             step(_("stopping the cache to move it to {host}:{port}").format(host=settings.host, port=settings.port))
             engine.stop(paths)
             pid, restarted = None, True
