@@ -290,3 +290,21 @@ def test_a_broken_settings_file_is_named(run, sandbox):
     paths.settings.write_text("[not json")
     result = run("cache", "status")
     assert result.exit_code == 4 and str(paths.settings) in result.stderr and "hint:" in result.stderr
+
+
+@needs_engine
+def test_a_first_upstream_that_hangs_costs_its_timeout_not_the_install(run, sandbox, cache):
+    """An upstream that accepts connections and never answers: the engine gives up on it after
+    --upstream-timeout and goes on with the next."""
+    with socket.socket() as hole, servers_with(sandbox, "b", "gamma") as second:
+        hole.bind(("127.0.0.1", 0))
+        hole.listen(64)  # connections complete in the backlog and are never answered
+        hanging = f"http://127.0.0.1:{hole.getsockname()[1]}/simple/"
+        result = cache(hanging, second.url, "--upstream-timeout", "2")
+        assert result.exit_code == 0, result.stderr
+        data = status_json(run)
+        assert [u["up"] for u in data["upstreams"]] == [False, True]
+        assert "no answer within" in data["upstreams"][0]["error"]
+        proc = install(data["url"], sandbox, "gamma", target="t")
+        assert proc.returncode == 0, proc.stderr
+        assert "gamma-1.0-py3-none-any.whl" in second.requests()

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence
 
 from mirrorctl.cache import api, engine
-from mirrorctl.cache.settings import (DEFAULT_HOST, DEFAULT_PORT, OFFICIAL_INDEX, CachePaths, CacheSettings,
-                                      Upstream, read_settings, write_settings)
+from mirrorctl.cache.settings import (DEFAULT_HOST, DEFAULT_PORT, OFFICIAL_INDEX, REQUEST_TIMEOUT, CachePaths,
+                                      CacheSettings, Upstream, read_settings, write_settings)
 from mirrorctl.context import Context
 from mirrorctl.errors import MirrorctlError, UsageError
 from mirrorctl.i18n import _
@@ -65,7 +65,8 @@ def upstreams_for(ctx: Context, names: Sequence[str]) -> List[Upstream]:
 
 
 def start(ctx: Context, names: Sequence[str] = (), *, host: Optional[str] = None, port: Optional[int] = None,
-          uploads: Optional[bool] = None, step: Step = lambda message: None) -> StartResult:
+          uploads: Optional[bool] = None, timeout: Optional[float] = None,
+          step: Step = lambda message: None) -> StartResult:
     """Start the cache (set it up on the first run); running already, bring it to what is asked."""
     from mirrorctl.fsio import locked
 
@@ -74,21 +75,26 @@ def start(ctx: Context, names: Sequence[str] = (), *, host: Optional[str] = None
     previous = read_settings(paths)
     if port is not None and not 0 < port < 65536:
         raise UsageError(_("bad port {port}").format(port=port), hint=_("a number from 1 to 65535"))
+    if timeout is not None and not 1 <= timeout <= 600:
+        raise UsageError(_("bad upstream timeout {seconds}").format(seconds=timeout),
+                         hint=_("a number of seconds from 1 to 600"))
     settings = CacheSettings(
         host=(host or (previous.host if previous else DEFAULT_HOST)).strip(),
         port=port or (previous.port if previous else DEFAULT_PORT),
         upstreams=(upstreams_for(ctx, names) if names
                    else (previous.upstreams if previous else [Upstream("pypi", OFFICIAL_INDEX)])),
         uploads=uploads if uploads is not None else (previous.uploads if previous else False),
-        timeout=previous.timeout if previous else engine_timeout_default(),
+        timeout=timeout or (previous.timeout if previous else REQUEST_TIMEOUT),
     )
     warnings = exposure_warnings(settings, paths)
     with locked(paths.root):
         pid = engine.running_pid(paths)
         restarted = False
-        moved = previous is not None and (previous.host, previous.port) != (settings.host, settings.port)
-        if pid is not None and moved:
-            step(_("stopping the cache to move it to {host}:{port}").format(host=settings.host, port=settings.port))
+        # what the engine reads at start (its address, its upstream timeout) needs a restart
+        changed = previous is not None and ((previous.host, previous.port, previous.timeout)
+                                            != (settings.host, settings.port, settings.timeout))
+        if pid is not None and changed:
+            step(_("stopping the cache to start it with the new settings"))
             engine.stop(paths)
             pid, restarted = None, True
         if pid is not None:
@@ -111,12 +117,6 @@ def start(ctx: Context, names: Sequence[str] = (), *, host: Optional[str] = None
             raise
         write_settings(paths, settings)
     return StartResult(settings, paths, pid, initialised=initialised, restarted=restarted, warnings=warnings)
-
-
-def engine_timeout_default() -> float:
-    from mirrorctl.cache.settings import REQUEST_TIMEOUT
-
-    return REQUEST_TIMEOUT
 
 
 def exposure_warnings(settings: CacheSettings, paths: CachePaths) -> List[str]:

@@ -37,6 +37,9 @@ def start(
     port: Optional[int] = typer.Option(None, "--port", help=_("Port to listen on (default 3141).")),
     uploads: Optional[bool] = typer.Option(None, "--uploads/--no-uploads",
                                            help=_("Let the admin account upload to the cache (default: off).")),
+    upstream_timeout: Optional[float] = typer.Option(
+        None, "--upstream-timeout", help=_("Seconds the cache waits for an upstream before going on with the next "
+                                           "(default 5).")),
     as_json: bool = JSON_OPTION,
 ) -> None:
     from mirrorctl.cache.control import start as start_cache
@@ -44,7 +47,8 @@ def start(
 
     ctx = make_context()
     with progress(not as_json) as step:
-        result = start_cache(ctx, mirrors or (), host=host, port=port, uploads=uploads, step=step)
+        result = start_cache(ctx, mirrors or (), host=host, port=port, uploads=uploads,
+                             timeout=upstream_timeout, step=step)
     render_start(result, as_json)
 
 
