@@ -292,6 +292,43 @@ def test_a_broken_settings_file_is_named(run, sandbox):
     assert result.exit_code == 4 and str(paths.settings) in result.stderr and "hint:" in result.stderr
 
 
+class _Answering503:
+    """An index that answers every request 503 (a mirror being overloaded)."""
+
+    def __enter__(self):
+        import http.server
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                self.send_response(503)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/simple/"
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@needs_engine
+def test_a_first_upstream_answering_503_is_passed_over(run, sandbox, cache):
+    with _Answering503() as busy, servers_with(sandbox, "b", "gamma") as second:
+        result = cache(busy.url, second.url)
+        assert result.exit_code == 0, result.stderr
+        data = status_json(run)
+        assert [u["up"] for u in data["upstreams"]] == [False, True] and data["upstreams"][0]["http_status"] == 503
+        proc = install(data["url"], sandbox, "gamma", target="t")
+        assert proc.returncode == 0, proc.stderr
+
+
 @needs_engine
 def test_a_first_upstream_that_hangs_costs_its_timeout_not_the_install(run, sandbox, cache):
     """An upstream that accepts connections and never answers: the engine gives up on it after
