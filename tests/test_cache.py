@@ -345,3 +345,33 @@ def test_a_first_upstream_that_hangs_costs_its_timeout_not_the_install(run, sand
         proc = install(data["url"], sandbox, "gamma", target="t")
         assert proc.returncode == 0, proc.stderr
         assert "gamma-1.0-py3-none-any.whl" in second.requests()
+
+
+def test_status_names_the_cache_and_says_when_it_is_down(run, sandbox):
+    """What ops.status's two-line hook does (mirrorctl.cache.mark_tools): the tools pointed at the
+    cache show mirror "cache", and a warning while it does not listen."""
+    from mirrorctl import ops
+    from mirrorctl.cache import mark_tools
+    from mirrorctl.cache.settings import write_settings
+
+    ctx = Context.from_os()
+    paths = CachePaths.of(ctx)
+    paths.root.mkdir(parents=True)
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        port = listener.getsockname()[1]
+        settings = CacheSettings(port=port)
+        write_settings(paths, settings)
+        assert run("use", settings.index_url, "--tool", "pip").exit_code == 0
+        report = ops.status(ctx)
+        pip = next(t for t in report.tools if t.tool == "pip")
+        assert pip.mirror != "cache"
+        down = mark_tools(ctx, report.tools)
+        assert pip.mirror == "cache" and len(down) == 1 and "not running" in down[0]
+        listener.listen(1)  # now something answers on the cache's port
+        report = ops.status(ctx)
+        assert mark_tools(ctx, report.tools) == []
+        assert next(t for t in report.tools if t.tool == "pip").mirror == "cache"
+    assert run("use", "https://pypi.org/simple/", "--tool", "pip").exit_code == 0
+    other = ops.status(ctx)
+    assert mark_tools(ctx, other.tools) == [] and next(t for t in other.tools if t.tool == "pip").mirror != "cache"

@@ -8,9 +8,11 @@ For the rest of mirrorctl (no engine, no network unless said):
 
 - :func:`resolve`: the URL of the running cache, or a clear error;
 - :func:`running_mirror`: the same as a catalogue ``Mirror`` named ``cache`` (for ``use cache``);
-- :func:`catalog_entry`: the cache as a ``Mirror`` once it was set up, running or not (for
-  ``status``, so that it names the cache as the index in force);
-- :func:`index_state`: whether a URL is the cache's, and whether the cache is up (for ``status``).
+- :func:`catalog_entry`: the cache as a ``Mirror`` once it was set up, running or not (a
+  catalogue entry, for `list` or `bench` should they show it);
+- :func:`index_state`: whether a URL is the cache's, and whether the cache is up;
+- :func:`mark_tools`: ``status``'s tools pointed at the cache named ``cache``, and a warning when
+  it is down (see its docstring for the two-line hook).
 """
 
 from __future__ import annotations
@@ -67,16 +69,29 @@ def catalog_entry(ctx: Context) -> "Optional[Mirror]":
 
 
 def index_state(ctx: Context, url: Optional[str]) -> Optional[dict]:
-    """``{"name": "cache", "url": ..., "up": bool}`` when ``url`` is the cache's index, else None."""
+    """``{"name": "cache", "url": ..., "up": bool}`` when ``url`` is the cache's index, else None.
+
+    Cheap enough for `status`'s fast path: a file read, then (only for the cache's URL) one TCP
+    connection on this machine; no HTTP library is imported."""
     from mirrorctl import urls
 
-    entry = catalog_entry(ctx)
-    if entry is None or not url or not urls.same_index(entry.url, url):
+    try:
+        settings = read_settings(CachePaths.of(ctx))
+    except Exception:  # a broken settings file is `cache status`'s to report, not status's
         return None
-    from mirrorctl.cache import api
+    if settings is None or not url or not urls.same_index(settings.index_url, url):
+        return None
+    return {"name": NAME, "url": settings.index_url, "up": _listening(settings.client_host, settings.port)}
 
-    settings = read_settings(CachePaths.of(ctx))
-    return {"name": NAME, "url": entry.url, "up": api.engine_up(settings, timeout=1.0)}
+
+def _listening(host: str, port: int) -> bool:
+    import socket
+
+    try:
+        with socket.create_connection((host.strip("[]"), port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def status_warning(ctx: Context, url: Optional[str]) -> Optional[str]:
@@ -88,4 +103,28 @@ def status_warning(ctx: Context, url: Optional[str]) -> Optional[str]:
              "`mirrorctl cache start`, or `mirrorctl undo`").format(url=state["url"])
 
 
-__all__ = ["NAME", "cache_dir", "catalog_entry", "index_state", "resolve", "running_mirror", "status_warning"]
+def mark_tools(ctx: Context, tools) -> list:
+    """For ``status``: each tool whose index is the cache gets ``mirror = "cache"``; the warnings
+    to show (one, when the cache is down). A hook of two lines in ``ops.status``, before the
+    tools are compared::
+
+        from mirrorctl.cache import mark_tools
+        report.warnings.extend(mark_tools(ctx, report.tools))
+    """
+    warnings: list = []
+    for tool in tools:
+        if getattr(tool, "error", None) or not getattr(tool, "index_url", None):
+            continue
+        state = index_state(ctx, tool.index_url)
+        if state is None:
+            continue
+        tool.mirror = NAME
+        if not state["up"]:
+            line = status_warning(ctx, tool.index_url)
+            if line and line not in warnings:
+                warnings.append(line)
+    return warnings
+
+
+__all__ = ["NAME", "cache_dir", "catalog_entry", "index_state", "mark_tools", "resolve", "running_mirror",
+           "status_warning"]
