@@ -149,6 +149,9 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
 
     settled = _settle(ctx, ChangeResult("use", [], dry_run=dry_run, check=check))
     catalog = catalog or load_catalog(ctx)
+    if isinstance(spec, str) and spec.strip().lower() == "cache":  # the local cache: `mirrorctl cache start`
+        from mirrorctl.cache import running_mirror
+        spec = running_mirror(ctx)
     mirror = spec if isinstance(spec, Mirror) else catalog.resolve(spec)
     explicit = bool(targets.parse_tools(list(tools) if tools else None))
     chosen = choose_tools(ctx, tools, scope)

@@ -11,7 +11,7 @@ import sys
 
 
 # command modules, each registering its commands on the app; one module per area
-COMMAND_MODULES = ("catalog", "config", "bench", "shell", "completion")
+COMMAND_MODULES = ("catalog", "config", "bench", "shell", "completion", "cache")
 
 
 def load_app():
