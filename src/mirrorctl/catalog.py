@@ -23,7 +23,7 @@ TEAM = "team"  # a team's catalogue (team.py)
 ADHOC = "url"  # a URL given on the command line
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
-RESERVED_NAMES = frozenset({"fastest", "custom"})
+RESERVED_NAMES = frozenset({"fastest", "custom", "cache"})  # cache: `mirrorctl cache start`
 CONDA_LAYOUTS = ("full", "cloud")
 
 

@@ -249,6 +249,9 @@ def status(ctx: Context, tools: Optional[Sequence[str]] = None, *, show_all: boo
     for tool in report.tools:
         report.warnings.extend(f"{tool.tool}: {w}" for w in tool.warnings)
     report.warnings.extend(_interrupted_warning(ctx))
+    from mirrorctl.cache import mark_tools  # the local cache: named `cache`, and said when it is down
+
+    report.warnings.extend(mark_tools(ctx, report.tools))
     # tools agree when they use the same catalogue mirror (each tool's URL differs: a conda
     # channel is not a PyPI index); an index outside the catalogue is compared by its URL.
     # A tool left at its built-in default is not compared (it may not even be installed); pip always is.
