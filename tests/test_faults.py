@@ -1,4 +1,4 @@
-"""Every byte back under faults: a five-file `use` killed, interrupted or failing at every step.
+"""Every byte back under faults: a six-file `use` killed, interrupted or failing at every step.
 
 The faults come from outside mirrorctl's code: tests/fault_driver.py counts the file-system steps
 of a real `mirrorctl use` process through Python's audit hooks and, at the chosen step, kills it
@@ -28,7 +28,7 @@ BASHRC = b"# ~/.bashrc\nalias ll='ls -l'\nexport EDITOR=vi\n"
 
 
 def make_world(root: Path) -> dict:
-    """A HOME where pip, conda, pipenv, uv and PDM are in use: three files to edit, two to create."""
+    """A HOME where pip, conda, pipenv, uv and PDM are in use: three files to edit, three to create (pipenv: ~/.bashrc and the login file ~/.profile)."""
     home, state, bin_dir = root / "home", root / "state", root / "bin"
     (home / ".config" / "pip").mkdir(parents=True)
     (home / ".config" / "pip" / "pip.conf").write_bytes(PIP_CONF)
@@ -114,14 +114,14 @@ def steps(tmp_path_factory) -> list[str]:
     return steps_of(root / "world", "use", "tuna")
 
 
-def test_the_use_under_test_writes_five_files(tmp_path):
+def test_the_use_under_test_writes_six_files(tmp_path):
     env = make_world(tmp_path)
     result = mirrorctl(env, "use", "tuna", "--json")
     assert result.returncode == 0, result.stderr
     data = __import__("json").loads(result.stdout)
     assert sorted(data["tools"]) == ["conda", "pdm", "pip", "pipenv", "uv"]
     actions = sorted(f["action"] for f in data["files"])
-    assert len(data["files"]) == 5 and actions.count("create") == 2 and actions.count("modify") == 3
+    assert len(data["files"]) == 6 and actions.count("create") == 3 and actions.count("modify") == 3
 
 
 def test_every_step_is_seen(steps):

@@ -469,8 +469,9 @@ def test_zsh_honours_zdotdir_and_the_real_zsh_sees_it(run, sandbox, monkeypatch)
     monkeypatch.setenv("SHELL", "/usr/bin/zsh")
     monkeypatch.setenv("ZDOTDIR", str(zdotdir))
     assert run("use", "tuna", "-t", "pipenv").exit_code == 0
-    assert f"export PIPENV_PYPI_MIRROR='{TUNA}'" in (zdotdir / ".zshrc").read_text()
-    assert not (sandbox.home / ".zshrc").exists() and not (sandbox.home / ".bashrc").exists()
+    assert f"export PIPENV_PYPI_MIRROR='{TUNA}'" in (zdotdir / ".zshenv").read_text()
+    assert not (sandbox.home / ".zshenv").exists() and not (sandbox.home / ".bashrc").exists()
+    assert not (zdotdir / ".zshrc").exists()
     if shutil.which("zsh") is None:
         pytest.skip("zsh is not installed")
     assert shell_sees("zsh") == TUNA
@@ -497,12 +498,14 @@ def test_which_files_every_set_up_shell_plus_the_login_one(run, sandbox, monkeyp
     (sandbox.config / "fish").mkdir(parents=True)
     data = run("use", "tuna", "-t", "pipenv", "--json").json()
     written = {Path(f["path"]).relative_to(sandbox.home).as_posix() for f in data["files"]}
-    assert written == {".zshrc", ".bashrc", ".config/fish/conf.d/mirrorctl.fish"}
-    # a block stays managed even when its shell is no longer the login shell
+    # bash is set up (.bashrc) but is not the login shell: no login file is created for it
+    assert written == {".zshenv", ".bashrc", ".config/fish/conf.d/mirrorctl.fish"}
+    # a block stays managed even when its shell is no longer the login shell; bash now is, so
+    # its login file is written too
     monkeypatch.setenv("SHELL", "/bin/bash")
     data = run("use", "aliyun", "-t", "pipenv", "--json").json()
-    assert {Path(f["path"]).name for f in data["files"]} == {".zshrc", ".bashrc", "mirrorctl.fish"}
-    assert ALIYUN in (sandbox.home / ".zshrc").read_text()
+    assert {Path(f["path"]).name for f in data["files"]} == {".zshenv", ".bashrc", ".profile", "mirrorctl.fish"}
+    assert ALIYUN in (sandbox.home / ".zshenv").read_text()
 
 
 def test_no_shell_file_explicit_is_an_error_automatic_is_a_warning(run, sandbox, monkeypatch, on_path):
@@ -800,20 +803,29 @@ def test_windows_files_are_the_powershell_profiles():
     assert str(pipenv.pipfile_path(ctx)) == "C:\\work\\Pipfile"
 
 
-def test_macos_bash_writes_the_login_file(tmp_path):
-    ctx = Context(environ={"HOME": str(tmp_path), "SHELL": "/bin/bash"}, platform="darwin", cwd=PurePosixPath("/"))
-    assert [str(c.path) for c in pipenv.plan_use(ctx, Mirror("tuna", TUNA), Scope.USER)] == [
-        str(tmp_path / ".bash_profile")]
+@pytest.mark.parametrize("platform", ["darwin", "linux"])
+def test_bash_writes_the_interactive_file_and_the_login_file_bash_reads(tmp_path, platform):
+    ctx = Context(environ={"HOME": str(tmp_path), "SHELL": "/bin/bash"}, platform=platform, cwd=PurePosixPath("/"))
+
+    def written():
+        return [c.path.name for c in pipenv.plan_use(ctx, Mirror("tuna", TUNA), Scope.USER)]
+
+    assert written() == [".bashrc", ".profile"]  # none exists: ~/.profile, which shadows nothing
     (tmp_path / ".profile").write_text("export A=1\n")
-    (tmp_path / ".bashrc").write_text("alias a=b\n")
-    assert [c.path.name for c in pipenv.plan_use(ctx, Mirror("tuna", TUNA), Scope.USER)] == [".profile", ".bashrc"]
+    assert written() == [".bashrc", ".profile"]
+    (tmp_path / ".bash_login").write_text("export A=1\n")
+    assert written() == [".bashrc", ".bash_login"]
+    (tmp_path / ".bash_profile").write_text("export A=1\n")
+    assert written() == [".bashrc", ".bash_profile"]
 
 
 def test_linux_login_shell_first_and_xdg_for_fish_and_pwsh():
     ctx = Context(environ={"HOME": "/home/li", "SHELL": "/usr/bin/fish", "XDG_CONFIG_HOME": "/cfg"},
                   platform="linux", cwd=PurePosixPath("/"))
     assert paths(ctx) == [("fish", "/cfg/fish/conf.d/mirrorctl.fish"), ("bash", "/home/li/.bashrc"),
-                          ("zsh", "/home/li/.zshrc"), ("powershell", "/cfg/powershell/profile.ps1")]
+                          ("bash", "/home/li/.profile"), ("bash", "/home/li/.bash_profile"),
+                          ("bash", "/home/li/.bash_login"), ("zsh", "/home/li/.zshenv"), ("zsh", "/home/li/.zshrc"),
+                          ("powershell", "/cfg/powershell/profile.ps1")]
 
 
 # -- the managed block, byte for byte ------------------------------------------------------

@@ -58,7 +58,7 @@ PUBLIC = "https://pypi.tuna.tsinghua.edu.cn/simple"
 # shell -> (the program, its start-up file under the sandbox, the private file it sources)
 SHELLS = {
     "bash": ("/bin/bash", "home/.bashrc", "pipenv-mirror.sh"),
-    "zsh": ("/bin/zsh", "home/.zshrc", "pipenv-mirror.sh"),
+    "zsh": ("/bin/zsh", "home/.zshenv", "pipenv-mirror.sh"),
     "fish": ("/usr/bin/fish", "home/.config/fish/conf.d/mirrorctl.fish", "pipenv-mirror.fish"),
 }
 

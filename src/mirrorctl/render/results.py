@@ -51,6 +51,7 @@ def tool_status_dict(st: ToolStatus) -> dict:
         "index_url": mask_url(st.index_url) if st.index_url else None,
         "mirror": st.mirror,
         "origin": origin_dict(st.origin),
+        "for_new_shells": getattr(st.origin, "for_new_shells", None),  # pipenv: set by a start-up file only
         "shadowed": [setting_dict(s) for s in st.shadowed],
         "commands": {cmd: setting_dict(s) for cmd, s in st.commands.items()},
         "extra_index_urls": [mask_url(u) for u in st.extra_index_urls],
@@ -248,7 +249,11 @@ def render_status(report: StatusReport, as_json: bool, verbose: bool = False) ->
         if st.error:
             rows.append([st.tool, _("(cannot read its configuration)"), "-", mask_url(st.error)])
             continue
-        rows.append([st.tool, mask_url(st.index_url or ""), st.mirror or "-", st.origin.describe()])
+        decided = st.origin.describe()
+        new_shells = getattr(st.origin, "for_new_shells", None)  # a start-up file sets it; this shell lacks it
+        if new_shells:
+            decided += " - " + _("set for new shells (open one, or `{command}`)").format(command=new_shells)
+        rows.append([st.tool, mask_url(st.index_url or ""), st.mirror or "-", decided])
         for command, setting in st.commands.items():
             rows.append([f"  {st.tool} {command}", mask_url(setting.value), "-", setting.origin.describe()])
         python = (st.details or {}).get("python_install_mirror") if isinstance(st.details, dict) else None

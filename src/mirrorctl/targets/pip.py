@@ -9,19 +9,18 @@ in every file, for that command only.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Optional
 
 from mirrorctl import urls
 from mirrorctl.catalog import Catalog, Mirror
-from mirrorctl.context import Context, Scope, normalize_platform
+from mirrorctl.context import Context, Scope
 from mirrorctl.errors import ConfigFileError, UsageError
+from mirrorctl.i18n import _
 from mirrorctl.formats.ini import IniDocument, read_values
 from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, broken
 from mirrorctl.changes import DisabledFileError, FileChange, NotRegularFileError, read_bytes
-from mirrorctl.i18n import _
 
 NAME = "pip"
 name = NAME
@@ -141,24 +140,15 @@ def config_path(ctx: Context, scope: Scope) -> Path:
 # -- decoding -------------------------------------------------------------------
 
 def encoding(ctx: Context) -> str:
-    """The encoding pip reads its files in (the locale's; UTF-8 on Linux and macOS)."""
-    if ctx.environ.get("MIRRORCTL_PIP_ENCODING"):
-        import codecs
+    """The encoding mirrorctl reads and writes pip's files in: pip's own (the locale's; see
+    ``targets/pip_encoding.py``), or MIRRORCTL_PIP_ENCODING's."""
+    from mirrorctl.targets import pip_encoding
 
-        value = ctx.environ["MIRRORCTL_PIP_ENCODING"]
-        try:
-            return codecs.lookup(value).name
-        except LookupError:
-            raise UsageError(_("MIRRORCTL_PIP_ENCODING={value!r} is not an encoding Python knows").format(value=value),
-                             hint=_("for example utf-8, gbk or cp1252")) from None
-    if ctx.windows and normalize_platform(sys.platform) == "win32":
-        import locale
-
-        return locale.getpreferredencoding(False)
-    return "utf-8"
+    return pip_encoding.encoding(ctx)
 
 
-def decode(data: bytes, path: PurePath, enc: str, *, allow_bom: bool) -> str:
+def decode(data: bytes, path: PurePath, enc: str, *, allow_bom: bool, why: Optional[str] = None) -> str:
+    """``why``: the reason pip here reads the file in ``enc``, said when it cannot be decoded."""
     if data.startswith(BOM):
         if not allow_bom:
             raise ConfigFileError(_("{path}: starts with a UTF-8 byte-order mark, which pip cannot read")
@@ -168,6 +158,10 @@ def decode(data: bytes, path: PurePath, enc: str, *, allow_bom: bool) -> str:
     try:
         return data.decode(enc)
     except UnicodeDecodeError as exc:
+        if why:
+            raise ConfigFileError(_("{path}: invalid {enc} characters at byte {at}; pip cannot read it ({why})").format(
+                path=path, enc=enc, at=exc.start, why=why),
+                hint=_("save the file as {enc}, or unset MIRRORCTL_PIP_ENCODING").format(enc=enc)) from None
         raise ConfigFileError(_("{path}: invalid {enc} characters at byte {start}; pip cannot read it")
                               .format(path=path, enc=enc, start=exc.start),
                               hint=_("save the file as {enc}").format(enc=enc)) from None
@@ -259,7 +253,9 @@ def environment(mirror: Mirror) -> dict[str, str]:
 # -- status -----------------------------------------------------------------------
 
 def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) -> ToolStatus:
-    enc = encoding(ctx)
+    from mirrorctl.targets import pip_encoding
+
+    enc, why = pip_encoding.status_encoding(ctx)  # as pip here reads them
     infos: list[FileInfo] = []
     # "section.key" -> Setting; later files override earlier ones, as in pip
     merged: dict[tuple[str, str], Setting] = {}
@@ -293,7 +289,7 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
         if skipped:
             continue
         try:
-            text = decode(data, pipfile.path, enc, allow_bom=False)
+            text = decode(data, pipfile.path, enc, allow_bom=False, why=why)
             values = read_values(text, str(pipfile.path))
         except ConfigFileError as exc:
             info.error = exc.message

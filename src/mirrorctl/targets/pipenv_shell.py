@@ -3,7 +3,11 @@ start-up files (bash, zsh, fish, PowerShell), and how ``status`` reads it back.
 
 pipenv has no configuration file for its mirror: the variable comes from the environment, so the
 user scope keeps it where new shells set it. The block goes into every start-up file that has it,
-of every shell set up, and of the user's login shell (see :func:`startup_files`). A start-up file
+of every shell set up, and of the user's login shell (see :func:`startup_files`): for bash both
+``~/.bashrc`` (interactive shells) and the login file bash reads (``bash -l``, ssh, macOS
+Terminal), for zsh ``.zshenv`` (every zsh, ``zsh -lc`` included), for fish a ``conf.d`` file.
+``status`` marks a value the running environment does not have yet (:class:`StartupOrigin`),
+with the command that sets it in this shell. A start-up file
 that cannot be read has no block as far as ``in_use``, ``status`` and ``reset`` can tell; only a
 ``use`` that must write it fails, naming it.
 
@@ -27,8 +31,8 @@ from mirrorctl.changes import FileChange, read_bytes
 from mirrorctl.context import Context, Scope, mirrorctl_config_dir
 from mirrorctl.errors import ConfigFileError, MirrorctlError, UnsupportedError, UsageError
 from mirrorctl.formats import shellquote, shellrc
-from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, read_with_overlay
 from mirrorctl.i18n import _
+from mirrorctl.targets.base import FileInfo, Origin, Overlay, Setting, ToolStatus, read_with_overlay
 
 NAME = "pipenv"
 VARIABLE = "PIPENV_PYPI_MIRROR"
@@ -73,13 +77,20 @@ def read_recorded(path: PurePath, overlay: Optional[Overlay], info: FileInfo) ->
 
 @dataclass(frozen=True)
 class StartupFile:
-    shell: str  # bash, zsh, fish, powershell
+    shell: str  # whose lines: bash, zsh, fish, powershell
     path: PurePath
-    default: bool  # written when this shell is the user's, even if absent
-    setup: PurePath  # exists when the user has set this shell up (the file, or its folder)
+    # written, even when absent, when the user's login shell is one of these
+    for_login: tuple[str, ...] = ()
+    # written when any of these exists (the user has set the shell up); empty: the file is
+    # only kept in step (and cleaned by reset) when it already has the block
+    setup: tuple[PurePath, ...] = ()
 
     def present(self) -> bool:
-        return exists(self.setup)
+        return any(exists(p) for p in self.setup)
+
+    def wanted(self, login: Optional[str]) -> bool:
+        """Whether ``use`` writes the block here (it is updated wherever it already is in any case)."""
+        return login in self.for_login or self.present()
 
 
 def exists(path: PurePath) -> bool:
@@ -101,37 +112,65 @@ def _login_shell(ctx: Context) -> Optional[str]:
         return None
 
 
-def _bash_files(ctx: Context) -> list[StartupFile]:
+# the files a bash login shell reads, in bash's order: it reads the first that exists, and only that
+BASH_LOGIN_FILES = (".bash_profile", ".bash_login", ".profile")
+
+
+def bash_login_file(ctx: Context) -> PurePath:
+    """The file a bash login shell reads (``bash -l``, macOS Terminal, ssh, Git Bash): the first
+    of :data:`BASH_LOGIN_FILES` that exists. When none does, ``~/.profile``: bash reads it then,
+    so do sh, dash and ksh login shells and the display managers that source it for a desktop
+    session, and it shadows nothing (a new ``~/.bash_profile`` would hide a ``~/.profile`` the
+    user or an installer writes later)."""
     home = ctx.home
-    rc = home / ".bashrc"
-    if ctx.platform != "darwin":
-        return [StartupFile("bash", rc, True, rc)]
-    # Terminal.app starts login shells: bash reads the first of these that exists, not .bashrc
-    login = next((home / n for n in (".bash_profile", ".bash_login", ".profile") if exists(home / n)),
-                 home / ".bash_profile")
-    return [StartupFile("bash", login, True, login), StartupFile("bash", rc, False, rc)]
+    return next((home / n for n in BASH_LOGIN_FILES if exists(home / n)), home / ".profile")
+
+
+def _bash_files(ctx: Context) -> list[StartupFile]:
+    """``~/.bashrc`` (interactive shells that are not login shells) and the login file bash reads;
+    the other login files only when they already have the block (kept in step, cleaned by reset).
+    A login file that sources ``~/.bashrc`` runs both blocks: the same value twice, harmless."""
+    home = ctx.home
+    rc, login = home / ".bashrc", bash_login_file(ctx)
+    files = [StartupFile("bash", rc, ("bash",), (rc,)),
+             StartupFile("bash", login, ("bash", "sh") if login.name == ".profile" else ("bash",), (login,))]
+    return files + [StartupFile("bash", home / n) for n in BASH_LOGIN_FILES if home / n != login]
+
+
+def _zsh_files(ctx: Context) -> list[StartupFile]:
+    """``.zshenv``, which every zsh reads (interactive, login, ``zsh -c``); ``.zshrc`` is read by
+    interactive shells only (``zsh -lc`` skips it), so it is kept in step only when it already
+    has the block. Both in ``$ZDOTDIR`` when it is set; ``~/.zshenv`` too when it exists then."""
+    zdotdir = ctx.environ.get("ZDOTDIR", "")
+    home = ctx.home
+    folder = ctx.path(zdotdir) if zdotdir and ctx.path(zdotdir).is_absolute() else home
+    env = folder / ".zshenv"
+    files = [StartupFile("zsh", env, ("zsh",), (env, folder / ".zshrc", folder / ".zprofile")),
+             StartupFile("zsh", folder / ".zshrc")]
+    if folder != home:
+        files.append(StartupFile("zsh", home / ".zshenv", (), (home / ".zshenv",)))
+    return files
 
 
 def _powershell_files(ctx: Context) -> list[StartupFile]:
     """The current user's all-hosts profile (profile.ps1) of each PowerShell."""
     if not ctx.windows:
         folder = ctx.xdg_config_home / "powershell"
-        return [StartupFile("powershell", folder / "profile.ps1", False, folder)]
+        return [StartupFile("powershell", folder / "profile.ps1", (), (folder,))]
     documents = ctx.home / "Documents"
     core, desktop = documents / "PowerShell", documents / "WindowsPowerShell"  # 7+, and 5.1 (in Windows)
-    return [StartupFile("powershell", core / "profile.ps1", False, core),
-            StartupFile("powershell", desktop / "profile.ps1", True, desktop)]
+    return [StartupFile("powershell", core / "profile.ps1", (), (core,)),
+            StartupFile("powershell", desktop / "profile.ps1", ("powershell",), (desktop,))]
 
 
 def startup_files(ctx: Context) -> list[StartupFile]:
-    """Every file the block may live in, those of the user's shell first."""
-    zdotdir = ctx.environ.get("ZDOTDIR", "")
-    zsh_home = ctx.path(zdotdir) if zdotdir and ctx.path(zdotdir).is_absolute() else ctx.home
+    """Every file the block may live in, those of the user's shell first. fish reads every
+    ``conf.d`` file at each start, interactive, login or ``fish -c``."""
     fish = ctx.xdg_config_home / "fish"
     files = [
         *_bash_files(ctx),
-        StartupFile("zsh", zsh_home / ".zshrc", True, zsh_home / ".zshrc"),
-        StartupFile("fish", fish / "conf.d" / "mirrorctl.fish", True, fish),
+        *_zsh_files(ctx),
+        StartupFile("fish", fish / "conf.d" / "mirrorctl.fish", ("fish",), (fish,)),
         *_powershell_files(ctx),
     ]
     login = _login_shell(ctx)
@@ -221,8 +260,7 @@ def _plan_private(ctx: Context, url: Optional[str], needed: set[str]) -> list[Fi
 
 def _reload_hint(f: StartupFile) -> str:
     command = f". '{f.path}'" if f.shell == "powershell" else f"source {f.path}"
-    return _("{variable} is set for new shells; for this one run: {command}").format(variable=VARIABLE,
-                                                                                     command=command)
+    return _("{variable} is set for new shells; for this one run: {command}").format(variable=VARIABLE, command=command)
 
 
 def plan_blocks(ctx: Context, mirror: Mirror) -> list[FileChange]:
@@ -232,7 +270,7 @@ def plan_blocks(ctx: Context, mirror: Mirror) -> list[FileChange]:
     needed: set[str] = set()
     changes = []
     for f in startup_files(ctx):
-        wanted = f.present() or (f.default and f.shell == login)
+        wanted = f.wanted(login)
         try:
             before = read_file(f.path)
         except MirrorctlError as exc:
@@ -306,10 +344,64 @@ def _block_value(ctx: Context, f: StartupFile, data: Optional[bytes],
     return None, None
 
 
+@dataclass
+class StartupOrigin(Origin):
+    """A value a shell start-up file (or the private file it sources) sets. ``for_new_shells``:
+    the command that sets it in the running shell, whose environment does not have it yet (new
+    shells get it); None when the running environment has it already."""
+
+    for_new_shells: Optional[str] = None
+
+
+def reload_command(ctx: Context, value: str, private: Optional[PurePath]) -> str:
+    """What sets the variable in the running shell (the user's login shell's syntax):
+    ``eval "$(mirrorctl env NAME)"``; a value with a credential: sourcing its private file,
+    so the credential is never shown."""
+    shell = _login_shell(ctx) or "sh"
+    if shell == "cmd":
+        shell = "powershell"
+    if private is not None:
+        return (f"source {shellquote.quote(shell, str(private))}" if shell == "fish"
+                else f". {shellquote.quote(shell, str(private))}")
+    arg = _catalogue_name(ctx, value) or shellquote.quote(shell, value)
+    if shell == "fish":
+        return f"mirrorctl env {arg} | source"
+    if shell == "powershell":
+        return f"mirrorctl env {arg} --shell powershell | Out-String | Invoke-Expression"
+    return f'eval "$(mirrorctl env {arg})"'
+
+
+def _catalogue_name(ctx: Context, url: str) -> Optional[str]:
+    from mirrorctl.catalog import load_catalog
+
+    try:
+        match = load_catalog(ctx).match_url(url)
+    except MirrorctlError:  # a broken user catalogue: the URL says it as well
+        return None
+    return match.name if match else None
+
+
+def _unread_login_block(ctx: Context, with_block: list[PurePath]) -> Optional[str]:
+    """A block in a bash login file that bash no longer reads (an earlier one was created since)."""
+    login = bash_login_file(ctx)
+    if login in with_block:
+        return None
+    stale = next((ctx.home / n for n in BASH_LOGIN_FILES if ctx.home / n in with_block), None)
+    if stale is None:
+        return None
+    return _("{stale} sets {variable}, but bash login shells read {login} instead (it comes first): "
+             "run `mirrorctl use` again to write it there").format(stale=stale, variable=VARIABLE, login=login)
+
+
 def block_settings(ctx: Context, overlay: Optional[Overlay], st: ToolStatus) -> tuple[list[Setting], set[str]]:
-    """The blocks' settings (the user's shell first), and the values the blocks on disk hold now.
-    A value kept in a private file has that file as its origin (listed after the start-up file)."""
-    settings, on_disk = [], set()
+    """The blocks' settings (the user's shell first; a value already given by an earlier block
+    is not repeated: the same value in ``~/.bashrc`` and ``~/.profile`` is one setting), and the
+    values the blocks on disk hold now. A value kept in a private file has that file as its
+    origin (listed after the start-up file)."""
+    settings: list[Setting] = []
+    on_disk: set[str] = set()
+    with_block: list[PurePath] = []
+    running = ctx.environ.get(VARIABLE)
     for f in startup_files(ctx):
         info = FileInfo(path=str(f.path), kind=f"user ({f.shell})", exists=False)
         st.files.append(info)
@@ -337,7 +429,15 @@ def block_settings(ctx: Context, overlay: Optional[Overlay], st: ToolStatus) -> 
                                    .format(path=f.path, private=private, variable=VARIABLE))
             where = private
         if value:
+            with_block.append(f.path)
             target = next(i for i in st.files if i.path == str(where))
             target.values[VARIABLE] = value
-            settings.append(Setting(value, Origin("file", str(where), variable=VARIABLE), scope="user"))
+            if any(s.value == value for s in settings):
+                continue
+            hint = reload_command(ctx, value, private) if running != value else None
+            settings.append(Setting(value, StartupOrigin("file", str(where), variable=VARIABLE, for_new_shells=hint),
+                                    scope="user"))
+    stale = _unread_login_block(ctx, with_block)
+    if stale:
+        st.warnings.append(stale)
     return settings, on_disk
