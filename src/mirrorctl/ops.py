@@ -8,11 +8,15 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 from mirrorctl import targets, urls
 from mirrorctl.changes import FileChange
-from mirrorctl.catalog import (BUILTIN, NAME_RE, RESERVED_NAMES, USER, Catalog, Mirror, load_catalog,
+from mirrorctl.catalog import (ADHOC, BUILTIN, NAME_RE, RESERVED_NAMES, USER, Catalog, Mirror, load_catalog,
                                parse_catalog, read_user_catalog_text, unknown_mirror, user_catalog_path)
 from mirrorctl.context import Context, Scope, mirrorctl_state_dir
 from mirrorctl.errors import UnsupportedError, UsageError
+from mirrorctl.i18n import _
 from mirrorctl.targets.base import ToolStatus
+
+#: the index every tool uses when nothing is configured (pip, uv, PDM, pipenv, Poetry)
+OFFICIAL_INDEX = "https://pypi.org/simple"
 
 if TYPE_CHECKING:
     from mirrorctl.transaction import JournalEntry, UndoResult
@@ -59,6 +63,7 @@ class ListResult:
     current_url: Optional[str]
     shadowed_builtins: list[str] = field(default_factory=list)
     user_file: Optional[str] = None
+    taken_aliases: dict = field(default_factory=dict)  # built-in name -> its aliases, now meaning your mirror
 
 
 def state_dir(ctx: Context) -> Path:
@@ -141,43 +146,123 @@ def _settle(ctx: Context, result: ChangeResult) -> ChangeResult:
 
 def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[str]] = None,
                scope: Scope = Scope.USER, dry_run: bool = False, check: bool = False,
-               command: str = "use", catalog: Optional[Catalog] = None) -> ChangeResult:
-    """Point the chosen tools (default: every tool in use) at a mirror, in one transaction."""
-    from mirrorctl import credentials
+               command: str = "use", catalog: Optional[Catalog] = None, verify: bool = True,
+               package: Optional[str] = None) -> ChangeResult:
+    """Point the chosen tools (default: every tool in use) at a mirror, in one transaction.
 
+    A URL outside the catalogue is checked before it is written (``verify``; see verify.py):
+    once, and only when something would be written (never for ``check``)."""
     settled = _settle(ctx, ChangeResult("use", [], dry_run=dry_run, check=check))
     catalog = catalog or load_catalog(ctx)
-    mirror = spec if isinstance(spec, Mirror) else catalog.resolve(spec)
+    notes: list[str] = []
+    mirror = spec if isinstance(spec, Mirror) else given_mirror(catalog, spec, notes)
     explicit = bool(targets.parse_tools(list(tools) if tools else None))
     chosen = choose_tools(ctx, tools, scope)
-    skipped: list[str] = []
-    left_out: list[str] = []
+    plan = _plan_use(ctx, catalog, mirror, list(chosen), scope, explicit)
+    warnings: list[str] = []
+    if verify and not check and mirror.source == ADHOC and catalog.match_url(mirror.url) is None and \
+            any(c.changed for c in plan.changes):
+        from mirrorctl.verify import DEFAULT_PACKAGE, check_index
+
+        verdict = check_index(ctx, mirror.url, package=package or DEFAULT_PACKAGE, catalog=catalog)
+        notes.extend(verdict.notes)
+        warnings.extend(verdict.warnings)
+        if verdict.url != mirror.url:
+            mirror = given_mirror(catalog, verdict.url, [])
+            plan = _plan_use(ctx, catalog, mirror, list(chosen), scope, explicit)
+    result = ChangeResult("use", plan.changes, mirror=mirror, scope=scope.value, tools=plan.chosen, dry_run=dry_run,
+                          check=check, warnings=settled.warnings + warnings, notes=settled.notes + notes + plan.notes)
+    result.warnings.extend(plan.skipped)
+    shadowed = _still_shadowed(ctx, catalog, plan.chosen, plan.changes, plan.written)
+    result.warnings.extend(message for _, message in shadowed)
+    result.overridden = plan.left_out + [name for name, _ in shadowed]
+    return _finish(ctx, result, command, url=mirror.url)
+
+
+def given_mirror(catalog: Catalog, spec: str, notes: list) -> Mirror:
+    """The mirror of a name, alias or URL; a catalogue mirror's host with a leading part of its
+    path (``https://pypi.tuna.tsinghua.edu.cn``) is corrected to the catalogue's URL (said in ``notes``)."""
+    from dataclasses import replace
+
+    mirror = catalog.resolve(spec)
+    if mirror.source != ADHOC or catalog.match_url(mirror.url) is not None:
+        return mirror
+    known = catalog.correction(mirror.url)
+    if known is None:
+        return mirror
+    url = urls.with_path(mirror.url, known.url)
+    notes.append(_("{given} is not an index URL: corrected to {name}'s index, {url}").format(
+        given=urls.mask_url(mirror.url), name=known.name, url=urls.mask_url(url)))
+    return known if url == known.url else replace(known, url=url, source=ADHOC)
+
+
+@dataclass
+class _UsePlan:
+    changes: list[FileChange]
+    chosen: list[str]
+    written: Mirror
+    skipped: list[str] = field(default_factory=list)  # warnings: tools found in use the mirror cannot serve
+    left_out: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _plan_use(ctx: Context, catalog: Catalog, mirror: Mirror, chosen: list[str], scope: Scope,
+              explicit: bool) -> _UsePlan:
+    from mirrorctl import credentials
+
     # a project's files are committed: they name the index without its credential, which goes to ~/.netrc
     to_netrc = scope == Scope.PROJECT and urls.has_credentials(mirror.url)
     written = credentials.project_mirror(mirror) if to_netrc else mirror
     netrc_change = credentials.plan_netrc(ctx, mirror.url) if to_netrc else None
+    out = _UsePlan([], chosen, written)
 
     def plan(name: str) -> list[FileChange]:
+        target = targets.get(name)
+        before = target.status(ctx, catalog)
+        if _at_default(before, written):  # nothing to write just to restate what the tool does anyway
+            out.notes.append(_("{tool} already uses {url} (its built-in default): nothing written for it").format(
+                tool=name, url=urls.mask_url(before.index_url or written.url)))
+            return []
         try:
-            return targets.get(name).plan_use(ctx, written, scope)
+            changes = target.plan_use(ctx, written, scope)
         except UnsupportedError as exc:
             if explicit:
                 raise
             chosen.remove(name)  # found in use, but this mirror cannot serve it: say so, go on
-            skipped.append(f"{name} left as it is: {exc.message}")
-            left_out.append(name)
+            out.skipped.append(f"{name} left as it is: {exc.message}")
+            out.left_out.append(name)
             return []
+        return _keep_spelling(ctx, target, before, written, scope, changes)
 
-    changes = _plan_in_turn(list(chosen), plan)
+    out.changes = _plan_in_turn(list(chosen), plan)
     if netrc_change is not None and chosen:
-        changes.append(netrc_change)
-    result = ChangeResult("use", changes, mirror=mirror, scope=scope.value, tools=chosen, dry_run=dry_run, check=check,
-                          warnings=settled.warnings, notes=settled.notes)
-    result.warnings.extend(skipped)
-    shadowed = _still_shadowed(ctx, catalog, chosen, changes, written)
-    result.warnings.extend(message for _, message in shadowed)
-    result.overridden = left_out + [name for name, _ in shadowed]
-    return _finish(ctx, result, command, url=mirror.url)
+        out.changes.append(netrc_change)
+    return out
+
+
+def _at_default(st: ToolStatus, mirror: Mirror) -> bool:
+    """The tool is configured nowhere and its built-in default is this index (credentials: none)."""
+    if st.error or st.origin.kind != "default" or urls.has_credentials(mirror.url):
+        return False
+    return urls.same_index(st.index_url or OFFICIAL_INDEX, mirror.url)
+
+
+def _keep_spelling(ctx: Context, target, before: ToolStatus, mirror: Mirror, scope: Scope,
+                   changes: list[FileChange]) -> list[FileChange]:
+    """pip compares index URLs without minding a trailing slash, the host's case or a default
+    port: a file that already names this index (same credentials) in another spelling is left
+    as it is, so `--check` says "already" and `use` writes nothing."""
+    from dataclasses import replace
+
+    current = (before.index_url or "").strip()
+    if not any(c.changed for c in changes) or not current or current == mirror.url or \
+            not urls.identical_index(current, mirror.url):
+        return changes
+    try:
+        again = target.plan_use(ctx, replace(mirror, url=current), scope)
+    except UnsupportedError:
+        return changes
+    return again if not any(c.changed for c in again) else changes
 
 
 def reset(ctx: Context, *, tools: Optional[Sequence[str]] = None, scope: Scope = Scope.USER,
@@ -241,6 +326,12 @@ def status(ctx: Context, tools: Optional[Sequence[str]] = None, *, show_all: boo
         else:
             report.hidden.append(name)
     for tool in report.tools:
+        if not tool.error and tool.index_url is None and tool.origin.kind == "default":
+            # pipenv outside a project, Poetry outside one: their default is the official index
+            # too, shown as it is for pip, uv and PDM
+            tool.index_url = OFFICIAL_INDEX
+            known = catalog.match_url(OFFICIAL_INDEX)
+            tool.mirror = known.name if known else None
         report.warnings.extend(f"{tool.tool}: {w}" for w in tool.warnings)
     report.warnings.extend(_interrupted_warning(ctx))
     # tools agree when they use the same catalogue mirror (each tool's URL differs: a conda
@@ -283,10 +374,10 @@ def list_mirrors(ctx: Context) -> ListResult:
     catalog = load_catalog(ctx)
     pip_status = targets.get("pip").status(ctx, catalog)
     visible = catalog.visible()
-    user_names = {m.name for m in visible if m.source == USER}
-    shadowed = sorted({m.name for m in catalog.mirrors if m.source == BUILTIN and m.name in user_names})
+    shadowed = sorted({builtin.name for _user, builtin in catalog.shadowed()})
     return ListResult(mirrors=visible, current=pip_status.mirror, current_url=pip_status.index_url,
-                      shadowed_builtins=shadowed, user_file=str(catalog.user_file))
+                      shadowed_builtins=shadowed, user_file=str(catalog.user_file),
+                      taken_aliases={b.name: list(b.aliases) for _u, b in catalog.shadowed() if b.aliases})
 
 
 def _user_doc(ctx: Context):
@@ -306,7 +397,12 @@ def _user_doc(ctx: Context):
 
 
 def add_mirror(ctx: Context, name: str, url: str, *, conda: Optional[str] = None, conda_layout: str = "full",
-               title: Optional[str] = None, dry_run: bool = False, command: str = "add") -> ChangeResult:
+               title: Optional[str] = None, dry_run: bool = False, command: str = "add", verify: bool = True,
+               package: Optional[str] = None) -> ChangeResult:
+    """Add (or update) a mirror of the user's catalogue. Its URL is checked as `use URL` checks one,
+    when it would change. A name that is a built-in mirror's alias is refused: the alias would
+    mean one mirror here and another in the documentation; reusing the built-in mirror's *name*
+    replaces that mirror, aliases included."""
     import tomlkit
 
     key = name.strip().lower()
@@ -316,21 +412,35 @@ def add_mirror(ctx: Context, name: str, url: str, *, conda: Optional[str] = None
     if key in RESERVED_NAMES:
         raise UsageError(f"{key!r} is a reserved word, not a mirror name", hint="choose another name")
     settled = _settle(ctx, ChangeResult("add", [], dry_run=dry_run))
-    clean_url = urls.validate_index_url(url)
+    catalog = load_catalog(ctx)
+    owner = catalog.builtin_alias_owner(key)
+    if owner is not None:
+        raise UsageError(_("{name!r} is an alias of the built-in mirror {owner!r}").format(name=key, owner=owner.name),
+                         hint=_("choose another name, or `mirrorctl add {owner} URL` to replace {owner} "
+                                "(its aliases then mean yours too)").format(owner=owner.name))
+    notes = list(settled.notes)
+    clean_url = given_mirror(catalog, url, notes).url if urls.looks_like_url(url) else urls.validate_index_url(url)
     clean_conda = urls.validate_index_url(conda, what="conda URL").rstrip("/") if conda else None
     path, before, doc = _user_doc(ctx)
     entries = doc.get("mirror")
+    existing = next((t for t in entries if str(t.get("name", "")).lower() == key), None) if entries else None
+    warnings = list(settled.warnings)
+    unchanged_url = existing is not None and str(existing.get("url", "")) == clean_url
+    if verify and not unchanged_url and catalog.match_url(clean_url) is None:
+        from mirrorctl.verify import DEFAULT_PACKAGE, check_index
+
+        verdict = check_index(ctx, clean_url, package=package or DEFAULT_PACKAGE, catalog=catalog)
+        notes.extend(verdict.notes)
+        warnings.extend(verdict.warnings)
+        clean_url = verdict.url
     if entries is None:
         entries = tomlkit.aot()
         doc.append("mirror", entries)
-    table = next((t for t in entries if str(t.get("name", "")).lower() == key), None)
-    notes = list(settled.notes)
+    table = existing
     if table is None:
         table = tomlkit.table()
         table["name"] = key
         entries.append(table)
-    else:
-        notes.append(f"updated your mirror {key!r}")
     table["url"] = clean_url
     if title:
         table["title"] = title
@@ -339,13 +449,17 @@ def add_mirror(ctx: Context, name: str, url: str, *, conda: Optional[str] = None
         conda_table["url"] = clean_conda
         conda_table["layout"] = conda_layout
         table["conda"] = conda_table
-    builtin = load_catalog(ctx)
-    if any(m.name == key and m.source == BUILTIN for m in builtin.mirrors):
-        notes.append(f"your {key!r} shadows the built-in mirror of that name")
     after = tomlkit.dumps(doc).encode("utf-8")
+    if existing is not None and after != before:
+        notes.append(_("updated your mirror {name!r}").format(name=key))
+    if after != before and any(m.name == key and m.source == BUILTIN for m in catalog.mirrors):
+        replaced = next(m for m in catalog.mirrors if m.name == key and m.source == BUILTIN)
+        notes.append(_("your {name!r} replaces the built-in mirror of that name{aliases}").format(
+            name=key, aliases=_("; its aliases ({aliases}) now mean yours too").format(aliases=", ".join(
+                replaced.aliases)) if replaced.aliases else ""))
     change = FileChange(path, before, after, tool="catalogue", scope="user")
     mirror = Mirror(name=key, url=clean_url, title=title or key, source=USER)
-    result = ChangeResult("add", [change], mirror=mirror, dry_run=dry_run, notes=notes, warnings=settled.warnings)
+    result = ChangeResult("add", [change], mirror=mirror, dry_run=dry_run, notes=notes, warnings=warnings)
     return _finish(ctx, result, command, url=clean_url)
 
 

@@ -7,6 +7,10 @@ from typing import Optional
 import typer
 
 from mirrorctl.cli.app import DRY_RUN_OPTION, JSON_OPTION, app, command_line, handled, make_context
+from mirrorctl.i18n import _
+
+NO_VERIFY_OPTION = typer.Option(False, "--no-verify", help=_("Write a URL without first checking that it answers "
+                                                              "as a package index."))
 
 
 @app.command("list")
@@ -32,8 +36,13 @@ def add(
     title: Optional[str] = typer.Option(None, "--title", help="A human-readable name."),
     dry_run: bool = DRY_RUN_OPTION,
     as_json: bool = JSON_OPTION,
+    package: str = typer.Option("pip", "--package", help=_("The project whose page checks the URL: "
+                                                           "GET <index>/<package>/.")),
+    no_verify: bool = NO_VERIFY_OPTION,
 ) -> None:
-    """Add your own mirror to the catalogue (or update it); it may shadow a built-in one.
+    """Add your own mirror to the catalogue (or update it). With a built-in mirror's name it
+    replaces that mirror, aliases included; a built-in alias is not a name you can take.
+    The URL is checked first (one request for a project page); --no-verify skips that.
 
     Example: mirrorctl add corp https://pypi.corp.example/simple
     """
@@ -44,7 +53,7 @@ def add(
     if conda_layout not in ("full", "cloud"):
         raise UsageError(f"unknown conda layout {conda_layout!r}", hint="use full or cloud")
     result = ops.add_mirror(make_context(), name, url, conda=conda, conda_layout=conda_layout, title=title,
-                            dry_run=dry_run, command=command_line())
+                            dry_run=dry_run, command=command_line(), verify=not no_verify, package=package)
     render_change(result, as_json)
 
 

@@ -13,6 +13,7 @@ from mirrorctl.cli.app import (CHECK_OPTION, DRY_RUN_OPTION, JSON_OPTION, PROJEC
                                parse_scope)
 from mirrorctl.cli.guard import Exit
 from mirrorctl.errors import ExitCode
+from mirrorctl.cli.catalog import NO_VERIFY_OPTION
 
 
 @app.command()
@@ -36,11 +37,13 @@ def use(
     include_all: bool = ALL_OPTION,
     proxy: Optional[str] = PROXY_OPTION,
     no_proxy: bool = NO_PROXY_OPTION,
+    no_verify: bool = NO_VERIFY_OPTION,
 ) -> None:
     """Switch pip (and the other tools in use) to a mirror.
 
     With 'fastest', bench's options choose what is measured and how (names after 'fastest' limit
-    it to those mirrors); they mean nothing for a named mirror.
+    it to those mirrors); they mean nothing for a named mirror. A URL outside the catalogue is
+    checked first: one request for a project page (--package, default pip); --no-verify skips it.
 
     Examples:
 
@@ -69,6 +72,10 @@ def use(
                               package=package, throughput=throughput, max_lag=max_lag, include_all=include_all,
                               proxy=proxy, no_proxy=no_proxy)
     else:
+        from mirrorctl.urls import looks_like_url
+
+        if looks_like_url(mirror):  # --package: the project a URL is checked with
+            measuring.pop("package")
         given = [f"--{k}" for k, (value, default) in measuring.items() if value != default]
         if names or given:
             from mirrorctl.errors import UsageError
@@ -77,7 +84,7 @@ def use(
             raise UsageError(f"{extra}: only `use fastest` measures mirrors",
                              hint=f"`mirrorctl use fastest {mirror} ...` to measure, or leave that out")
     result = ops.use_mirror(ctx, target, tools=tool, scope=parse_scope(scope), dry_run=dry_run, check=check,
-                            command=command_line())
+                            command=command_line(), verify=not no_verify, package=package)
     render_change(result, as_json)
     if check and (result.changed or result.overridden):  # never "already" while a tool uses another index
         raise Exit(ExitCode.CHANGES_PENDING)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Optional
 from mirrorctl.catalog import Mirror
 from mirrorctl.ops import ChangeResult, ListResult, StatusReport
 from mirrorctl.render import out, print_json, print_table, shown, warn, write
+from mirrorctl.i18n import _
 from mirrorctl.render.text import counted
 from mirrorctl.targets.base import Origin, Setting, ToolStatus
 from mirrorctl.changes import FileChange
@@ -159,8 +160,10 @@ def render_list(result: ListResult, as_json: bool) -> None:
         write(f"* pip uses {shown(result.current)} now")
     else:
         write(f"pip uses {shown(mask_url(result.current_url or '?'))}, not in the catalogue")
-    for name in result.shadowed_builtins:
-        write(f"your mirror {shown(name)} shadows the built-in one of that name")
+    if result.shadowed_builtins:
+        named = ", ".join(shown(n) + (f" ({', '.join(shown(a) for a in result.taken_aliases[n])})"
+                                      if result.taken_aliases.get(n) else "") for n in result.shadowed_builtins)
+        write(_("your mirrors replace the built-in ones of the same name, aliases included: {names}").format(names=named))
 
 
 def render_change(result: ChangeResult, as_json: bool) -> None:
@@ -205,12 +208,26 @@ def _what(result: ChangeResult) -> str:
     tools = ", ".join(shown(t) for t in result.tools)
     scope = shown(result.scope)
     if result.action == "use" and result.mirror:
-        return f"{tools} -> {shown(result.mirror.name)} ({shown(mask_url(result.mirror.url))}) at {scope} scope"
+        return _("{targets} at {scope} scope").format(targets=_use_targets(result), scope=scope)
     if result.action == "reset":
         return f"reset {tools} at {scope} scope"
     if result.mirror:
         return f"{shown(result.action)} {shown(result.mirror.name)}"
     return shown(result.action)
+
+
+def _use_targets(result: ChangeResult) -> str:
+    """``pip, uv -> tuna (PyPI URL)``, and conda apart with the conda URL it really gets."""
+    mirror = result.mirror
+    name = shown(mirror.name)
+    pypi = [t for t in result.tools if t != "conda"]
+    parts = []
+    if pypi:
+        parts.append(f"{', '.join(shown(t) for t in pypi)} -> {name} ({shown(mask_url(mirror.url))})")
+    if "conda" in result.tools:
+        conda_url = mirror.conda.url if mirror.conda else mirror.url
+        parts.append(f"conda -> {name} ({shown(mask_url(conda_url))})")
+    return ", ".join(parts) or f"-> {name}"
 
 
 def render_status(report: StatusReport, as_json: bool, verbose: bool = False) -> None:
