@@ -240,11 +240,19 @@ def _plan_use(ctx: Context, catalog: Catalog, mirror: Mirror, chosen: list[str],
     return out
 
 
+def _index_of(st: ToolStatus) -> Optional[str]:
+    """The index the tool uses; a tool left at its default without a project (pipenv, Poetry)
+    uses the official index too."""
+    if st.index_url is None and not st.error and st.origin.kind == "default":
+        return OFFICIAL_INDEX
+    return st.index_url
+
+
 def _at_default(st: ToolStatus, mirror: Mirror) -> bool:
     """The tool is configured nowhere and its built-in default is this index (credentials: none)."""
     if st.error or st.origin.kind != "default" or urls.has_credentials(mirror.url):
         return False
-    return urls.same_index(st.index_url or OFFICIAL_INDEX, mirror.url)
+    return urls.same_index(_index_of(st), mirror.url)
 
 
 def _keep_spelling(ctx: Context, target, before: ToolStatus, mirror: Mirror, scope: Scope,
@@ -298,8 +306,8 @@ def _still_shadowed(ctx: Context, catalog: Catalog, tools: Sequence[str], change
         st = targets.get(name).status(ctx, catalog, overlay)
         if st.error:
             out.append((name, f"{name}: {st.error}"))
-        elif not (urls.same_index(st.index_url, mirror.url) or (st.mirror is not None and st.mirror == mirror.name)):
-            out.append((name, f"{name} will still use {urls.mask_url(st.index_url or '?')}: {_why_not(st, overlay)}"))
+        elif not (urls.same_index(_index_of(st), mirror.url) or (st.mirror is not None and st.mirror == mirror.name)):
+            out.append((name, f"{name} will still use {urls.mask_url(_index_of(st) or '?')}: {_why_not(st, overlay)}"))
     return out
 
 
@@ -326,10 +334,10 @@ def status(ctx: Context, tools: Optional[Sequence[str]] = None, *, show_all: boo
         else:
             report.hidden.append(name)
     for tool in report.tools:
-        if not tool.error and tool.index_url is None and tool.origin.kind == "default":
+        if tool.index_url is None and _index_of(tool):
             # pipenv outside a project, Poetry outside one: their default is the official index
             # too, shown as it is for pip, uv and PDM
-            tool.index_url = OFFICIAL_INDEX
+            tool.index_url = _index_of(tool)
             known = catalog.match_url(OFFICIAL_INDEX)
             tool.mirror = known.name if known else None
         report.warnings.extend(f"{tool.tool}: {w}" for w in tool.warnings)
