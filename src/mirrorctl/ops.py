@@ -50,6 +50,9 @@ class StatusReport:
     tools: list[ToolStatus]
     warnings: list[str] = field(default_factory=list)
     hidden: list[str] = field(default_factory=list)  # tools neither in use nor configured (see --all)
+    # tool -> (index, catalogue name) of a tool that reports no index at its default (pipenv and
+    # Poetry outside a project): what it uses, the official index, for the table
+    defaults: dict = field(default_factory=dict)
 
     @property
     def has_errors(self) -> bool:
@@ -336,10 +339,9 @@ def status(ctx: Context, tools: Optional[Sequence[str]] = None, *, show_all: boo
     for tool in report.tools:
         if tool.index_url is None and _index_of(tool):
             # pipenv outside a project, Poetry outside one: their default is the official index
-            # too, shown as it is for pip, uv and PDM
-            tool.index_url = _index_of(tool)
+            # too, shown as it is for pip, uv and PDM (the JSON keeps null: nothing configured)
             known = catalog.match_url(OFFICIAL_INDEX)
-            tool.mirror = known.name if known else None
+            report.defaults[tool.tool] = (OFFICIAL_INDEX, known.name if known else None)
         report.warnings.extend(f"{tool.tool}: {w}" for w in tool.warnings)
     report.warnings.extend(_interrupted_warning(ctx))
     # tools agree when they use the same catalogue mirror (each tool's URL differs: a conda

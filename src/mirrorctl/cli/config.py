@@ -65,8 +65,11 @@ def use(
     measuring = {"samples": (samples, 5), "timeout": (timeout, 3.0), "package": (package, "pip"),
                  "throughput": (throughput, False), "max-lag": (max_lag, None), "all": (include_all, False),
                  "proxy": (proxy, None), "no-proxy": (no_proxy, False)}
+    verify = not no_verify
     if mirror.strip().lower() == "fastest":
         from mirrorctl.cli.bench import pick_fastest
+
+        verify = False  # the bench has just read the winner's page for --package: an index
 
         target = pick_fastest(ctx, as_json=as_json, names=names or (), samples=samples, timeout=timeout,
                               package=package, throughput=throughput, max_lag=max_lag, include_all=include_all,
@@ -84,7 +87,7 @@ def use(
             raise UsageError(f"{extra}: only `use fastest` measures mirrors",
                              hint=f"`mirrorctl use fastest {mirror} ...` to measure, or leave that out")
     result = ops.use_mirror(ctx, target, tools=tool, scope=parse_scope(scope), dry_run=dry_run, check=check,
-                            command=command_line(), verify=not no_verify, package=package)
+                            command=command_line(), verify=verify, package=package)
     render_change(result, as_json)
     if check and (result.changed or result.overridden):  # never "already" while a tool uses another index
         raise Exit(ExitCode.CHANGES_PENDING)

@@ -241,7 +241,8 @@ def render_status(report: StatusReport, as_json: bool, verbose: bool = False) ->
         if st.error:
             rows.append([st.tool, "(cannot read its configuration)", "-", mask_url(st.error)])
             continue
-        rows.append([st.tool, mask_url(st.index_url or ""), st.mirror or "-", st.origin.describe()])
+        index, mirror = (st.index_url, st.mirror) if st.index_url else report.defaults.get(st.tool, ("", None))
+        rows.append([st.tool, mask_url(index or ""), mirror or "-", st.origin.describe()])
         for command, setting in st.commands.items():
             rows.append([f"  {st.tool} {command}", mask_url(setting.value), "-", setting.origin.describe()])
         python = (st.details or {}).get("python_install_mirror") if isinstance(st.details, dict) else None
