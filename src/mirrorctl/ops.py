@@ -11,12 +11,10 @@ from mirrorctl.changes import FileChange
 from mirrorctl.catalog import (ADHOC, BUILTIN, NAME_RE, RESERVED_NAMES, USER, Catalog, Mirror, load_catalog,
                                parse_catalog, read_user_catalog_text, unknown_mirror, user_catalog_path)
 from mirrorctl.context import Context, Scope, mirrorctl_state_dir
-from mirrorctl.errors import UnsupportedError, UsageError
+from mirrorctl.errors import UsageError
 from mirrorctl.i18n import _
 from mirrorctl.targets.base import ToolStatus
-
-#: the index every tool uses when nothing is configured (pip, uv, PDM, pipenv, Poetry)
-OFFICIAL_INDEX = "https://pypi.org/simple"
+from mirrorctl.use_plan import OFFICIAL_INDEX, index_of, plan_in_turn, plan_use, given_mirror
 
 if TYPE_CHECKING:
     from mirrorctl.transaction import JournalEntry, UndoResult
@@ -161,7 +159,7 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
     mirror = spec if isinstance(spec, Mirror) else given_mirror(catalog, spec, notes)
     explicit = bool(targets.parse_tools(list(tools) if tools else None))
     chosen = choose_tools(ctx, tools, scope)
-    plan = _plan_use(ctx, catalog, mirror, list(chosen), scope, explicit)
+    plan = plan_use(ctx, catalog, mirror, list(chosen), scope, explicit)
     warnings: list[str] = []
     if verify and not check and mirror.source == ADHOC and catalog.match_url(mirror.url) is None and \
             any(c.changed for c in plan.changes):
@@ -172,7 +170,7 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
         warnings.extend(verdict.warnings)
         if verdict.url != mirror.url:
             mirror = given_mirror(catalog, verdict.url, [])
-            plan = _plan_use(ctx, catalog, mirror, list(chosen), scope, explicit)
+            plan = plan_use(ctx, catalog, mirror, list(chosen), scope, explicit)
     result = ChangeResult("use", plan.changes, mirror=mirror, scope=scope.value, tools=plan.chosen, dry_run=dry_run,
                           check=check, warnings=settled.warnings + warnings, notes=settled.notes + notes + plan.notes)
     result.warnings.extend(plan.skipped)
@@ -182,122 +180,15 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
     return _finish(ctx, result, command, url=mirror.url)
 
 
-def given_mirror(catalog: Catalog, spec: str, notes: list) -> Mirror:
-    """The mirror of a name, alias or URL; a catalogue mirror's host with a leading part of its
-    path (``https://pypi.tuna.tsinghua.edu.cn``) is corrected to the catalogue's URL (said in ``notes``)."""
-    from dataclasses import replace
-
-    mirror = catalog.resolve(spec)
-    if mirror.source != ADHOC or catalog.match_url(mirror.url) is not None:
-        return mirror
-    known = catalog.correction(mirror.url)
-    if known is None:
-        return mirror
-    url = urls.with_path(mirror.url, known.url)
-    notes.append(_("{given} is not an index URL: corrected to {name}'s index, {url}").format(
-        given=urls.mask_url(mirror.url), name=known.name, url=urls.mask_url(url)))
-    return known if url == known.url else replace(known, url=url, source=ADHOC)
-
-
-@dataclass
-class _UsePlan:
-    changes: list[FileChange]
-    chosen: list[str]
-    written: Mirror
-    skipped: list[str] = field(default_factory=list)  # warnings: tools found in use the mirror cannot serve
-    left_out: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-def _plan_use(ctx: Context, catalog: Catalog, mirror: Mirror, chosen: list[str], scope: Scope,
-              explicit: bool) -> _UsePlan:
-    from mirrorctl import credentials
-
-    # a project's files are committed: they name the index without its credential, which goes to ~/.netrc
-    to_netrc = scope == Scope.PROJECT and urls.has_credentials(mirror.url)
-    written = credentials.project_mirror(mirror) if to_netrc else mirror
-    netrc_change = credentials.plan_netrc(ctx, mirror.url) if to_netrc else None
-    out = _UsePlan([], chosen, written)
-
-    def plan(name: str) -> list[FileChange]:
-        target = targets.get(name)
-        before = target.status(ctx, catalog)
-        if _at_default(before, written):  # nothing to write just to restate what the tool does anyway
-            out.notes.append(_("{tool} already uses {url} (its built-in default): nothing written for it").format(
-                tool=name, url=urls.mask_url(before.index_url or written.url)))
-            return []
-        try:
-            changes = target.plan_use(ctx, written, scope)
-        except UnsupportedError as exc:
-            if explicit:
-                raise
-            chosen.remove(name)  # found in use, but this mirror cannot serve it: say so, go on
-            out.skipped.append(f"{name} left as it is: {exc.message}")
-            out.left_out.append(name)
-            return []
-        return _keep_spelling(ctx, target, before, written, scope, changes)
-
-    out.changes = _plan_in_turn(list(chosen), plan)
-    if netrc_change is not None and chosen:
-        out.changes.append(netrc_change)
-    return out
-
-
-def _index_of(st: ToolStatus) -> Optional[str]:
-    """The index the tool uses; a tool left at its default without a project (pipenv, Poetry)
-    uses the official index too."""
-    if st.index_url is None and not st.error and st.origin.kind == "default":
-        return OFFICIAL_INDEX
-    return st.index_url
-
-
-def _at_default(st: ToolStatus, mirror: Mirror) -> bool:
-    """The tool is configured nowhere and its built-in default is this index (credentials: none)."""
-    if st.error or st.origin.kind != "default" or urls.has_credentials(mirror.url):
-        return False
-    return urls.same_index(_index_of(st), mirror.url)
-
-
-def _keep_spelling(ctx: Context, target, before: ToolStatus, mirror: Mirror, scope: Scope,
-                   changes: list[FileChange]) -> list[FileChange]:
-    """pip compares index URLs without minding a trailing slash, the host's case or a default
-    port: a file that already names this index (same credentials) in another spelling is left
-    as it is, so `--check` says "already" and `use` writes nothing."""
-    from dataclasses import replace
-
-    current = (before.index_url or "").strip()
-    if not any(c.changed for c in changes) or not current or current == mirror.url or \
-            not urls.identical_index(current, mirror.url):
-        return changes
-    try:
-        again = target.plan_use(ctx, replace(mirror, url=current), scope)
-    except UnsupportedError:
-        return changes
-    return again if not any(c.changed for c in again) else changes
-
-
 def reset(ctx: Context, *, tools: Optional[Sequence[str]] = None, scope: Scope = Scope.USER,
           dry_run: bool = False, check: bool = False, command: str = "reset") -> ChangeResult:
     """Remove the settings mirrorctl manages, leaving everything else in the files as it was."""
     settled = _settle(ctx, ChangeResult("reset", [], dry_run=dry_run, check=check))
     chosen = choose_tools(ctx, tools, scope)
-    changes = _plan_in_turn(chosen, lambda name: targets.get(name).plan_reset(ctx, scope))
+    changes = plan_in_turn(chosen, lambda name: targets.get(name).plan_reset(ctx, scope))
     result = ChangeResult("reset", changes, scope=scope.value, tools=chosen, dry_run=dry_run, check=check,
                           warnings=settled.warnings, notes=settled.notes)
     return _finish(ctx, result, command)
-
-
-def _plan_in_turn(names: Sequence[str], plan) -> list[FileChange]:
-    """Plan tool after tool, each seeing the files the ones before will write; one change per file."""
-    from mirrorctl.changes import merge_same_path, planning
-
-    changes: list[FileChange] = []
-    with planning() as planned:
-        for name in names:
-            for change in plan(name):
-                planned[str(change.path)] = change.after
-                changes.append(change)
-    return merge_same_path(changes)
 
 
 def _still_shadowed(ctx: Context, catalog: Catalog, tools: Sequence[str], changes: Sequence[FileChange],
@@ -309,8 +200,8 @@ def _still_shadowed(ctx: Context, catalog: Catalog, tools: Sequence[str], change
         st = targets.get(name).status(ctx, catalog, overlay)
         if st.error:
             out.append((name, f"{name}: {st.error}"))
-        elif not (urls.same_index(_index_of(st), mirror.url) or (st.mirror is not None and st.mirror == mirror.name)):
-            out.append((name, f"{name} will still use {urls.mask_url(_index_of(st) or '?')}: {_why_not(st, overlay)}"))
+        elif not (urls.same_index(index_of(st), mirror.url) or (st.mirror is not None and st.mirror == mirror.name)):
+            out.append((name, f"{name} will still use {urls.mask_url(index_of(st) or '?')}: {_why_not(st, overlay)}"))
     return out
 
 
@@ -337,7 +228,7 @@ def status(ctx: Context, tools: Optional[Sequence[str]] = None, *, show_all: boo
         else:
             report.hidden.append(name)
     for tool in report.tools:
-        if tool.index_url is None and _index_of(tool):
+        if tool.index_url is None and index_of(tool):
             # pipenv outside a project, Poetry outside one: their default is the official index
             # too, shown as it is for pip, uv and PDM (the JSON keeps null: nothing configured)
             known = catalog.match_url(OFFICIAL_INDEX)
