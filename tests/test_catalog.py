@@ -137,7 +137,7 @@ def test_add_keeps_the_user_s_comments(run, sandbox):
 
 def test_user_mirror_shadows_builtin(run, sandbox):
     result = run("add", "tuna", "https://my-tuna-cache.example/simple")
-    assert result.exit_code == 0 and "shadows the built-in" in result.stdout
+    assert result.exit_code == 0 and "replaces the built-in" in result.stdout
     tuna = [m for m in run("list", "--json").json() if m["name"] == "tuna"]
     assert len(tuna) == 1 and tuna[0]["url"] == "https://my-tuna-cache.example/simple"
     run("use", "tuna")

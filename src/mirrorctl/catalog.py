@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -59,10 +59,11 @@ class Catalog:
 
     def get(self, name: str) -> Optional[Mirror]:
         key = name.strip().lower()
-        for mirror in self.mirrors:  # a name beats an alias
+        visible = self.visible()
+        for mirror in visible:  # a name beats an alias
             if mirror.name == key:
                 return mirror
-        for mirror in self.mirrors:
+        for mirror in visible:
             if key in mirror.aliases:
                 return mirror
         return None
@@ -86,28 +87,76 @@ class Catalog:
         return mirror
 
     def match_url(self, url: Optional[str]) -> Optional[Mirror]:
+        """The catalogue mirror of this index (compared as pip would: see ``urls.same_index``).
+        A built-in mirror that one of yours replaces is not matched: its name is yours now."""
         if not url:
             return None
-        for mirror in self.mirrors:
+        for mirror in self.visible():
             if urls.same_index(mirror.url, url):
+                return mirror
+        return None
+
+    def on_same_host(self, url: str) -> list[Mirror]:
+        """The catalogue mirrors served from the host (and port) of ``url``, whatever their path."""
+        key = urls.host_key(url)
+        return [m for m in self.visible() if key and urls.host_key(m.url) == key]
+
+    def correction(self, url: str) -> Optional[Mirror]:
+        """The catalogue mirror ``url`` is a truncated form of: the same host, and a path that is
+        a leading part of the mirror's (``https://pypi.tuna.tsinghua.edu.cn`` for TUNA's
+        ``.../simple``). None when there is none, or when ``url`` is a catalogue index itself."""
+        if self.match_url(url) is not None:
+            return None
+        path = urls.path_segments(url)
+        for mirror in self.on_same_host(url):
+            full = urls.path_segments(mirror.url)
+            if len(path) < len(full) and full[:len(path)] == path:
                 return mirror
         return None
 
     def all_names(self) -> list[str]:
         out: list[str] = []
-        for mirror in self.mirrors:
+        for mirror in self.visible():
             out.extend(mirror.names())
         return out
 
+    def shadowed(self) -> list[tuple[Mirror, Mirror]]:
+        """(your mirror, the built-in one it replaces) for each built-in name you reused."""
+        user = {m.name: m for m in self.mirrors if m.source != BUILTIN}
+        return [(user[m.name], m) for m in self.mirrors if m.source == BUILTIN and m.name in user]
+
     def visible(self) -> list[Mirror]:
-        """Each name once: a user mirror shadows the built-in one of the same name."""
+        """Each name once. A user mirror with a built-in mirror's name replaces it, and takes over
+        its aliases too (`add tuna URL`, then `use tsinghua`, is your tuna); a user mirror named
+        like a built-in alias (allowed by older versions) takes that alias from it."""
+        user = [m for m in self.mirrors if m.source != BUILTIN]
+        builtin = [m for m in self.mirrors if m.source == BUILTIN]
+        user_names = {m.name for m in user}
+        by_name = {m.name: m for m in builtin}
         seen: set[str] = set()
         out = []
-        for mirror in self.mirrors:
-            if mirror.name not in seen:
-                seen.add(mirror.name)
-                out.append(mirror)
+        for mirror in user:
+            if mirror.name in seen:
+                continue
+            seen.add(mirror.name)
+            replaced = by_name.get(mirror.name)
+            if replaced is not None:
+                taken = tuple(a for a in replaced.aliases if a not in mirror.aliases and a not in user_names)
+                mirror = replace(mirror, aliases=mirror.aliases + taken)
+            out.append(mirror)
+        for mirror in builtin:
+            if mirror.name in seen:
+                continue
+            seen.add(mirror.name)
+            if any(a in user_names for a in mirror.aliases):
+                mirror = replace(mirror, aliases=tuple(a for a in mirror.aliases if a not in user_names))
+            out.append(mirror)
         return out
+
+    def builtin_alias_owner(self, name: str) -> Optional[Mirror]:
+        """The built-in mirror that has ``name`` as an alias (not as its name), if any."""
+        key = name.strip().lower()
+        return next((m for m in self.mirrors if m.source == BUILTIN and key in m.aliases), None)
 
 
 def unknown_mirror(spec: str, names: Iterable[str]) -> UsageError:

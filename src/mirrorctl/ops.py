@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 from mirrorctl import targets, urls
 from mirrorctl.changes import FileChange
-from mirrorctl.catalog import (BUILTIN, TEAM, NAME_RE, RESERVED_NAMES, USER, Catalog, Mirror, load_catalog,
+from mirrorctl.catalog import (ADHOC, BUILTIN, TEAM, NAME_RE, RESERVED_NAMES, USER, Catalog, Mirror, load_catalog,
                                parse_catalog, read_user_catalog_text, unknown_mirror, user_catalog_path)
 from mirrorctl.context import Context, Scope, mirrorctl_state_dir
-from mirrorctl.errors import UnsupportedError, UsageError
+from mirrorctl.errors import UsageError
+from mirrorctl.i18n import _
 from mirrorctl.targets.base import ToolStatus
+from mirrorctl.use_plan import OFFICIAL_INDEX, index_of, plan_in_turn, plan_use, given_mirror
 
 if TYPE_CHECKING:
     from mirrorctl.transaction import JournalEntry, UndoResult
@@ -46,6 +48,9 @@ class StatusReport:
     tools: list[ToolStatus]
     warnings: list[str] = field(default_factory=list)
     hidden: list[str] = field(default_factory=list)  # tools neither in use nor configured (see --all)
+    # tool -> (index, catalogue name) of a tool that reports no index at its default (pipenv and
+    # Poetry outside a project): what it uses, the official index, for the table
+    defaults: dict = field(default_factory=dict)
 
     @property
     def has_errors(self) -> bool:
@@ -61,6 +66,7 @@ class ListResult:
     user_file: Optional[str] = None
     team_source: str = ""  # the team catalogue (MIRRORCTL_CATALOGUE / --catalogue), masked
     notes: list[str] = field(default_factory=list)
+    taken_aliases: dict = field(default_factory=dict)  # built-in name -> its aliases, now meaning your mirror
 
 
 def state_dir(ctx: Context) -> Path:
@@ -143,46 +149,40 @@ def _settle(ctx: Context, result: ChangeResult) -> ChangeResult:
 
 def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[str]] = None,
                scope: Scope = Scope.USER, dry_run: bool = False, check: bool = False,
-               command: str = "use", catalog: Optional[Catalog] = None) -> ChangeResult:
-    """Point the chosen tools (default: every tool in use) at a mirror, in one transaction."""
-    from mirrorctl import credentials
+               command: str = "use", catalog: Optional[Catalog] = None, verify: bool = True,
+               package: Optional[str] = None) -> ChangeResult:
+    """Point the chosen tools (default: every tool in use) at a mirror, in one transaction.
 
+    A URL outside the catalogue is checked before it is written (``verify``; see verify.py):
+    once, and only when something would be written (never for ``check``)."""
     settled = _settle(ctx, ChangeResult("use", [], dry_run=dry_run, check=check))
     catalog = catalog or load_catalog(ctx)
     if isinstance(spec, str) and spec.strip().lower() == "cache":  # the local cache: `mirrorctl cache start`
         from mirrorctl.cache import running_mirror
         spec = running_mirror(ctx)
-    mirror = spec if isinstance(spec, Mirror) else catalog.resolve(spec)
+    notes: list[str] = []
+    mirror = spec if isinstance(spec, Mirror) else given_mirror(catalog, spec, notes)
     explicit = bool(targets.parse_tools(list(tools) if tools else None))
     chosen = choose_tools(ctx, tools, scope)
-    skipped: list[str] = []
-    left_out: list[str] = []
-    # a project's files are committed: they name the index without its credential, which goes to ~/.netrc
-    to_netrc = scope == Scope.PROJECT and urls.has_credentials(mirror.url)
-    written = credentials.project_mirror(mirror) if to_netrc else mirror
-    netrc_change = credentials.plan_netrc(ctx, mirror.url) if to_netrc else None
+    plan = plan_use(ctx, catalog, mirror, list(chosen), scope, explicit)
+    warnings: list[str] = []
+    if verify and not check and mirror.source == ADHOC and catalog.match_url(mirror.url) is None and \
+            any(c.changed for c in plan.changes):
+        from mirrorctl.verify import DEFAULT_PACKAGE, check_index
 
-    def plan(name: str) -> list[FileChange]:
-        try:
-            return targets.get(name).plan_use(ctx, written, scope)
-        except UnsupportedError as exc:
-            if explicit:
-                raise
-            chosen.remove(name)  # found in use, but this mirror cannot serve it: say so, go on
-            skipped.append(f"{name} left as it is: {exc.message}")
-            left_out.append(name)
-            return []
-
-    changes = _plan_in_turn(list(chosen), plan)
-    if netrc_change is not None and chosen:
-        changes.append(netrc_change)
-    result = ChangeResult("use", changes, mirror=mirror, scope=scope.value, tools=chosen, dry_run=dry_run, check=check,
-                          warnings=settled.warnings, notes=settled.notes)
-    result.warnings.extend(skipped)
+        verdict = check_index(ctx, mirror.url, package=package or DEFAULT_PACKAGE, catalog=catalog)
+        notes.extend(verdict.notes)
+        warnings.extend(verdict.warnings)
+        if verdict.url != mirror.url:
+            mirror = given_mirror(catalog, verdict.url, [])
+            plan = plan_use(ctx, catalog, mirror, list(chosen), scope, explicit)
+    result = ChangeResult("use", plan.changes, mirror=mirror, scope=scope.value, tools=plan.chosen, dry_run=dry_run,
+                          check=check, warnings=settled.warnings + warnings, notes=settled.notes + notes + plan.notes)
+    result.warnings.extend(plan.skipped)
     result.warnings.extend(catalog.notes)  # about the team catalogue (left out, a kept copy used)
-    shadowed = _still_shadowed(ctx, catalog, chosen, changes, written)
+    shadowed = _still_shadowed(ctx, catalog, plan.chosen, plan.changes, plan.written)
     result.warnings.extend(message for _, message in shadowed)
-    result.overridden = left_out + [name for name, _ in shadowed]
+    result.overridden = plan.left_out + [name for name, _ in shadowed]
     return _finish(ctx, result, command, url=mirror.url)
 
 
@@ -191,23 +191,10 @@ def reset(ctx: Context, *, tools: Optional[Sequence[str]] = None, scope: Scope =
     """Remove the settings mirrorctl manages, leaving everything else in the files as it was."""
     settled = _settle(ctx, ChangeResult("reset", [], dry_run=dry_run, check=check))
     chosen = choose_tools(ctx, tools, scope)
-    changes = _plan_in_turn(chosen, lambda name: targets.get(name).plan_reset(ctx, scope))
+    changes = plan_in_turn(chosen, lambda name: targets.get(name).plan_reset(ctx, scope))
     result = ChangeResult("reset", changes, scope=scope.value, tools=chosen, dry_run=dry_run, check=check,
                           warnings=settled.warnings, notes=settled.notes)
     return _finish(ctx, result, command)
-
-
-def _plan_in_turn(names: Sequence[str], plan) -> list[FileChange]:
-    """Plan tool after tool, each seeing the files the ones before will write; one change per file."""
-    from mirrorctl.changes import merge_same_path, planning
-
-    changes: list[FileChange] = []
-    with planning() as planned:
-        for name in names:
-            for change in plan(name):
-                planned[str(change.path)] = change.after
-                changes.append(change)
-    return merge_same_path(changes)
 
 
 def _still_shadowed(ctx: Context, catalog: Catalog, tools: Sequence[str], changes: Sequence[FileChange],
@@ -219,8 +206,8 @@ def _still_shadowed(ctx: Context, catalog: Catalog, tools: Sequence[str], change
         st = targets.get(name).status(ctx, catalog, overlay)
         if st.error:
             out.append((name, f"{name}: {st.error}"))
-        elif not (urls.same_index(st.index_url, mirror.url) or (st.mirror is not None and st.mirror == mirror.name)):
-            out.append((name, f"{name} will still use {urls.mask_url(st.index_url or '?')}: {_why_not(st, overlay)}"))
+        elif not (urls.same_index(index_of(st), mirror.url) or (st.mirror is not None and st.mirror == mirror.name)):
+            out.append((name, f"{name} will still use {urls.mask_url(index_of(st) or '?')}: {_why_not(st, overlay)}"))
     return out
 
 
@@ -247,6 +234,11 @@ def status(ctx: Context, tools: Optional[Sequence[str]] = None, *, show_all: boo
         else:
             report.hidden.append(name)
     for tool in report.tools:
+        if tool.index_url is None and index_of(tool):
+            # pipenv outside a project, Poetry outside one: their default is the official index
+            # too, shown as it is for pip, uv and PDM (the JSON keeps null: nothing configured)
+            known = catalog.match_url(OFFICIAL_INDEX)
+            report.defaults[tool.tool] = (OFFICIAL_INDEX, known.name if known else None)
         report.warnings.extend(f"{tool.tool}: {w}" for w in tool.warnings)
     report.warnings.extend(_interrupted_warning(ctx))
     from mirrorctl.cache import mark_tools  # the local cache: named `cache`, and said when it is down
@@ -292,10 +284,10 @@ def list_mirrors(ctx: Context) -> ListResult:
     catalog = load_catalog(ctx)
     pip_status = targets.get("pip").status(ctx, catalog)
     visible = catalog.visible()
-    user_names = {m.name for m in visible if m.source == USER}
-    shadowed = sorted({m.name for m in catalog.mirrors if m.source == BUILTIN and m.name in user_names})
+    shadowed = sorted({builtin.name for _user, builtin in catalog.shadowed()})
     return ListResult(mirrors=visible, current=pip_status.mirror, current_url=pip_status.index_url,
                       shadowed_builtins=shadowed, user_file=str(catalog.user_file),
+                      taken_aliases={b.name: list(b.aliases) for _u, b in catalog.shadowed() if b.aliases},
                       team_source=catalog.team_source, notes=catalog.notes)
 
 
@@ -316,7 +308,12 @@ def _user_doc(ctx: Context):
 
 
 def add_mirror(ctx: Context, name: str, url: str, *, conda: Optional[str] = None, conda_layout: str = "full",
-               title: Optional[str] = None, dry_run: bool = False, command: str = "add") -> ChangeResult:
+               title: Optional[str] = None, dry_run: bool = False, command: str = "add", verify: bool = True,
+               package: Optional[str] = None) -> ChangeResult:
+    """Add (or update) a mirror of the user's catalogue. Its URL is checked as `use URL` checks one,
+    when it would change. A name that is a built-in mirror's alias is refused: the alias would
+    mean one mirror here and another in the documentation; reusing the built-in mirror's *name*
+    replaces that mirror, aliases included."""
     import tomlkit
 
     key = name.strip().lower()
@@ -326,21 +323,35 @@ def add_mirror(ctx: Context, name: str, url: str, *, conda: Optional[str] = None
     if key in RESERVED_NAMES:
         raise UsageError(f"{key!r} is a reserved word, not a mirror name", hint="choose another name")
     settled = _settle(ctx, ChangeResult("add", [], dry_run=dry_run))
-    clean_url = urls.validate_index_url(url)
+    catalog = load_catalog(ctx)
+    owner = catalog.builtin_alias_owner(key)
+    if owner is not None:
+        raise UsageError(_("{name!r} is an alias of the built-in mirror {owner!r}").format(name=key, owner=owner.name),
+                         hint=_("choose another name, or `mirrorctl add {owner} URL` to replace {owner} "
+                                "(its aliases then mean yours too)").format(owner=owner.name))
+    notes = list(settled.notes)
+    clean_url = given_mirror(catalog, url, notes).url if urls.looks_like_url(url) else urls.validate_index_url(url)
     clean_conda = urls.validate_index_url(conda, what="conda URL").rstrip("/") if conda else None
     path, before, doc = _user_doc(ctx)
     entries = doc.get("mirror")
+    existing = next((t for t in entries if str(t.get("name", "")).lower() == key), None) if entries else None
+    warnings = list(settled.warnings)
+    unchanged_url = existing is not None and str(existing.get("url", "")) == clean_url
+    if verify and not unchanged_url and catalog.match_url(clean_url) is None:
+        from mirrorctl.verify import DEFAULT_PACKAGE, check_index
+
+        verdict = check_index(ctx, clean_url, package=package or DEFAULT_PACKAGE, catalog=catalog)
+        notes.extend(verdict.notes)
+        warnings.extend(verdict.warnings)
+        clean_url = verdict.url
     if entries is None:
         entries = tomlkit.aot()
         doc.append("mirror", entries)
-    table = next((t for t in entries if str(t.get("name", "")).lower() == key), None)
-    notes = list(settled.notes)
+    table = existing
     if table is None:
         table = tomlkit.table()
         table["name"] = key
         entries.append(table)
-    else:
-        notes.append(f"updated your mirror {key!r}")
     table["url"] = clean_url
     if title:
         table["title"] = title
@@ -349,13 +360,17 @@ def add_mirror(ctx: Context, name: str, url: str, *, conda: Optional[str] = None
         conda_table["url"] = clean_conda
         conda_table["layout"] = conda_layout
         table["conda"] = conda_table
-    builtin = load_catalog(ctx)
-    if any(m.name == key and m.source == BUILTIN for m in builtin.mirrors):
-        notes.append(f"your {key!r} shadows the built-in mirror of that name")
     after = tomlkit.dumps(doc).encode("utf-8")
+    if existing is not None and after != before:
+        notes.append(_("updated your mirror {name!r}").format(name=key))
+    if after != before and any(m.name == key and m.source == BUILTIN for m in catalog.mirrors):
+        replaced = next(m for m in catalog.mirrors if m.name == key and m.source == BUILTIN)
+        notes.append(_("your {name!r} replaces the built-in mirror of that name{aliases}").format(
+            name=key, aliases=_("; its aliases ({aliases}) now mean yours too").format(aliases=", ".join(
+                replaced.aliases)) if replaced.aliases else ""))
     change = FileChange(path, before, after, tool="catalogue", scope="user")
     mirror = Mirror(name=key, url=clean_url, title=title or key, source=USER)
-    result = ChangeResult("add", [change], mirror=mirror, dry_run=dry_run, notes=notes, warnings=settled.warnings)
+    result = ChangeResult("add", [change], mirror=mirror, dry_run=dry_run, notes=notes, warnings=warnings)
     return _finish(ctx, result, command, url=clean_url)
 
 

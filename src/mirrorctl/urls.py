@@ -196,6 +196,40 @@ def canonical(url: str) -> str:
     return urlunsplit((scheme, host, path, parts.query, ""))
 
 
+def host_key(url: str) -> Optional[str]:
+    """``host:port`` of a URL, compared as pip would (host case, the scheme's default port filled
+    in; the scheme itself left out: an http and an https URL of one host are one site); None
+    when it has no host."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower().rstrip(".")
+    if not host:
+        return None
+    return f"{host}:{port or _DEFAULT_PORTS.get(parts.scheme.lower(), 0)}"
+
+
+def path_segments(url: str) -> list:
+    """The non-empty segments of a URL's path: ``https://h/pypi/simple/`` -> ``["pypi", "simple"]``."""
+    try:
+        path = urlsplit(url.strip()).path
+    except ValueError:
+        return []
+    return [part for part in path.split("/") if part]
+
+
+def with_path(url: str, base: str) -> str:
+    """``base`` (another URL of the same index) with the userinfo of ``url`` put in: a corrected
+    URL keeps the user's credentials."""
+    info = userinfo(url)
+    if info is None or has_credentials(base):
+        return base
+    scheme, _, rest = base.partition("://")
+    return f"{scheme}://{info}@{rest}"
+
+
 def same_index(a: Optional[str], b: Optional[str]) -> bool:
     if a is None or b is None:
         return False

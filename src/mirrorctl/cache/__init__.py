@@ -49,9 +49,10 @@ def resolve(ctx: Context) -> str:
 
 
 def _mirror(url: str) -> "Mirror":
-    from mirrorctl.catalog import ADHOC, Mirror
+    from mirrorctl.catalog import Mirror
 
-    return Mirror(name=NAME, url=url, title=_("the local cache (mirrorctl cache)"), source=ADHOC)
+    # its own source: it is known to be running (resolve checked), so `use` does not verify it as a stranger's URL
+    return Mirror(name=NAME, url=url, title=_("the local cache (mirrorctl cache)"), source=NAME)
 
 
 def running_mirror(ctx: Context) -> "Mirror":

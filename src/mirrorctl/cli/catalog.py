@@ -9,6 +9,9 @@ import typer
 from mirrorctl.cli.app import DRY_RUN_OPTION, JSON_OPTION, app, command_line, handled, helptext, make_context
 from mirrorctl.i18n import _
 
+NO_VERIFY_OPTION = typer.Option(False, "--no-verify", help=_("Write a URL without first checking that it answers "
+                                                              "as a package index."))
+
 
 @app.command("list", help=helptext(_("List the mirror catalogue (built-in and your own); * marks the one pip uses now."),
                                     "mirrorctl list --json"))
@@ -20,7 +23,9 @@ def list_(as_json: bool = JSON_OPTION) -> None:
     render_list(ops.list_mirrors(make_context()), as_json)
 
 
-@app.command(help=helptext(_("Add your own mirror to the catalogue (or update it); it may shadow a built-in one."),
+@app.command(help=helptext(_("Add your own mirror to the catalogue (or update it). With a built-in mirror's name it "
+                             "replaces that mirror, aliases included; a built-in alias is not a name you can take. "
+                             "The URL is checked first (one request for a project page); --no-verify skips that."),
                            "mirrorctl add corp https://pypi.corp.example/simple"))
 @handled
 def add(
@@ -31,6 +36,9 @@ def add(
     title: Optional[str] = typer.Option(None, "--title", help=_("A human-readable name.")),
     dry_run: bool = DRY_RUN_OPTION,
     as_json: bool = JSON_OPTION,
+    package: str = typer.Option("pip", "--package", help=_("The project whose page checks the URL: "
+                                                           "GET <index>/<package>/.")),
+    no_verify: bool = NO_VERIFY_OPTION,
 ) -> None:
     from mirrorctl import ops
     from mirrorctl.errors import UsageError
@@ -39,7 +47,7 @@ def add(
     if conda_layout not in ("full", "cloud"):
         raise UsageError(_("unknown conda layout {value!r}").format(value=conda_layout), hint=_("use full or cloud"))
     result = ops.add_mirror(make_context(), name, url, conda=conda, conda_layout=conda_layout, title=title,
-                            dry_run=dry_run, command=command_line())
+                            dry_run=dry_run, command=command_line(), verify=not no_verify, package=package)
     render_change(result, as_json)
 
 

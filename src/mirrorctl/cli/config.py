@@ -14,12 +14,14 @@ from mirrorctl.cli.app import (CHECK_OPTION, DRY_RUN_OPTION, JSON_OPTION, PROJEC
 from mirrorctl.cli.guard import Exit
 from mirrorctl.errors import ExitCode
 from mirrorctl.i18n import _
+from mirrorctl.cli.catalog import NO_VERIFY_OPTION
 
 
 @app.command(help=helptext(
     _("Switch pip (and the other tools in use) to a mirror.") + "\n\n"
     + _("With 'fastest', bench's options choose what is measured and how (names after 'fastest' limit "
-        "it to those mirrors); they mean nothing for a named mirror."),
+        "it to those mirrors); they mean nothing for a named mirror. A URL outside the catalogue is "
+        "checked first: one request for a project page (--package, default pip); --no-verify skips it."),
     "mirrorctl use tuna",
     "mirrorctl use https://pypi.corp.example/simple --scope global",
     "mirrorctl use aliyun --scope venv --venv .venv --dry-run",
@@ -45,6 +47,7 @@ def use(
     include_all: bool = ALL_OPTION,
     proxy: Optional[str] = PROXY_OPTION,
     no_proxy: bool = NO_PROXY_OPTION,
+    no_verify: bool = NO_VERIFY_OPTION,
 ) -> None:
     from mirrorctl import ops
     from mirrorctl.render.results import render_change
@@ -54,13 +57,20 @@ def use(
     measuring = {"samples": (samples, 5), "timeout": (timeout, 3.0), "package": (package, "pip"),
                  "throughput": (throughput, False), "max-lag": (max_lag, None), "all": (include_all, False),
                  "proxy": (proxy, None), "no-proxy": (no_proxy, False)}
+    verify = not no_verify
     if mirror.strip().lower() == "fastest":
         from mirrorctl.cli.bench import pick_fastest
+
+        verify = False  # the bench has just read the winner's page for --package: an index
 
         target = pick_fastest(ctx, as_json=as_json, names=names or (), samples=samples, timeout=timeout,
                               package=package, throughput=throughput, max_lag=max_lag, include_all=include_all,
                               proxy=proxy, no_proxy=no_proxy)
     else:
+        from mirrorctl.urls import looks_like_url
+
+        if looks_like_url(mirror):  # --package: the project a URL is checked with
+            measuring.pop("package")
         given = [f"--{k}" for k, (value, default) in measuring.items() if value != default]
         if names or given:
             from mirrorctl.errors import UsageError
@@ -70,7 +80,7 @@ def use(
                              hint=_("`mirrorctl use fastest {mirror} ...` to measure, or leave that out")
                              .format(mirror=mirror))
     result = ops.use_mirror(ctx, target, tools=tool, scope=parse_scope(scope), dry_run=dry_run, check=check,
-                            command=command_line())
+                            command=command_line(), verify=verify, package=package)
     render_change(result, as_json)
     if check and (result.changed or result.overridden):  # never "already" while a tool uses another index
         raise Exit(ExitCode.CHANGES_PENDING)

@@ -30,6 +30,7 @@ def guarded(func: Callable[[], object], *, verbose: bool) -> int:
     """
     from mirrorctl import render
 
+    render.json_errors(wants_json(sys.argv[1:]))
     try:
         func()
         return 0
@@ -44,6 +45,7 @@ def guarded(func: Callable[[], object], *, verbose: bool) -> int:
         return int(exc.exit_code)
     except KeyboardInterrupt:
         _say("mirrorctl: " + _("interrupted") + "\n")
+        render.json_error("interrupted", "interrupted", 130)
         return 130
     except BrokenPipeError as exc:
         if exc.filename is None:  # our own output: the reader went away (`mirrorctl list | head -1`)
@@ -119,10 +121,30 @@ def flush_output() -> Optional[int]:
     return None
 
 
+def wants_json(argv: Sequence[str]) -> bool:
+    """Whether the command line asks for JSON (``--json``), not counting the words of the
+    command `exec` runs, nor anything after ``--``."""
+    positional = 0
+    command = None
+    for arg in argv:
+        if arg == "--" or (command == "exec" and positional >= 2):
+            break
+        if arg == "--json":
+            return True
+        if not arg.startswith("-") or arg == "-":
+            positional += 1
+            if command is None:
+                command = arg
+    return False
+
+
 def non_utf8_argument(argv: Sequence[str]) -> Optional[UsageError]:
     """The usage error for the first argument that holds bytes that are not UTF-8 (Python
     carries them as lone surrogates), or None. The arguments of the command `exec` runs
     are that command's business and are passed on as they are."""
+    from mirrorctl import render
+
+    render.json_errors(wants_json(argv))  # main's first step: its errors too are JSON under --json
     positional = 0
     command = None
     for number, arg in enumerate(argv, 1):
@@ -152,4 +174,23 @@ def make_context(root: Optional[str] = None, venv: Optional[str] = None, project
             raise UsageError(_("{option} {value!r}: an empty path").format(option=option, value=value),
                              hint=_("give a folder (for the whole machine, leave {option} out)").format(option=option)
                              if option == "--root" else _("give a folder, or leave the option out"))
+    if root is not None:
+        _existing_root(root)
     return Context.from_os(root=root, venv=venv, project=project)
+
+
+def _existing_root(root: str) -> None:
+    """--root must name a folder that exists: a typo must not grow a whole tree of folders
+    (etc/, usr/, ...) under the mistyped path."""
+    import os
+
+    from mirrorctl.i18n import _
+
+    if os.path.isdir(root):
+        return
+    if os.path.lexists(root):
+        raise UsageError(_("--root {path}: not a folder").format(path=root),
+                         hint=_("give the folder that stands for / (the image or chroot being built)"))
+    raise UsageError(_("--root {path}: no such folder").format(path=root),
+                     hint=_("check the spelling; mirrorctl creates nothing under a --root that does not exist "
+                            "(create it first if it is new: mkdir -p {path})").format(path=root))

@@ -215,18 +215,57 @@ def print_json(data: Any) -> None:
     character, C1 and bidi controls included, as a ``\\uNNNN`` escape (``render.text.json_shown``)."""
     import json
 
+    _json_state["printed"] = True
     _stdout(json_shown(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
     sys.stdout.flush()
 
 
 def error(exc: MirrorctlError) -> None:
-    """One line on stderr: the message and the hint (passwords in URLs masked, controls shown)."""
+    """One line on stderr: the message and the hint (passwords in URLs masked, controls shown).
+    With ``--json`` (see :func:`json_errors`), also a JSON object on stdout, unless the command
+    already printed its JSON there: scripts never parse an empty string."""
     from mirrorctl.urls import mask_url
 
     line = _("mirrorctl: error: {message}").format(message=shown(mask_url(exc.message)))
     if exc.hint:
         line += _(" (hint: {hint})").format(hint=shown(mask_url(exc.hint)))
     _plain_stderr(line)
+    code = int(exc.exit_code)
+    json_error(getattr(exc, "code", None) or _code_name(code), exc.message, code, exc.hint)
+
+
+# --json errors: whether the command line asked for JSON, and whether JSON was printed already
+_json_state = {"errors": False, "printed": False}
+
+
+def json_errors(on: bool) -> None:
+    """Say whether errors also go to stdout as JSON (the command line has ``--json``)."""
+    _json_state["errors"] = on
+    _json_state["printed"] = False
+
+
+def json_error(code: str, message: str, exit_code: int, hint: Optional[str] = None) -> None:
+    """``{"error": {"code", "message", "hint", "exit_code"}}`` on stdout, under ``--json`` only,
+    and only when nothing else was printed as JSON (a document is one object)."""
+    if not _json_state["errors"] or _json_state["printed"]:
+        return
+    from mirrorctl.urls import mask_url
+
+    try:
+        print_json({"error": {"code": code, "message": mask_url(message),
+                              "hint": mask_url(hint) if hint else None, "exit_code": exit_code}})
+    except (OSError, ValueError, MirrorctlError):  # stdout is gone too: the line on stderr said it
+        pass
+
+
+def _code_name(exit_code: int) -> str:
+    """The stable machine code of an exit code: ``usage``, ``bad_config``, ``not_writable``, ..."""
+    from mirrorctl.errors import ExitCode
+
+    try:
+        return ExitCode(exit_code).name.lower()
+    except ValueError:
+        return "error"
 
 
 def warn(text: str) -> None:

@@ -174,8 +174,10 @@ def render_list(result: ListResult, as_json: bool) -> None:
         say(_("* pip uses {mirror} now").format(mirror=shown(result.current)))
     else:
         say(_("pip uses {url}, not in the catalogue").format(url=shown(mask_url(result.current_url or "?"))))
-    for name in result.shadowed_builtins:
-        say(_("your mirror {name} shadows the built-in one of that name").format(name=shown(name)))
+    if result.shadowed_builtins:
+        named = ", ".join(shown(n) + (f" ({', '.join(shown(a) for a in result.taken_aliases[n])})"
+                                      if result.taken_aliases.get(n) else "") for n in result.shadowed_builtins)
+        say(_("your mirrors replace the built-in ones of the same name, aliases included: {names}").format(names=named))
     if result.team_source:
         say(_("team catalogue: {source}").format(source=shown(result.team_source)))
     for note in result.notes:
@@ -229,13 +231,26 @@ def _what(result: ChangeResult) -> str:
     tools = ", ".join(shown(t) for t in result.tools)
     scope = shown(result.scope)
     if result.action == "use" and result.mirror:
-        return _("{tools} -> {mirror} ({url}) at {scope} scope").format(
-            tools=tools, mirror=shown(result.mirror.name), url=shown(mask_url(result.mirror.url)), scope=scope)
+        return _("{targets} at {scope} scope").format(targets=_use_targets(result), scope=scope)
     if result.action == "reset":
         return _("reset {tools} at {scope} scope").format(tools=tools, scope=scope)
     if result.mirror:
         return f"{shown(result.action)} {shown(result.mirror.name)}"
     return shown(result.action)
+
+
+def _use_targets(result: ChangeResult) -> str:
+    """``pip, uv -> tuna (PyPI URL)``, and conda apart with the conda URL it really gets."""
+    mirror = result.mirror
+    name = shown(mirror.name)
+    pypi = [t for t in result.tools if t != "conda"]
+    parts = []
+    if pypi:
+        parts.append(f"{', '.join(shown(t) for t in pypi)} -> {name} ({shown(mask_url(mirror.url))})")
+    if "conda" in result.tools:
+        conda_url = mirror.conda.url if mirror.conda else mirror.url
+        parts.append(f"conda -> {name} ({shown(mask_url(conda_url))})")
+    return ", ".join(parts) or f"-> {name}"
 
 
 def render_status(report: StatusReport, as_json: bool, verbose: bool = False) -> None:
@@ -249,11 +264,12 @@ def render_status(report: StatusReport, as_json: bool, verbose: bool = False) ->
         if st.error:
             rows.append([st.tool, _("(cannot read its configuration)"), "-", mask_url(st.error)])
             continue
+        index, mirror = (st.index_url, st.mirror) if st.index_url else report.defaults.get(st.tool, ("", None))
         decided = st.origin.describe()
         new_shells = getattr(st.origin, "for_new_shells", None)  # a start-up file sets it; this shell lacks it
         if new_shells:
             decided += " - " + _("set for new shells (open one, or `{command}`)").format(command=new_shells)
-        rows.append([st.tool, mask_url(st.index_url or ""), st.mirror or "-", decided])
+        rows.append([st.tool, mask_url(index or ""), mirror or "-", decided])
         for command, setting in st.commands.items():
             rows.append([f"  {st.tool} {command}", mask_url(setting.value), "-", setting.origin.describe()])
         python = (st.details or {}).get("python_install_mirror") if isinstance(st.details, dict) else None
