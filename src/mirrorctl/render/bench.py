@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from rich.table import Table
     from rich.text import Text
 
-    from mirrorctl.bench import BenchReport, ProbeProgress, ProbeResult
+    from mirrorctl.bench.report import BenchReport, ProbeProgress, ProbeResult
     from mirrorctl.catalog import Mirror
 
 BAR_WIDTH = 20
