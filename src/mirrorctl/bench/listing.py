@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from html import unescape
 from typing import Any, Dict, Generator, List, Optional, Sequence, Tuple
-from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+from urllib.parse import unquote, urldefrag, urljoin
 
 from mirrorctl.i18n import _
 
@@ -51,8 +51,18 @@ class PageError(Exception):
 class Listing:
     api: str  # "json" | "html"
     serial: Optional[int]
-    files: List[Tuple[str, str]]  # (filename, absolute url)
+    links: List[Tuple[str, str]]  # (filename, href as the page gives it)
     versions: List[str]
+    base_url: str = ""
+
+    @property
+    def filenames(self) -> List[str]:
+        return [filename for filename, _href in self.links]
+
+    @property
+    def files(self) -> List[Tuple[str, str]]:
+        """(filename, absolute URL without fragment): resolved on demand, as few callers need it."""
+        return [(filename, urldefrag(urljoin(self.base_url, href))[0]) for filename, href in self.links]
 
 
 def normalize_project(name: str) -> str:
@@ -119,9 +129,9 @@ def parse_steps(body: bytes, content_type: str, base_url: str,
 
 def check_project(listing: Listing, project: str) -> None:
     """:class:`PageError` unless the listing has at least one file of ``project``."""
-    if any(file_of(filename, project) for filename, _url in listing.files):
+    if any(file_of(filename, project) for filename in listing.filenames):
         return
-    others = sorted({_name_part(filename) for filename, _url in listing.files} - {""})
+    others = sorted({_name_part(filename) for filename in listing.filenames} - {""})
     if others:
         listed = ", ".join(others[:3]) + (" ..." if len(others) > 3 else "")
         raise PageError(_("not this project's page (no file of {project!r}: it lists {others})").format(
@@ -163,7 +173,7 @@ def _parse_json(body: bytes, base_url: str, project: str) -> Generator[None, Non
         filename, url = entry.get("filename"), entry.get("url")
         if isinstance(filename, str) and isinstance(url, str) and _sized(filename, url) \
                 and filename.lower().endswith(DIST_SUFFIXES):
-            files.append((filename, urldefrag(urljoin(base_url, url))[0]))
+            files.append((filename, url))
     if not files:
         return None
     meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
@@ -173,7 +183,7 @@ def _parse_json(body: bytes, base_url: str, project: str) -> Generator[None, Non
         listed = list(versions)
     else:
         listed = yield from _versions_from_files(files, project)
-    return Listing(api="json", serial=serial, files=files, versions=listed)
+    return Listing(api="json", serial=serial, links=files, versions=listed, base_url=base_url)
 
 
 def _parse_html(body: bytes, base_url: str, project: str) -> Generator[None, None, Optional[Listing]]:
@@ -189,17 +199,18 @@ def _parse_html(body: bytes, base_url: str, project: str) -> Generator[None, Non
         href = next(g for g in href_match.groups() if g is not None)
         if len(href) > 4 * MAX_ITEM_CHARS:
             continue
-        href = unescape(href)
-        path = urlsplit(href).path
-        filename = unquote(path.rsplit("/", 1)[-1]) or unescape(inner[:MAX_ITEM_CHARS]).strip()
+        if "&" in href:
+            href = unescape(href)
+        last = href.split("#", 1)[0].split("?", 1)[0].rsplit("/", 1)[-1]  # the path's last part
+        filename = (unquote(last) if "%" in last else last) or unescape(inner[:MAX_ITEM_CHARS]).strip()
         if _sized(filename) and filename.lower().endswith(DIST_SUFFIXES):
-            files.append((filename, urldefrag(urljoin(base_url, href))[0]))
+            files.append((filename, href))
     if not files:
         return None
     match = _SERIAL_COMMENT_RE.search(body)
     serial = int_or_none(match.group(1).decode("ascii")) if match else None
     versions = yield from _versions_from_files(files, project)
-    return Listing(api="html", serial=serial, files=files, versions=versions)
+    return Listing(api="html", serial=serial, links=files, versions=versions, base_url=base_url)
 
 
 def _sized(*items: str) -> bool:
@@ -207,10 +218,24 @@ def _sized(*items: str) -> bool:
 
 
 def _versions_from_files(files: Sequence[Tuple[str, str]], project: str) -> Generator[None, None, List[str]]:
+    """The versions of ``project`` the files are of, in page order, each once.
+
+    A file whose ``<name>-<version>`` stem was read already is skipped: a release's sdist and
+    wheels share it, so each release is read once (sdists first: they are the cheaper to read).
+    """
     seen: Dict[str, None] = {}
-    for number, (filename, _url) in enumerate(files, 1):
+    stems: set = set()
+    wheels_last = [f for f, _url in files if not f.lower().endswith(".whl")] + \
+                  [f for f, _url in files if f.lower().endswith(".whl")]
+    for number, filename in enumerate(wheels_last, 1):
         if number % STEP == 0:
             yield
+        lower = filename.lower()
+        suffix = ".whl" if lower.endswith(".whl") else next((s for s in SDIST_SUFFIXES if lower.endswith(s)), "")
+        stem = "-".join(filename.split("-", 2)[:2]) if suffix == ".whl" else filename[: len(filename) - len(suffix)]
+        if stem in stems:
+            continue
+        stems.add(stem)
         version = version_from_filename(filename, project)
         if version is not None:
             seen.setdefault(version, None)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Optional, Union
 
 from mirrorctl.bench.errors import ProbeFailed, describe_error, http_status_error, scrub, timed_out, too_large
 from mirrorctl.bench.listing import MAX_PAGE_BYTES, Listing, PageError, int_or_none, newest_version, pick_file, read_listing
@@ -137,7 +137,7 @@ class Probe:
         self.client = client
         self.url = project_url(mirror.url, options.project)
         self.result = ProbeResult(name=mirror.name, url=mirror.url, index=index, proxy=proxy)
-        self.files: List[Tuple[str, str]] = []
+        self.listing: Optional[Listing] = None
         self.started = time.perf_counter()
         self.failed = False
 
@@ -194,7 +194,7 @@ class Probe:
         result.serial = header_serial if header_serial is not None else listing.serial
         result.versions = listing.versions
         result.newest_version = newest_version(listing.versions)
-        self.files = listing.files
+        self.listing = listing
         return None
 
     async def sample(self, number: int) -> Optional[str]:
@@ -297,7 +297,8 @@ class Probe:
         return None if error is None else _("download failed: {error}").format(error=error)
 
     async def _download(self) -> Optional[str]:
-        chosen = pick_file(self.files, self.result.versions, self.options.project)
+        files = self.listing.files if self.listing is not None else []  # resolved only now
+        chosen = pick_file(files, self.result.versions, self.options.project)
         if chosen is None:
             return _("the probe page links no file")
         filename, url = chosen
