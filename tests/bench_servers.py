@@ -105,12 +105,14 @@ NOT_SIMPLE_PAGE = (
 class IndexServer:
     """One loopback server; ``url`` is its index URL (``http://127.0.0.1:PORT/simple``)."""
 
-    def __init__(self, owner: "LoopbackServers", behaviour: Behaviour, ssl_context: Optional[ssl.SSLContext]):
+    def __init__(self, owner: "LoopbackServers", behaviour: Behaviour, ssl_context: Optional[ssl.SSLContext],
+                 host: str = "127.0.0.1", port: int = 0):
         self.owner = owner
+        self.host = host  # 127.0.0.1, or ::1 (IPv6 loopback)
         self.behaviour = behaviour
         self.ssl_context = ssl_context
         self.random = random.Random(behaviour.seed)
-        self.port = 0
+        self.port = port
         self.connections = 0
         self.pages_served = 0
         self.requests: List[Request] = []
@@ -123,7 +125,8 @@ class IndexServer:
 
     @property
     def base(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -139,7 +142,7 @@ class IndexServer:
             return [r for r in self.requests if not r.path.startswith("/files/")]
 
     async def _start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.ssl_context)
+        self._server = await asyncio.start_server(self._handle, self.host, self.port, ssl=self.ssl_context)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _stop(self) -> None:
@@ -297,8 +300,9 @@ class LoopbackServers:
         self.thread.start()
         self._stopping: asyncio.Event = asyncio.run_coroutine_threadsafe(_new_event(), self.loop).result(10)
 
-    def start(self, behaviour: Optional[Behaviour] = None, *, ssl_context: Optional[ssl.SSLContext] = None) -> IndexServer:
-        server = IndexServer(self, behaviour or Behaviour(), ssl_context)
+    def start(self, behaviour: Optional[Behaviour] = None, *, ssl_context: Optional[ssl.SSLContext] = None,
+              host: str = "127.0.0.1", port: int = 0) -> IndexServer:
+        server = IndexServer(self, behaviour or Behaviour(), ssl_context, host, port)
         asyncio.run_coroutine_threadsafe(server._start(), self.loop).result(10)
         self.servers.append(server)
         return server

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, List, Optional, Sequence
 
 import typer
 
+from mirrorctl.i18n import _
+
 from mirrorctl.cli.app import (DRY_RUN_OPTION, JSON_OPTION, PROJECT_OPTION, ROOT_OPTION, SCOPE_OPTION, TOOL_OPTION,
                                VENV_OPTION, ToolList, app, command_line, handled, make_context, parse_scope)
 
@@ -29,6 +31,8 @@ PROXY_OPTION = typer.Option(
     None, "--proxy", help="Probe through this proxy: http://, https://, socks5:// or socks5h://HOST:PORT; '' for none. "
                           "Default: pip's proxy setting, else ALL_PROXY/HTTPS_PROXY/HTTP_PROXY (and NO_PROXY).")
 NO_PROXY_OPTION = typer.Option(False, "--no-proxy", help="Use no proxy at all (as --proxy '').")
+IPV4_OPTION = typer.Option(False, "-4", "--ipv4", help=_("Measure over IPv4 only (names resolved to IPv4 addresses)."))
+IPV6_OPTION = typer.Option(False, "-6", "--ipv6", help=_("Measure over IPv6 only (names resolved to IPv6 addresses)."))
 
 
 @app.command()
@@ -43,6 +47,8 @@ def bench(
     include_all: bool = ALL_OPTION,
     proxy: Optional[str] = PROXY_OPTION,
     no_proxy: bool = NO_PROXY_OPTION,
+    ipv4: bool = IPV4_OPTION,
+    ipv6: bool = IPV6_OPTION,
     apply: bool = typer.Option(False, "--apply", help="Switch to the winner, as `mirrorctl use` does."),
     tool: ToolList = TOOL_OPTION,
     scope: str = SCOPE_OPTION,
@@ -65,6 +71,8 @@ def bench(
 
       mirrorctl bench --max-lag 0 --apply --scope user
 
+      mirrorctl bench -4 --samples 3
+
       mirrorctl bench --json | jq -r .fastest
     """
     from mirrorctl import bench as core
@@ -74,6 +82,7 @@ def bench(
 
     if not apply and (tool or dry_run):
         raise UsageError("--tool and --dry-run go with --apply", hint="add --apply to switch to the winner")
+    family = address_family(ipv4, ipv6)
     ctx = make_context(root=root, venv=venv, project=project)
     scope_value = parse_scope(scope) if apply else None
     catalog = load_catalog(ctx)
@@ -83,7 +92,7 @@ def bench(
     with live_progress(selection.mirrors, samples=samples, throughput=throughput, enabled=not as_json) as on_event:
         report = core.run_bench(selection.mirrors, samples=samples, timeout=timeout, package=package,
                                 throughput=throughput, max_lag=max_lag, proxy_plan=plan,
-                                ca_bundle=network["ca_bundle"], on_event=on_event)
+                                ca_bundle=network["ca_bundle"], family=family, on_event=on_event)
     render_bench(report, as_json, skipped=selection.skipped, will_apply=apply)
     if not apply:
         core.winning_mirror(report, selection.mirrors)  # exit 7 when nothing is healthy
@@ -100,6 +109,15 @@ def bench(
     render_applied(report, result, as_json, skipped=selection.skipped)
 
 
+def address_family(ipv4: bool, ipv6: bool) -> Optional[int]:
+    """-4 -> 4, -6 -> 6, neither -> None (both families, as the system prefers)."""
+    from mirrorctl.errors import UsageError
+
+    if ipv4 and ipv6:
+        raise UsageError(_("-4 and -6 contradict each other"), hint=_("give one of them, or neither for both"))
+    return 4 if ipv4 else 6 if ipv6 else None
+
+
 def proxy_plan(ctx: "Context", *, option: Optional[str] = None, off: bool = False):
     """The proxy for the probes: --proxy/--no-proxy, else pip's proxy setting, else the environment."""
     from mirrorctl import bench as core
@@ -113,7 +131,8 @@ def proxy_plan(ctx: "Context", *, option: Optional[str] = None, off: bool = Fals
 
 def pick_fastest(ctx: "Context", *, as_json: bool = False, names: Sequence[str] = (), samples: int = 5,
                  timeout: float = 3.0, package: str = "pip", throughput: bool = False, max_lag: Optional[int] = None,
-                 include_all: bool = False, proxy: Optional[str] = None, no_proxy: bool = False) -> "Mirror":
+                 include_all: bool = False, proxy: Optional[str] = None, no_proxy: bool = False,
+                 ipv4: bool = False, ipv6: bool = False) -> "Mirror":
     """For `mirrorctl use fastest`: bench the catalogue (reliable mirrors), or ``names``; return the winner.
 
     The options are `bench`'s (the same defaults; see the *_OPTION definitions above).
@@ -126,6 +145,7 @@ def pick_fastest(ctx: "Context", *, as_json: bool = False, names: Sequence[str] 
     from mirrorctl.render import console
     from mirrorctl.render.bench import live_progress, print_bench
 
+    family = address_family(ipv4, ipv6)
     catalog = load_catalog(ctx)
     selection = core.select_mirrors(catalog, list(names or []), include_unreliable=include_all)
     network = core.pip_network_settings(ctx)
@@ -133,7 +153,7 @@ def pick_fastest(ctx: "Context", *, as_json: bool = False, names: Sequence[str] 
     with live_progress(selection.mirrors, samples=samples, throughput=throughput, enabled=not as_json) as on_event:
         report = core.run_bench(selection.mirrors, samples=samples, timeout=timeout, package=package,
                                 throughput=throughput, max_lag=max_lag, proxy_plan=plan,
-                                ca_bundle=network["ca_bundle"], on_event=on_event)
+                                ca_bundle=network["ca_bundle"], family=family, on_event=on_event)
     if not as_json:
         print_bench(report, console(), skipped=selection.skipped)
     return core.winning_mirror(report, selection.mirrors)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
+from mirrorctl.i18n import _
 from mirrorctl.render.text import counted, shown
 from mirrorctl.urls import mask_url
 
@@ -178,6 +179,8 @@ def bench_summary(report: "BenchReport") -> "Text":
     tail = f"\nprobed {len(report.results)} mirror{'s' if len(report.results) != 1 else ''} with /{shown(report.package)}/"
     if report.elapsed_ms is not None:
         tail += f" in {report.elapsed_ms / 1000:.1f} s"
+    if report.family is not None:
+        tail += _(", over IPv{family} only").format(family=report.family)
     if failed:
         tail += f"; {failed} failed"
     if report.reference:
