@@ -217,6 +217,9 @@ class IndexServer:
         if request.path.startswith("/files/"):
             await self._send_file(request, writer)
             return True
+        if request.path.endswith("/repodata.json"):  # a conda channel (behaviour.delay applies)
+            await self._send_repodata(request, writer)
+            return True
         parts = [p for p in request.path.split("/") if p]
         if len(parts) != 2 or parts[0] != "simple" or not request.path.endswith("/"):
             await self._send(writer, 404, b"not found", {"Content-Type": "text/plain"})
@@ -265,6 +268,27 @@ class IndexServer:
         await self._send(writer, 200, body, headers)
         return True
 
+    async def _send_repodata(self, request: Request, writer: asyncio.StreamWriter) -> None:
+        """A conda repodata.json of ~300 KB (its first 64 KB when asked with Range: bytes=0-65535)."""
+        b = self.behaviour
+        with self._lock:
+            self.pages_served += 1
+        if b.delay:
+            await asyncio.sleep(b.delay * (1 + self.random.uniform(-b.jitter, b.jitter) if b.jitter else 1))
+        if b.kind == RAW:
+            await self._send(writer, 200, b.body, {"Content-Type": b.content_type})
+            return
+        body = repodata_json()
+        wanted = request.headers.get("range", "")
+        if b.status != 200:
+            await self._send(writer, b.status, b"{}", {"Content-Type": "application/json"})
+        elif wanted.startswith("bytes=0-") and b.serial_in != "no-range":
+            end = min(int(wanted[len("bytes=0-"):]), len(body) - 1)
+            await self._send(writer, 206, body[:end + 1], {"Content-Type": "application/json",
+                                                           "Content-Range": f"bytes 0-{end}/{len(body)}"})
+        else:
+            await self._send(writer, 200, body, {"Content-Type": "application/json"})
+
     async def _send_file(self, request: Request, writer: asyncio.StreamWriter) -> None:
         b = self.behaviour
         size = b.file_size
@@ -282,7 +306,16 @@ class IndexServer:
                 await asyncio.sleep(n / b.file_rate)
 
 
-_REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}
+def repodata_json(count: int = 1500) -> bytes:
+    """A conda repodata.json shaped like noarch's (info, packages, packages.conda)."""
+    packages = {f"pkg{i}-1.0-py_0.tar.bz2": {"name": f"pkg{i}", "version": "1.0", "build": "py_0", "depends": [],
+                                            "md5": "0" * 32, "size": 1000 + i, "subdir": "noarch"}
+                for i in range(count)}
+    return json.dumps({"info": {"subdir": "noarch"}, "packages": packages, "packages.conda": {},
+                       "repodata_version": 1}).encode()
+
+
+_REASONS = {200: "OK", 206: "Partial Content", 301: "Moved Permanently", 302: "Found", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 async def _new_event() -> asyncio.Event:

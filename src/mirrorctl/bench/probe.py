@@ -50,6 +50,7 @@ class Options:
     throughput_bytes: int
     throughput_seconds: float
     on_event: Optional["EventCallback"]
+    endpoint: str = "pypi"  # or "conda": the start of a channel's repodata.json (bench/conda.py)
 
 
 class Trace:
@@ -135,7 +136,13 @@ class Probe:
         self.mirror = mirror
         self.options = options
         self.client = client
-        self.url = project_url(mirror.url, options.project)
+        self.conda = options.endpoint == "conda"
+        if self.conda:
+            from mirrorctl.bench import conda
+
+            self.url = conda.probe_url(mirror) or ""
+        else:
+            self.url = project_url(mirror.url, options.project)
         self.result = ProbeResult(name=mirror.name, url=mirror.url, index=index, proxy=proxy)
         self.listing: Optional[Listing] = None
         self.started = time.perf_counter()
@@ -184,8 +191,11 @@ class Probe:
         if page.redirected:
             result.final_url = page.url
         if not 200 <= page.status < 300:
-            return http_status_error(page.status, self.options.project)
+            return self._status_error(page.status)
         result.bytes = page.wire_bytes
+        if self.conda:
+            result.api = "repodata"
+            return page.unusable
         listing = page.listing
         if listing is None:
             return page.unusable or _("not a Simple-API page")
@@ -208,12 +218,17 @@ class Probe:
             return self._on_sample(self._failure(exc, trace), number)
         result.status = page.status
         if not 200 <= page.status < 300:
-            return self._on_sample(http_status_error(page.status, self.options.project), number)
+            return self._on_sample(self._status_error(page.status), number)
         # the network's time; the wall time only if the transport said nothing (it always does over httpcore)
         elapsed = trace.network if trace.answers else time.perf_counter() - t0
         result.samples_ms.append(elapsed * 1000)
         self.emit("sample", self.progress("sample", result.samples_ms[-1]))
         return None
+
+    def _status_error(self, status: int) -> str:
+        if self.conda and status == 404:
+            return _("HTTP 404 (no repodata.json at {url})").format(url=scrub(self.url))
+        return http_status_error(status, self.options.project)
 
     def _on_sample(self, error: str, number: int) -> str:
         samples = self.options.samples
@@ -260,27 +275,39 @@ class Probe:
 
         Runs under the request's deadline, parse included: the parser yields to the loop.
         """
-        request = self.client.build_request("GET", self.url, headers=PAGE_HEADERS, extensions={"trace": trace})
+        if self.conda:
+            from mirrorctl.bench import conda
+
+            headers, cap = conda.HEADERS, conda.MAX_BYTES
+        else:
+            headers, cap = PAGE_HEADERS, MAX_PAGE_BYTES
+        request = self.client.build_request("GET", self.url, headers=headers, extensions={"trace": trace})
         response, redirected = await send_following(self.client, request, origin=self.url)
         try:
             if not 200 <= response.status_code < 300:
                 return Page(response.status_code, b"", response.headers, str(response.url), 0, redirected)
             declared = int_or_none(response.headers.get("content-length"))
-            if declared is not None and declared > MAX_PAGE_BYTES:
+            if declared is not None and declared > cap and not self.conda:
                 raise ProbeFailed(too_large())
             trace.reading_body = True
             chunks = []
             size = 0
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
-                if size > MAX_PAGE_BYTES:
-                    raise ProbeFailed(too_large())
                 chunks.append(chunk)
+                if size > cap:
+                    if not self.conda:
+                        raise ProbeFailed(too_large())
+                    break  # the start of the file is all a conda probe needs
         finally:
             await response.aclose()
         page = Page(response.status_code, b"".join(chunks), response.headers, str(response.url),
                     response.num_bytes_downloaded, redirected)
-        if parse:
+        if parse and self.conda:
+            from mirrorctl.bench import conda
+
+            page.unusable = conda.check(page.body)
+        elif parse:
             trace.parsing = True
             self.result.status, self.result.bytes = page.status, page.wire_bytes  # known even if parsing times out
             try:

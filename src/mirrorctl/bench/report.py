@@ -111,6 +111,7 @@ class BenchReport:
     #: the proxy used: {"url", "urls", "source", "bypassed", "error"} (see ProxyPlan.describe)
     proxy: Dict[str, Any] = field(default_factory=dict)
     family: Optional[int] = None  # 4 or 6 with -4 / -6
+    endpoint: str = "pypi"  # what was timed: "pypi" (the project page) or "conda" (repodata.json)
 
     @property
     def proxy_error(self) -> Optional[str]:
@@ -145,6 +146,7 @@ class BenchReport:
             "elapsed_ms": None if self.elapsed_ms is None else round(self.elapsed_ms, 1),
             "proxy": dict(self.proxy),
             "family": self.family,
+            "endpoint": self.endpoint,
             "results": [r.to_dict() for r in self.results],
         }
 

@@ -24,8 +24,10 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, List, Optional, Sequence
 
+from mirrorctl.bench import conda
+from mirrorctl.bench.conda import ENDPOINT_CONDA, ENDPOINTS
 from mirrorctl.bench.listing import normalize_project
-from mirrorctl.bench.probe import Options, Probe, project_url
+from mirrorctl.bench.probe import Options, Probe
 from mirrorctl.bench.rank import compute_lag, rank
 from mirrorctl.bench.report import RANK_LATENCY, RANK_THROUGHPUT, BenchReport, EventCallback, ProbeResult
 from mirrorctl.errors import UsageError
@@ -80,6 +82,7 @@ async def bench_async(
     on_event: Optional[EventCallback] = None,
     ca_bundle: Optional[str] = None,
     family: Optional[int] = None,
+    endpoint: str = "pypi",
     throughput_bytes: int = DEFAULT_THROUGHPUT_BYTES,
     throughput_seconds: Optional[float] = None,
 ) -> BenchReport:
@@ -89,11 +92,16 @@ async def bench_async(
     ``proxy`` overrides the environment's proxies (``''`` turns them off); ``proxy_plan``
     (from :func:`mirrorctl.proxy.plan`) says it all and wins over ``proxy``. ``ca_bundle`` is
     pip's ``cert``; verification is never turned off. ``family`` (4 or 6) measures over that
-    address family only. ``on_event(kind, payload)``: ``"start"``/``"sample"``/``"download"``
+    address family only. ``endpoint="conda"`` times each mirror's conda channels instead of its
+    PyPI index (:mod:`mirrorctl.bench.conda`). ``on_event(kind, payload)``: ``"start"``/``"sample"``/``"download"``
     with a :class:`ProbeProgress`, ``"done"`` with the mirror's :class:`ProbeResult`.
     """
     check_arguments(samples=samples, timeout=timeout, package=package, max_lag=max_lag,
                     throughput_bytes=throughput_bytes, throughput_seconds=throughput_seconds, family=family)
+    if endpoint not in ENDPOINTS:
+        raise UsageError(_("unknown bench endpoint {value!r}").format(value=endpoint))
+    if endpoint == ENDPOINT_CONDA and throughput:
+        raise UsageError(_("--throughput measures PyPI files: not with --conda"), hint=_("leave one of them out"))
     from mirrorctl import netpolicy
     from mirrorctl.proxy import check_usable, plan
 
@@ -107,24 +115,25 @@ async def bench_async(
     options = Options(samples=samples, timeout=float(timeout), project=project, throughput=throughput,
                       throughput_bytes=throughput_bytes,
                       throughput_seconds=float(throughput_seconds) if throughput_seconds else float(timeout),
-                      on_event=on_event)
+                      on_event=on_event, endpoint=endpoint)
     started = time.perf_counter()
     _warm_up_imports()
     probes: List[Probe] = []
     try:
         for i, mirror in enumerate(mirrors):
-            url = project_url(mirror.url, project)
             client = netpolicy.async_client(plan=proxy_plan, ca_bundle=ca_bundle, timeout=float(timeout) + 1.0,
                                             family=family, connections=2)
-            probes.append(Probe(i, mirror, options, client, proxy_plan.for_url(url)))
-            refusal = netpolicy.family_refusal(url, family)
+            probe = Probe(i, mirror, options, client)
+            probe.proxy = probe.result.proxy = proxy_plan.for_url(probe.url) if probe.url else None
+            probes.append(probe)
+            refusal = conda.no_conda() if not probe.url else netpolicy.family_refusal(probe.url, family)
             if refusal is not None:
-                probes[-1].fail(refusal)
+                probe.fail(refusal)
         await _drive(probes, options)
     finally:
         await asyncio.gather(*(p.client.aclose() for p in probes), return_exceptions=True)
     results = [p.finish() for p in probes]
-    proxy_info = proxy_plan.describe([project_url(m.url, project) for m in mirrors])
+    proxy_info = proxy_plan.describe([p.url for p in probes if p.url])
     proxy_info["error"] = _proxy_error(results)
     reference = compute_lag(results, max_lag)
     ranked_by = RANK_THROUGHPUT if throughput else RANK_LATENCY
@@ -132,7 +141,8 @@ async def bench_async(
     fastest = ordered[0].name if ordered and ordered[0].rank == 1 else None
     return BenchReport(results=ordered, fastest=fastest, package=project, samples=samples, timeout=float(timeout),
                        ranked_by=ranked_by, max_lag=max_lag, reference=reference,
-                       elapsed_ms=(time.perf_counter() - started) * 1000, proxy=proxy_info, family=family)
+                       elapsed_ms=(time.perf_counter() - started) * 1000, proxy=proxy_info, family=family,
+                       endpoint=endpoint)
 
 
 async def _drive(probes: Sequence[Probe], options: Options) -> None:

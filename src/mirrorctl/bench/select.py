@@ -20,12 +20,14 @@ class Selection:
     skipped: List["Mirror"] = field(default_factory=list)  # unreliable ones left out
 
 
-def select_mirrors(catalog: "Catalog", specs: Sequence[str] = (), *, include_unreliable: bool = False) -> Selection:
+def select_mirrors(catalog: "Catalog", specs: Sequence[str] = (), *, include_unreliable: bool = False,
+                   conda: bool = False) -> Selection:
     """The mirrors to probe: those named (names, aliases or URLs), else the whole catalogue.
 
     Mirrors marked unreliable are left out of the default selection (unless
     ``include_unreliable``); naming one includes it. Each mirror appears once, and
-    every name is unique (a URL given on the command line is named after its host).
+    every name is unique (a URL given on the command line is named after its host). With
+    ``conda``, the default selection is the mirrors with conda channels.
     """
     from dataclasses import replace
 
@@ -35,7 +37,7 @@ def select_mirrors(catalog: "Catalog", specs: Sequence[str] = (), *, include_unr
         chosen = [catalog.resolve(spec) for spec in specs]
         skipped: List["Mirror"] = []
     else:
-        visible = catalog.visible()
+        visible = [m for m in catalog.visible() if not conda or m.conda is not None]  # --conda: those with channels
         chosen = [m for m in visible if include_unreliable or not m.unreliable]
         skipped = [m for m in visible if m.unreliable and not include_unreliable]
     out: List["Mirror"] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
 import typer
 
@@ -31,6 +31,9 @@ PROXY_OPTION = typer.Option(
     None, "--proxy", help="Probe through this proxy: http://, https://, socks5:// or socks5h://HOST:PORT; '' for none. "
                           "Default: pip's proxy setting, else ALL_PROXY/HTTPS_PROXY/HTTP_PROXY (and NO_PROXY).")
 NO_PROXY_OPTION = typer.Option(False, "--no-proxy", help="Use no proxy at all (as --proxy '').")
+CONDA_OPTION = typer.Option(False, "--conda", help=_(
+    "Time each mirror's conda channels (the start of a channel's repodata.json, as conda asks first) "
+    "instead of its PyPI index."))
 IPV4_OPTION = typer.Option(False, "-4", "--ipv4", help=_("Measure over IPv4 only (names resolved to IPv4 addresses)."))
 IPV6_OPTION = typer.Option(False, "-6", "--ipv6", help=_("Measure over IPv6 only (names resolved to IPv6 addresses)."))
 
@@ -49,6 +52,7 @@ def bench(
     no_proxy: bool = NO_PROXY_OPTION,
     ipv4: bool = IPV4_OPTION,
     ipv6: bool = IPV6_OPTION,
+    conda: bool = CONDA_OPTION,
     apply: bool = typer.Option(False, "--apply", help="Switch to the winner, as `mirrorctl use` does."),
     tool: ToolList = TOOL_OPTION,
     scope: str = SCOPE_OPTION,
@@ -73,6 +77,8 @@ def bench(
 
       mirrorctl bench -4 --samples 3
 
+      mirrorctl bench --conda --apply --tool conda
+
       mirrorctl bench --json | jq -r .fastest
     """
     from mirrorctl import bench as core
@@ -83,16 +89,22 @@ def bench(
     if not apply and (tool or dry_run):
         raise UsageError("--tool and --dry-run go with --apply", hint="add --apply to switch to the winner")
     family = address_family(ipv4, ipv6)
+    if conda and apply:
+        if tool and any(t.strip() != "conda" for item in tool for t in item.split(",")):
+            raise UsageError(_("--conda measures conda's channels: with --apply it switches conda only"),
+                             hint=_("drop --tool, or give --tool conda"))
+        tool = ["conda"]
     ctx = make_context(root=root, venv=venv, project=project)
     scope_value = parse_scope(scope) if apply else None
     catalog = load_catalog(ctx)
-    selection = core.select_mirrors(catalog, names or [], include_unreliable=include_all)
+    selection = core.select_mirrors(catalog, names or [], include_unreliable=include_all, conda=conda)
     network = core.pip_network_settings(ctx)
     plan = proxy_plan(ctx, option=proxy, off=no_proxy)
     with live_progress(selection.mirrors, samples=samples, throughput=throughput, enabled=not as_json) as on_event:
         report = core.run_bench(selection.mirrors, samples=samples, timeout=timeout, package=package,
                                 throughput=throughput, max_lag=max_lag, proxy_plan=plan,
-                                ca_bundle=network["ca_bundle"], family=family, on_event=on_event)
+                                ca_bundle=network["ca_bundle"], family=family, on_event=on_event,
+                                endpoint="conda" if conda else "pypi")
     render_bench(report, as_json, skipped=selection.skipped, will_apply=apply)
     if not apply:
         core.winning_mirror(report, selection.mirrors)  # exit 7 when nothing is healthy
@@ -132,7 +144,7 @@ def proxy_plan(ctx: "Context", *, option: Optional[str] = None, off: bool = Fals
 def pick_fastest(ctx: "Context", *, as_json: bool = False, names: Sequence[str] = (), samples: int = 5,
                  timeout: float = 3.0, package: str = "pip", throughput: bool = False, max_lag: Optional[int] = None,
                  include_all: bool = False, proxy: Optional[str] = None, no_proxy: bool = False,
-                 ipv4: bool = False, ipv6: bool = False) -> "Mirror":
+                 ipv4: bool = False, ipv6: bool = False, conda: bool = False) -> "Mirror":
     """For `mirrorctl use fastest`: bench the catalogue (reliable mirrors), or ``names``; return the winner.
 
     The options are `bench`'s (the same defaults; see the *_OPTION definitions above).
@@ -147,13 +159,31 @@ def pick_fastest(ctx: "Context", *, as_json: bool = False, names: Sequence[str] 
 
     family = address_family(ipv4, ipv6)
     catalog = load_catalog(ctx)
-    selection = core.select_mirrors(catalog, list(names or []), include_unreliable=include_all)
+    selection = core.select_mirrors(catalog, list(names or []), include_unreliable=include_all, conda=conda)
     network = core.pip_network_settings(ctx)
     plan = proxy_plan(ctx, option=proxy, off=no_proxy)
     with live_progress(selection.mirrors, samples=samples, throughput=throughput, enabled=not as_json) as on_event:
         report = core.run_bench(selection.mirrors, samples=samples, timeout=timeout, package=package,
-                                throughput=throughput, max_lag=max_lag, proxy_plan=plan,
-                                ca_bundle=network["ca_bundle"], family=family, on_event=on_event)
+                                throughput=throughput and not conda, max_lag=max_lag, proxy_plan=plan,
+                                ca_bundle=network["ca_bundle"], family=family, on_event=on_event,
+                                endpoint="conda" if conda else "pypi")
     if not as_json:
         print_bench(report, console(), skipped=selection.skipped)
     return core.winning_mirror(report, selection.mirrors)
+
+
+def pick_fastest_per_tool(ctx: "Context", tools: Sequence[str], **options: Any) -> Dict[str, "Mirror"]:
+    """For `use fastest`: one winner per tool, each measured by its own endpoint.
+
+    conda by the conda bench (repodata.json), the PyPI tools (pip, uv, Poetry, PDM, pipenv) by the
+    index bench; each bench runs once. ``options`` are :func:`pick_fastest`'s. Returns
+    ``{tool: mirror}`` for every tool in ``tools``.
+    """
+    chosen: Dict[str, "Mirror"] = {}
+    pypi_tools = [t for t in tools if t != "conda"]
+    if pypi_tools:
+        winner = pick_fastest(ctx, **options)
+        chosen.update({t: winner for t in pypi_tools})
+    if "conda" in tools:
+        chosen["conda"] = pick_fastest(ctx, **{**options, "conda": True})
+    return chosen
