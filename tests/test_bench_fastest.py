@@ -60,7 +60,7 @@ def test_bench_options_are_defined_once_for_use_fastest():
                          ("throughput", cli_bench.THROUGHPUT_OPTION), ("max_lag", cli_bench.MAX_LAG_OPTION),
                          ("include_all", cli_bench.ALL_OPTION), ("proxy", cli_bench.PROXY_OPTION),
                          ("no_proxy", cli_bench.NO_PROXY_OPTION), ("ipv4", cli_bench.IPV4_OPTION),
-                         ("ipv6", cli_bench.IPV6_OPTION)):
+                         ("ipv6", cli_bench.IPV6_OPTION), ("allow_stale", cli_bench.ALLOW_STALE_OPTION)):
         assert defaults[name].default is option
     picked = inspect.signature(cli_bench.pick_fastest).parameters
     for name in ("samples", "timeout", "package", "throughput", "max_lag", "include_all", "proxy", "no_proxy"):

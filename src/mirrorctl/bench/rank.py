@@ -7,36 +7,72 @@ from typing import Dict, List, Optional, Sequence
 
 from mirrorctl.bench.listing import version_key
 from mirrorctl.bench.report import RANK_THROUGHPUT, ProbeResult
+from mirrorctl.i18n import _, ngettext
 
 
-def compute_lag(results: Sequence[ProbeResult], max_lag: Optional[int]) -> Optional[str]:
-    """Fill ``lag``/``stale``; return the name of the reference (freshest) mirror."""
+#: the default limit in serial units, where mirrors report a serial: about an hour of the official
+#: index's events (its serial grows by several hundred an hour: an estimate; --max-lag tunes it).
+#: A mirror that synced within the hour passes; one an hour or more behind does not. A threshold
+#: above 0 also lets a mirror that is still copying a release (its files are events minutes apart)
+#: pass, when it already has the release's first files.
+DEFAULT_MAX_SERIAL_LAG = 1000
+#: without a serial: missing even one release that another mirror has is stale
+DEFAULT_MAX_RELEASE_LAG = 0
+
+
+def compute_lag(results: Sequence[ProbeResult], max_lag: Optional[int], *, allow_stale: bool = False) -> Optional[str]:
+    """Fill ``lag``/``stale``/``stale_reason``; return the name of the reference (freshest) mirror.
+
+    Fresh by default: with ``max_lag`` None a mirror is stale when it lacks the newest release
+    of the project that another mirror lists, or is more than :data:`DEFAULT_MAX_SERIAL_LAG`
+    behind the freshest serial (:data:`DEFAULT_MAX_RELEASE_LAG` releases without a serial).
+    An explicit ``max_lag`` is the limit in the lag's own unit. ``allow_stale``: nothing is stale.
+    """
     ok = [r for r in results if r.ok]
     with_serial = [r for r in ok if r.serial is not None]
     reference: Optional[ProbeResult] = None
     best_serial = max((r.serial for r in with_serial), default=None)  # type: ignore[type-var]
     if with_serial:
         reference = next(r for r in with_serial if r.serial == best_serial)
-    # the newest version seen anywhere, and every version newer than each mirror's newest
+    # every version seen anywhere, and the newest of them
     all_versions: Dict[object, str] = {}
     for r in ok:
         for v in r.versions:
             key = version_key(v)
             if key is not None:
                 all_versions.setdefault(key, v)
-    newest_seen = max(all_versions) if all_versions else None
+    newest_key = max(all_versions) if all_versions else None
     for r in ok:
         if r.serial is not None and best_serial is not None:
             r.lag = max(0, best_serial - r.serial)
             r.lag_unit = "serial"
-        elif r.newest_version is not None and newest_seen is not None:
-            mine = version_key(r.newest_version)
-            r.lag = sum(1 for key in all_versions if mine is not None and key > mine)
+        elif r.newest_version is not None and newest_key is not None:
+            newest_mine = version_key(r.newest_version)
+            r.lag = sum(1 for key in all_versions if newest_mine is not None and key > newest_mine)
             r.lag_unit = "releases"
-            if reference is None and r.lag == 0:
-                reference = r
-        if max_lag is not None and r.lag is not None and r.lag > max_lag:
+    if reference is None:  # no serials: the first mirror with every release
+        reference = next((r for r in ok if r.lag == 0 and r.lag_unit == "releases"), None)
+    for r in ok:
+        mine = {version_key(v) for v in r.versions}
+        if allow_stale:
+            continue
+        if max_lag is not None:
+            limit = max_lag
+        else:
+            limit = DEFAULT_MAX_SERIAL_LAG if r.lag_unit == "serial" else DEFAULT_MAX_RELEASE_LAG
+        if r.lag is not None and r.lag > limit:
             r.stale = True
+            if r.lag_unit == "serial":
+                template = ngettext("{lag} serial behind {reference} (more than {limit})",
+                                    "{lag} serials behind {reference} (more than {limit})", r.lag)
+            else:
+                template = ngettext("{lag} release behind {reference} (more than {limit})",
+                                    "{lag} releases behind {reference} (more than {limit})", r.lag)
+            r.stale_reason = template.format(lag=r.lag, reference=reference.name if reference else _("the freshest"),
+                                             limit=limit)
+        elif max_lag is None and newest_key is not None and mine and newest_key not in mine:
+            r.stale = True
+            r.stale_reason = _("missing {version}, which another mirror has").format(version=all_versions[newest_key])
     return reference.name if reference is not None else None
 
 

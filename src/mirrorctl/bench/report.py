@@ -30,7 +30,8 @@ class ProbeResult:
     serial: Optional[int] = None  # the mirror's last serial for the probe project
     newest_version: Optional[str] = None  # the newest version the page lists
     lag: Optional[int] = None  # behind the freshest mirror seen, in lag_unit
-    stale: bool = False  # lag is over max_lag: it cannot win
+    stale: bool = False  # too far behind (see stale_reason): it cannot win
+    stale_reason: Optional[str] = None  # why it is stale, for a person
     throughput_mbps: Optional[float] = None  # --throughput: megabytes (10**6) per second
     # -- beyond the shape ``use fastest`` relies on --------------------------
     index: int = 0  # position in the list given to run_bench (the catalogue order)
@@ -74,6 +75,7 @@ class ProbeResult:
             "lag": self.lag,
             "lag_unit": self.lag_unit,
             "stale": self.stale,
+            "stale_reason": self.stale_reason,
             "api": self.api,
             "final_url": mask_url(self.final_url) if self.final_url else None,
             "throughput_mbps": None if self.throughput_mbps is None else round(self.throughput_mbps, 3),
@@ -111,6 +113,7 @@ class BenchReport:
     #: the proxy used: {"url", "urls", "source", "bypassed", "error"} (see ProxyPlan.describe)
     proxy: Dict[str, Any] = field(default_factory=dict)
     family: Optional[int] = None  # 4 or 6 with -4 / -6
+    allow_stale: bool = False  # --allow-stale: freshness not checked
     endpoint: str = "pypi"  # what was timed: "pypi" (the project page) or "conda" (repodata.json)
 
     @property
@@ -146,6 +149,7 @@ class BenchReport:
             "elapsed_ms": None if self.elapsed_ms is None else round(self.elapsed_ms, 1),
             "proxy": dict(self.proxy),
             "family": self.family,
+            "allow_stale": self.allow_stale,
             "endpoint": self.endpoint,
             "results": [r.to_dict() for r in self.results],
         }

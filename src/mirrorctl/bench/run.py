@@ -77,6 +77,7 @@ async def bench_async(
     package: str = DEFAULT_PACKAGE,
     throughput: bool = False,
     max_lag: Optional[int] = None,
+    allow_stale: bool = False,
     proxy: Optional[str] = None,
     proxy_plan: Optional["ProxyPlan"] = None,
     on_event: Optional[EventCallback] = None,
@@ -88,6 +89,9 @@ async def bench_async(
 ) -> BenchReport:
     """Probe ``mirrors`` concurrently and rank them; see the module docstring.
 
+    Fresh by default: a mirror missing the newest release another mirror lists, or too far behind
+    the freshest serial, cannot win (:func:`mirrorctl.bench.rank.compute_lag`); ``max_lag`` sets
+    the limit, ``allow_stale`` turns the check off.
     ``timeout`` bounds each request as a whole (connect, TLS, answer, body, parse).
     ``proxy`` overrides the environment's proxies (``''`` turns them off); ``proxy_plan``
     (from :func:`mirrorctl.proxy.plan`) says it all and wins over ``proxy``. ``ca_bundle`` is
@@ -135,14 +139,14 @@ async def bench_async(
     results = [p.finish() for p in probes]
     proxy_info = proxy_plan.describe([p.url for p in probes if p.url])
     proxy_info["error"] = _proxy_error(results)
-    reference = compute_lag(results, max_lag)
+    reference = compute_lag(results, max_lag, allow_stale=allow_stale)
     ranked_by = RANK_THROUGHPUT if throughput else RANK_LATENCY
     ordered = rank(results, ranked_by)
     fastest = ordered[0].name if ordered and ordered[0].rank == 1 else None
     return BenchReport(results=ordered, fastest=fastest, package=project, samples=samples, timeout=float(timeout),
                        ranked_by=ranked_by, max_lag=max_lag, reference=reference,
                        elapsed_ms=(time.perf_counter() - started) * 1000, proxy=proxy_info, family=family,
-                       endpoint=endpoint)
+                       endpoint=endpoint, allow_stale=allow_stale)
 
 
 async def _drive(probes: Sequence[Probe], options: Options) -> None:

@@ -88,7 +88,8 @@ def winning_mirror(report: BenchReport, mirrors: Sequence["Mirror"]) -> "Mirror"
                             len(stale)).format(n=len(stale))
     timeouts = sum(1 for r in failed if r.timed_out)
     if stale and not failed:
-        hint = _("raise --max-lag, or drop it")
+        hint = _("every mirror that answered is behind another: --allow-stale takes the fastest anyway, "
+                 "--max-lag N tolerates N behind")
     elif timeouts:
         hint = _("check your network or proxy (HTTPS_PROXY, pip's proxy setting), or raise --timeout")
     else:

@@ -25,7 +25,12 @@ TIMEOUT_OPTION = typer.Option(3.0, "--timeout",
 PACKAGE_OPTION = typer.Option("pip", "--package", help="The project whose page is fetched: GET <index>/<package>/.")
 THROUGHPUT_OPTION = typer.Option(False, "--throughput",
                                  help="Also download one file linked from the page (bounded) and rank by MB/s.")
-MAX_LAG_OPTION = typer.Option(None, "--max-lag", help="Mirrors further behind the freshest than this cannot win.")
+MAX_LAG_OPTION = typer.Option(None, "--max-lag", help=_(
+    "Mirrors further behind the freshest than this cannot win (serial events, or releases where a mirror "
+    "reports no serial). Default: fresh only, i.e. no release another mirror has may be missing, and at most "
+    "1000 serial behind (about an hour of the official index)."))
+ALLOW_STALE_OPTION = typer.Option(False, "--allow-stale", help=_(
+    "Let a mirror that is behind the others win when it is the fastest."))
 ALL_OPTION = typer.Option(False, "--all", help="Also probe catalogue mirrors marked unreliable.")
 PROXY_OPTION = typer.Option(
     None, "--proxy", help="Probe through this proxy: http://, https://, socks5:// or socks5h://HOST:PORT; '' for none. "
@@ -47,6 +52,7 @@ def bench(
     package: str = PACKAGE_OPTION,
     throughput: bool = THROUGHPUT_OPTION,
     max_lag: Optional[int] = MAX_LAG_OPTION,
+    allow_stale: bool = ALLOW_STALE_OPTION,
     include_all: bool = ALL_OPTION,
     proxy: Optional[str] = PROXY_OPTION,
     no_proxy: bool = NO_PROXY_OPTION,
@@ -102,7 +108,7 @@ def bench(
     plan = proxy_plan(ctx, option=proxy, off=no_proxy)
     with live_progress(selection.mirrors, samples=samples, throughput=throughput, enabled=not as_json) as on_event:
         report = core.run_bench(selection.mirrors, samples=samples, timeout=timeout, package=package,
-                                throughput=throughput, max_lag=max_lag, proxy_plan=plan,
+                                throughput=throughput, max_lag=max_lag, allow_stale=allow_stale, proxy_plan=plan,
                                 ca_bundle=network["ca_bundle"], family=family, on_event=on_event,
                                 endpoint="conda" if conda else "pypi")
     render_bench(report, as_json, skipped=selection.skipped, will_apply=apply)
@@ -144,7 +150,7 @@ def proxy_plan(ctx: "Context", *, option: Optional[str] = None, off: bool = Fals
 def pick_fastest(ctx: "Context", *, as_json: bool = False, names: Sequence[str] = (), samples: int = 5,
                  timeout: float = 3.0, package: str = "pip", throughput: bool = False, max_lag: Optional[int] = None,
                  include_all: bool = False, proxy: Optional[str] = None, no_proxy: bool = False,
-                 ipv4: bool = False, ipv6: bool = False, conda: bool = False) -> "Mirror":
+                 ipv4: bool = False, ipv6: bool = False, conda: bool = False, allow_stale: bool = False) -> "Mirror":
     """For `mirrorctl use fastest`: bench the catalogue (reliable mirrors), or ``names``; return the winner.
 
     The options are `bench`'s (the same defaults; see the *_OPTION definitions above).
@@ -164,7 +170,8 @@ def pick_fastest(ctx: "Context", *, as_json: bool = False, names: Sequence[str] 
     plan = proxy_plan(ctx, option=proxy, off=no_proxy)
     with live_progress(selection.mirrors, samples=samples, throughput=throughput, enabled=not as_json) as on_event:
         report = core.run_bench(selection.mirrors, samples=samples, timeout=timeout, package=package,
-                                throughput=throughput and not conda, max_lag=max_lag, proxy_plan=plan,
+                                throughput=throughput and not conda, max_lag=max_lag, allow_stale=allow_stale,
+                                proxy_plan=plan,
                                 ca_bundle=network["ca_bundle"], family=family, on_event=on_event,
                                 endpoint="conda" if conda else "pypi")
     if not as_json:

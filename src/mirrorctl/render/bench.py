@@ -137,8 +137,7 @@ def bench_table(report: "BenchReport") -> "Table":
         else:
             bar_text = Text("")
         if r.stale and r.ok:
-            unit = "release" if r.lag_unit == "releases" else "serial"
-            notes.append(Text(f"stale: {counted(r.lag or 0, unit)} behind (max {report.max_lag})", style="yellow"))
+            notes.append(Text(_("stale: {reason}").format(reason=shown(r.stale_reason or "")), style="yellow"))
         if not r.ok:
             notes.append(_text(r.error or "failed", style="red"))
         if r.final_url:
@@ -174,7 +173,14 @@ def bench_summary(report: "BenchReport") -> "Text":
     else:
         text = Text("no healthy mirror: none answered every request with a Simple-API page", style="bold red")
         if any(r.ok and r.stale for r in report.results):
-            text.append(" (stale mirrors were left out by --max-lag)", style="yellow")
+            text.append(_(" (stale mirrors cannot win: --allow-stale, or --max-lag N)"), style="yellow")
+    if winner is not None:
+        passed = [r for r in report.results if r.ok and r.stale and r.median_ms is not None
+                  and winner.median_ms is not None and r.median_ms < winner.median_ms]
+        if passed:
+            names = ", ".join(shown(r.name) for r in passed[:3]) + (" ..." if len(passed) > 3 else "")
+            text.append("\n" + _("passed over, faster but stale: {names} (see the notes; --allow-stale to take "
+                                  "them)").format(names=names), style="yellow")
     failed = len(report.failed)
     tail = f"\nprobed {len(report.results)} mirror{'s' if len(report.results) != 1 else ''} with /{shown(report.package)}/"
     if report.elapsed_ms is not None:
