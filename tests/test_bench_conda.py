@@ -114,6 +114,7 @@ title = "no conda"
     data = result.json()
     assert data["endpoint"] == "conda" and data["fastest"] == "loop"
     assert [r["name"] for r in data["results"]] == ["loop"]  # mirrors without conda channels are not probed
+    assert data["results"][0]["url"] == f"{server.base}/anaconda"  # the conda mirror, not the PyPI index
     assert server.requests[0].path == "/anaconda/pkgs/main/noarch/repodata.json"
 
 

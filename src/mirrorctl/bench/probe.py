@@ -136,14 +136,16 @@ class Probe:
         self.mirror = mirror
         self.options = options
         self.client = client
+        self.result = ProbeResult(name=mirror.name, url=mirror.url, index=index, proxy=proxy)
         self.conda = options.endpoint == "conda"
         if self.conda:
             from mirrorctl.bench import conda
 
             self.url = conda.probe_url(mirror) or ""
+            if mirror.conda is not None:
+                self.result.url = mirror.conda.url  # what the results show: the conda mirror
         else:
             self.url = project_url(mirror.url, options.project)
-        self.result = ProbeResult(name=mirror.name, url=mirror.url, index=index, proxy=proxy)
         self.listing: Optional[Listing] = None
         self.started = time.perf_counter()
         self.failed = False

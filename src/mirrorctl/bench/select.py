@@ -87,7 +87,12 @@ def winning_mirror(report: BenchReport, mirrors: Sequence["Mirror"]) -> "Mirror"
         message += ngettext("; {n} answered but is too far behind", "; {n} answered but are too far behind",
                             len(stale)).format(n=len(stale))
     timeouts = sum(1 for r in failed if r.timed_out)
-    if stale and not failed:
+    from mirrorctl.bench.conda import no_conda
+
+    if failed and all(r.error == no_conda() for r in failed) and not stale:
+        hint = _("--conda measures the conda channels the catalogue lists: name mirrors that have them "
+                 "(`mirrorctl list`), or give none")
+    elif stale and not failed:
         hint = _("every mirror that answered is behind another: --allow-stale takes the fastest anyway, "
                  "--max-lag N tolerates N behind")
     elif timeouts:

@@ -151,7 +151,7 @@ def bench_table(report: "BenchReport") -> "Table":
             bar_text,
             _ms(r.connect_ms) if r.connect_ms is not None else "",
             _ms(r.tls_ms) if r.tls_ms is not None else "",
-            _lag(r),
+            "" if report.endpoint == "conda" else _lag(r),
             Text(" · ").join(_text(n) if isinstance(n, str) else n for n in notes),
         ]
         table.add_row(*cells)
@@ -171,7 +171,11 @@ def bench_summary(report: "BenchReport") -> "Text":
         text = Text.assemble(("fastest: ", "bold"), (shown(winner.name), "bold green"),
                              f"  {shown(mask_url(winner.url))}  ({measure})")
     else:
-        text = Text("no healthy mirror: none answered every request with a Simple-API page", style="bold red")
+        if report.endpoint == "conda":
+            text = Text(_("no healthy mirror: none answered every request with a conda repodata.json"),
+                        style="bold red")
+        else:
+            text = Text(_("no healthy mirror: none answered every request with a Simple-API page"), style="bold red")
         if any(r.ok and r.stale for r in report.results):
             text.append(_(" (stale mirrors cannot win: --allow-stale, or --max-lag N)"), style="yellow")
     if winner is not None:
@@ -182,7 +186,8 @@ def bench_summary(report: "BenchReport") -> "Text":
             text.append("\n" + _("passed over, faster but stale: {names} (see the notes; --allow-stale to take "
                                   "them)").format(names=names), style="yellow")
     failed = len(report.failed)
-    tail = f"\nprobed {len(report.results)} mirror{'s' if len(report.results) != 1 else ''} with /{shown(report.package)}/"
+    what = "repodata.json" if report.endpoint == "conda" else f"/{shown(report.package)}/"
+    tail = f"\nprobed {len(report.results)} mirror{'s' if len(report.results) != 1 else ''} with {what}"
     if report.elapsed_ms is not None:
         tail += f" in {report.elapsed_ms / 1000:.1f} s"
     if report.family is not None:
