@@ -67,7 +67,9 @@ class Trace:
 
     async def __call__(self, name: str, info: Dict[str, Any]) -> None:
         now = time.perf_counter()
-        if name.endswith("send_request_body.complete"):
+        if name.endswith("send_request_headers.started"):
+            # the request is written right after this event, before any await (anyio writes first,
+            # then yields): later events ("...headers.complete") come after the loop ran others
             self._sent = now
         elif name.endswith("receive_response_headers.complete") and self._sent is not None:
             self.network += now - self._sent

@@ -168,6 +168,9 @@ async def _drive(probes: Sequence[Probe], options: Options) -> None:
         return [p for t, p in tasks.items() if t not in pending and not p.failed]
 
     members = await round_of([p for p in probes if not p.failed], None, min(WARM_UP_WAIT, options.timeout + 0.5))
+    # each round sends to the fastest first (by the warm-up): their answers, the ones that decide
+    # the winner, come back first, before the loop is busy with the slower mirrors' answers
+    members.sort(key=lambda p: p.result.warmup_ms or 0.0)
     for number in range(1, options.samples + 1):
         members = await round_of(members, number, min(ROUND_WAIT, options.timeout + 0.5))
     if alone:
