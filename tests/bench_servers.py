@@ -105,12 +105,14 @@ NOT_SIMPLE_PAGE = (
 class IndexServer:
     """One loopback server; ``url`` is its index URL (``http://127.0.0.1:PORT/simple``)."""
 
-    def __init__(self, owner: "LoopbackServers", behaviour: Behaviour, ssl_context: Optional[ssl.SSLContext]):
+    def __init__(self, owner: "LoopbackServers", behaviour: Behaviour, ssl_context: Optional[ssl.SSLContext],
+                 host: str = "127.0.0.1", port: int = 0):
         self.owner = owner
+        self.host = host  # 127.0.0.1, or ::1 (IPv6 loopback)
         self.behaviour = behaviour
         self.ssl_context = ssl_context
         self.random = random.Random(behaviour.seed)
-        self.port = 0
+        self.port = port
         self.connections = 0
         self.pages_served = 0
         self.requests: List[Request] = []
@@ -123,7 +125,8 @@ class IndexServer:
 
     @property
     def base(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -139,7 +142,7 @@ class IndexServer:
             return [r for r in self.requests if not r.path.startswith("/files/")]
 
     async def _start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.ssl_context)
+        self._server = await asyncio.start_server(self._handle, self.host, self.port, ssl=self.ssl_context)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def _stop(self) -> None:
@@ -214,6 +217,9 @@ class IndexServer:
         if request.path.startswith("/files/"):
             await self._send_file(request, writer)
             return True
+        if request.path.endswith("/repodata.json"):  # a conda channel (behaviour.delay applies)
+            await self._send_repodata(request, writer)
+            return True
         parts = [p for p in request.path.split("/") if p]
         if len(parts) != 2 or parts[0] != "simple" or not request.path.endswith("/"):
             await self._send(writer, 404, b"not found", {"Content-Type": "text/plain"})
@@ -262,6 +268,27 @@ class IndexServer:
         await self._send(writer, 200, body, headers)
         return True
 
+    async def _send_repodata(self, request: Request, writer: asyncio.StreamWriter) -> None:
+        """A conda repodata.json of ~300 KB (its first 64 KB when asked with Range: bytes=0-65535)."""
+        b = self.behaviour
+        with self._lock:
+            self.pages_served += 1
+        if b.delay:
+            await asyncio.sleep(b.delay * (1 + self.random.uniform(-b.jitter, b.jitter) if b.jitter else 1))
+        if b.kind == RAW:
+            await self._send(writer, 200, b.body, {"Content-Type": b.content_type})
+            return
+        body = repodata_json()
+        wanted = request.headers.get("range", "")
+        if b.status != 200:
+            await self._send(writer, b.status, b"{}", {"Content-Type": "application/json"})
+        elif wanted.startswith("bytes=0-") and b.serial_in != "no-range":
+            end = min(int(wanted[len("bytes=0-"):]), len(body) - 1)
+            await self._send(writer, 206, body[:end + 1], {"Content-Type": "application/json",
+                                                           "Content-Range": f"bytes 0-{end}/{len(body)}"})
+        else:
+            await self._send(writer, 200, body, {"Content-Type": "application/json"})
+
     async def _send_file(self, request: Request, writer: asyncio.StreamWriter) -> None:
         b = self.behaviour
         size = b.file_size
@@ -279,7 +306,16 @@ class IndexServer:
                 await asyncio.sleep(n / b.file_rate)
 
 
-_REASONS = {200: "OK", 301: "Moved Permanently", 302: "Found", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}
+def repodata_json(count: int = 1500) -> bytes:
+    """A conda repodata.json shaped like noarch's (info, packages, packages.conda)."""
+    packages = {f"pkg{i}-1.0-py_0.tar.bz2": {"name": f"pkg{i}", "version": "1.0", "build": "py_0", "depends": [],
+                                            "md5": "0" * 32, "size": 1000 + i, "subdir": "noarch"}
+                for i in range(count)}
+    return json.dumps({"info": {"subdir": "noarch"}, "packages": packages, "packages.conda": {},
+                       "repodata_version": 1}).encode()
+
+
+_REASONS = {200: "OK", 206: "Partial Content", 301: "Moved Permanently", 302: "Found", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 async def _new_event() -> asyncio.Event:
@@ -297,8 +333,9 @@ class LoopbackServers:
         self.thread.start()
         self._stopping: asyncio.Event = asyncio.run_coroutine_threadsafe(_new_event(), self.loop).result(10)
 
-    def start(self, behaviour: Optional[Behaviour] = None, *, ssl_context: Optional[ssl.SSLContext] = None) -> IndexServer:
-        server = IndexServer(self, behaviour or Behaviour(), ssl_context)
+    def start(self, behaviour: Optional[Behaviour] = None, *, ssl_context: Optional[ssl.SSLContext] = None,
+              host: str = "127.0.0.1", port: int = 0) -> IndexServer:
+        server = IndexServer(self, behaviour or Behaviour(), ssl_context, host, port)
         asyncio.run_coroutine_threadsafe(server._start(), self.loop).result(10)
         self.servers.append(server)
         return server

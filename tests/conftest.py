@@ -101,6 +101,24 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     return box
 
 
+@pytest.fixture(autouse=True)
+def network_guard():
+    """No connection and no DNS lookup off loopback (tests/netguard.py): refused before the
+    system call, and the test fails. In this process only: subprocesses are not guarded."""
+    from netguard import install
+
+    guard = install()
+    guard.violations.clear()
+    guard.on = True
+    try:
+        yield guard
+    finally:
+        guard.on = False
+    if guard.violations:
+        found, guard.violations[:] = list(guard.violations), []
+        pytest.fail("network access off loopback: " + "; ".join(found[:5]), pytrace=False)
+
+
 @pytest.fixture
 def index(sandbox: Sandbox):
     """A real pypiserver on 127.0.0.1 serving one wheel (mirrorctl-demo 1.0); .requests() is its log."""

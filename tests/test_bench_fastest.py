@@ -30,8 +30,8 @@ def test_pick_fastest_takes_names_samples_timeout_and_package(servers, ctx):
     winner = pick_fastest(ctx, as_json=True, names=[slow.url, fast.url], samples=2, timeout=4, package="Typing_Extensions",
                           no_proxy=True)
     assert winner.url == fast.url
-    assert [r.path for r in fast.requests] == ["/simple/typing-extensions/"] * 2  # --samples 2, --package
-    assert len(slow.requests) == 2
+    assert [r.path for r in fast.requests] == ["/simple/typing-extensions/"] * 3  # warm-up + --samples 2, --package
+    assert len(slow.requests) == 3
 
 
 def test_pick_fastest_honours_max_lag(servers, ctx):
@@ -59,7 +59,8 @@ def test_bench_options_are_defined_once_for_use_fastest():
                          ("timeout", cli_bench.TIMEOUT_OPTION), ("package", cli_bench.PACKAGE_OPTION),
                          ("throughput", cli_bench.THROUGHPUT_OPTION), ("max_lag", cli_bench.MAX_LAG_OPTION),
                          ("include_all", cli_bench.ALL_OPTION), ("proxy", cli_bench.PROXY_OPTION),
-                         ("no_proxy", cli_bench.NO_PROXY_OPTION)):
+                         ("no_proxy", cli_bench.NO_PROXY_OPTION), ("ipv4", cli_bench.IPV4_OPTION),
+                         ("ipv6", cli_bench.IPV6_OPTION), ("allow_stale", cli_bench.ALLOW_STALE_OPTION)):
         assert defaults[name].default is option
     picked = inspect.signature(cli_bench.pick_fastest).parameters
     for name in ("samples", "timeout", "package", "throughput", "max_lag", "include_all", "proxy", "no_proxy"):
@@ -72,7 +73,7 @@ def test_use_fastest_on_the_command_line_takes_bench_s_options(servers, run, san
                  "--no-proxy", "--tool", "pip", "--json")
     assert result.exit_code == 0, result.stderr
     assert result.json()["mirror"]["url"].rstrip("/") == fast.url.rstrip("/")
-    assert [r.path for r in fast.requests] == ["/simple/requests/"] * 2
+    assert [r.path for r in fast.requests] == ["/simple/requests/"] * 3
     assert fast.url.rstrip("/") in sandbox.user_pip_conf.read_text()
 
 

@@ -19,10 +19,10 @@ import pytest
 
 from bench_servers import RAW, Behaviour, LoopbackServers, simple_html, simple_json
 from mirrorctl import bench as core
-from mirrorctl import bench_parse
+from mirrorctl.bench import listing as bench_parse
 from mirrorctl.bench import run_bench
-from mirrorctl.bench_parse import MAX_PAGE_BYTES, parse_listing
-from mirrorctl.bench_policy import redirect_refusal
+from mirrorctl.bench.listing import MAX_PAGE_BYTES, parse_listing
+from mirrorctl.netpolicy import redirect_refusal
 from mirrorctl.catalog import Mirror
 from mirrorctl.errors import ExitCode, UsageError
 
@@ -120,7 +120,9 @@ def test_parsing_runs_inside_the_sample_deadline(servers, monkeypatch):
         while True:  # a parser that never ends, but yields to the loop as the real one does
             await asyncio.sleep(0)
 
-    monkeypatch.setattr(core, "read_listing", endless)
+    from mirrorctl.bench import probe
+
+    monkeypatch.setattr(probe, "read_listing", endless)
     server = servers.start()
     report, took = bench([("slowparse", server)], timeout=1)
     assert took < 1 + MARGIN
@@ -149,7 +151,9 @@ def test_any_error_while_reading_a_page_fails_its_mirror_only(servers, monkeypat
             raise RecursionError("maximum recursion depth exceeded")
         return await real(body, content_type, base_url, project)
 
-    monkeypatch.setattr(core, "read_listing", flaky)
+    from mirrorctl.bench import probe
+
+    monkeypatch.setattr(probe, "read_listing", flaky)
     broken, healthy = servers.start(), servers.start()
     broken_url = broken.url
     report, _ = bench([("broken", broken), ("healthy", healthy)])
@@ -158,14 +162,16 @@ def test_any_error_while_reading_a_page_fails_its_mirror_only(servers, monkeypat
 
 
 def test_an_unexpected_failure_in_a_probe_fails_that_mirror_only(servers, monkeypatch):
-    real = core._Probe._sample
+    from mirrorctl.bench.probe import Probe
 
-    async def sample(self, *, first):
+    real = Probe.sample
+
+    async def sample(self, number):
         if self.mirror.name == "broken":
             raise RuntimeError("bug")
-        return await real(self, first=first)
+        return await real(self, number)
 
-    monkeypatch.setattr(core._Probe, "_sample", sample)
+    monkeypatch.setattr(Probe, "sample", sample)
     report, _ = bench([("broken", servers.start()), ("healthy", servers.start())])
     assert report.fastest == "healthy"
     assert results(report)["broken"].error == "probe failed (RuntimeError: bug)"

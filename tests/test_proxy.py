@@ -59,7 +59,7 @@ def test_bench_through_a_socks5_proxy_measures_the_mirror(cli, servers, proxy):
     assert data["proxy"]["url"] == proxy.url and data["proxy"]["source"] == "--proxy"
     assert data["results"][0]["proxy"] == proxy.url
     assert ("ipv4", "127.0.0.1", mirror.port) in proxy.log  # the proxy carried the connection
-    assert len(mirror.page_requests()) == 3 and not any(r.absolute for r in mirror.requests)
+    assert len(mirror.page_requests()) == 4 and not any(r.absolute for r in mirror.requests)
 
 
 def test_the_table_says_which_proxy_was_used(cli, servers, proxy, monkeypatch):
@@ -115,7 +115,7 @@ def test_no_proxy_option_bypasses_the_environment_and_pip_config(cli, servers, p
     data = result.json()
     assert data["proxy"]["url"] is None and data["proxy"]["source"] == "--no-proxy"
     assert proxy.log == []  # the proxy never saw a connection
-    assert len(mirror.page_requests()) == 2
+    assert len(mirror.page_requests()) == 3
 
 
 def test_an_empty_pip_proxy_turns_the_environment_off_as_pip_does(cli, servers, monkeypatch):

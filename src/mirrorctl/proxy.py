@@ -27,6 +27,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 from mirrorctl.errors import UsageError
+from mirrorctl.i18n import _
 from mirrorctl.urls import mask_url
 
 SCHEMES = ("http", "https", "socks5", "socks5h")
@@ -206,9 +207,9 @@ def failure(exc: BaseException, proxy: str, *, phase: str, timeout_text: Optiona
         if phase == "setup_socks5_connection":  # a mute proxy, or one slow to reach every mirror
             return f"the proxy {name} did not answer within {timeout_text}"
         return None
-    from mirrorctl.bench import _causes
+    from mirrorctl.netpolicy import causes
 
-    chain = _causes(exc)
+    chain = causes(exc)
     for err in chain:
         if isinstance(err, socket.gaierror):
             return f"the proxy {name}: DNS lookup failed for {host}"
@@ -246,18 +247,22 @@ def missing_socks_support() -> Optional[str]:
 # the transport that sends each request the way the plan says
 
 
-def routing_transport(plan: ProxyPlan, *, verify: Any, limits: Any) -> Any:
+def routing_transport(plan: ProxyPlan, *, verify: Any, limits: Any = None, local_address: Optional[str] = None) -> Any:
     """An httpx transport sending each request through ``plan.for_url(url)`` (or directly).
 
     Every transport is made here, before the first request: a proxy that httpx cannot use
-    is a :class:`UsageError` now, not a failure of every mirror later.
+    is a :class:`UsageError` now, not a failure of every mirror later. ``local_address``
+    (``0.0.0.0`` or ``::``) pins the address family of the connections, to the proxy too.
     """
     import httpx
 
+    options = {"verify": verify, "local_address": local_address}
+    if limits is not None:
+        options["limits"] = limits
     proxies = {plan.fixed} if plan.fixed else set(plan.by_scheme.values())
-    transports: Dict[Optional[str], Any] = {None: httpx.AsyncHTTPTransport(verify=verify, limits=limits)}
+    transports: Dict[Optional[str], Any] = {None: httpx.AsyncHTTPTransport(**options)}
     for proxy in sorted(p for p in proxies if p):
-        transports[proxy] = _proxy_transport(proxy, verify=verify, limits=limits)
+        transports[proxy] = _proxy_transport(proxy, httpx.AsyncHTTPTransport, options)
 
     class Router(httpx.AsyncBaseTransport):
         async def handle_async_request(self, request: "httpx.Request") -> "httpx.Response":
@@ -270,13 +275,44 @@ def routing_transport(plan: ProxyPlan, *, verify: Any, limits: Any) -> Any:
     return Router()
 
 
-def _proxy_transport(proxy: str, *, verify: Any, limits: Any) -> Any:
+def sync_transport(plan: ProxyPlan, *, verify: Any, local_address: Optional[str] = None) -> Any:
+    """:func:`routing_transport` for a synchronous httpx.Client."""
+    import httpx
+
+    options = {"verify": verify, "local_address": local_address}
+    proxies = {plan.fixed} if plan.fixed else set(plan.by_scheme.values())
+    transports: Dict[Optional[str], Any] = {None: httpx.HTTPTransport(**options)}
+    for proxy in sorted(p for p in proxies if p):
+        transports[proxy] = _proxy_transport(proxy, httpx.HTTPTransport, options)
+
+    class Router(httpx.BaseTransport):
+        def handle_request(self, request: "httpx.Request") -> "httpx.Response":
+            return transports[plan.for_url(str(request.url))].handle_request(request)
+
+        def close(self) -> None:
+            for transport in transports.values():
+                transport.close()
+
+    return Router()
+
+
+def check_usable(plan: ProxyPlan, *, verify: Any) -> None:
+    """:class:`UsageError` now when httpx cannot use the plan's proxies (SOCKS support missing, bad URL)."""
+    import httpx
+
+    proxies = {plan.fixed} if plan.fixed else set(plan.by_scheme.values())
+    for proxy in sorted(p for p in proxies if p):
+        _proxy_transport(proxy, httpx.AsyncHTTPTransport, {"verify": verify})
+
+
+def _proxy_transport(proxy: str, kind: Any, options: Dict[str, Any]) -> Any:
     import httpx
 
     scheme = urlsplit(proxy).scheme
     if scheme.startswith("socks") and missing_socks_support():
-        raise UsageError(f"cannot use the SOCKS proxy {shown(proxy)}: {missing_socks_support()}",
-                         hint="install it (pip install socksio), or use an http:// proxy")
+        raise UsageError(_("cannot use the SOCKS proxy {proxy}: {reason}").format(proxy=shown(proxy),
+                                                                                reason=missing_socks_support()),
+                         hint=_("install it (pip install socksio), or use an http:// proxy"))
     attempts = [proxy]
     if scheme == "socks5h":
         # httpx before 0.28 knows only socks5://, which sends the host name to the proxy too
@@ -284,10 +320,10 @@ def _proxy_transport(proxy: str, *, verify: Any, limits: Any) -> Any:
     error: Optional[Exception] = None
     for url in attempts:
         try:
-            return httpx.AsyncHTTPTransport(verify=verify, limits=limits, proxy=httpx.Proxy(url))
+            return kind(proxy=httpx.Proxy(url), **options)
         except (ValueError, TypeError, httpx.InvalidURL) as exc:
             error = exc
-    from mirrorctl.bench import scrub
+    from mirrorctl.netpolicy import scrub
 
-    raise UsageError(f"bad proxy {shown(proxy)!r}: {scrub(str(error))}",
-                     hint="for example socks5://127.0.0.1:7890 or http://proxy.example:3128")
+    raise UsageError(_("bad proxy {proxy!r}: {reason}").format(proxy=shown(proxy), reason=scrub(str(error))),
+                     hint=_("for example socks5://127.0.0.1:7890 or http://proxy.example:3128"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
+from mirrorctl.i18n import _
 from mirrorctl.render.text import counted, shown
 from mirrorctl.urls import mask_url
 
@@ -19,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from rich.table import Table
     from rich.text import Text
 
-    from mirrorctl.bench import BenchReport, ProbeProgress, ProbeResult
+    from mirrorctl.bench.report import BenchReport, ProbeProgress, ProbeResult
     from mirrorctl.catalog import Mirror
 
 BAR_WIDTH = 20
@@ -136,8 +137,7 @@ def bench_table(report: "BenchReport") -> "Table":
         else:
             bar_text = Text("")
         if r.stale and r.ok:
-            unit = "release" if r.lag_unit == "releases" else "serial"
-            notes.append(Text(f"stale: {counted(r.lag or 0, unit)} behind (max {report.max_lag})", style="yellow"))
+            notes.append(Text(_("stale: {reason}").format(reason=shown(r.stale_reason or "")), style="yellow"))
         if not r.ok:
             notes.append(_text(r.error or "failed", style="red"))
         if r.final_url:
@@ -151,7 +151,7 @@ def bench_table(report: "BenchReport") -> "Table":
             bar_text,
             _ms(r.connect_ms) if r.connect_ms is not None else "",
             _ms(r.tls_ms) if r.tls_ms is not None else "",
-            _lag(r),
+            "" if report.endpoint == "conda" else _lag(r),
             Text(" · ").join(_text(n) if isinstance(n, str) else n for n in notes),
         ]
         table.add_row(*cells)
@@ -171,13 +171,27 @@ def bench_summary(report: "BenchReport") -> "Text":
         text = Text.assemble(("fastest: ", "bold"), (shown(winner.name), "bold green"),
                              f"  {shown(mask_url(winner.url))}  ({measure})")
     else:
-        text = Text("no healthy mirror: none answered every request with a Simple-API page", style="bold red")
+        if report.endpoint == "conda":
+            text = Text(_("no healthy mirror: none answered every request with a conda repodata.json"),
+                        style="bold red")
+        else:
+            text = Text(_("no healthy mirror: none answered every request with a Simple-API page"), style="bold red")
         if any(r.ok and r.stale for r in report.results):
-            text.append(" (stale mirrors were left out by --max-lag)", style="yellow")
+            text.append(_(" (stale mirrors cannot win: --allow-stale, or --max-lag N)"), style="yellow")
+    if winner is not None:
+        passed = [r for r in report.results if r.ok and r.stale and r.median_ms is not None
+                  and winner.median_ms is not None and r.median_ms < winner.median_ms]
+        if passed:
+            names = ", ".join(shown(r.name) for r in passed[:3]) + (" ..." if len(passed) > 3 else "")
+            text.append("\n" + _("passed over, faster but stale: {names} (see the notes; --allow-stale to take "
+                                  "them)").format(names=names), style="yellow")
     failed = len(report.failed)
-    tail = f"\nprobed {len(report.results)} mirror{'s' if len(report.results) != 1 else ''} with /{shown(report.package)}/"
+    what = "repodata.json" if report.endpoint == "conda" else f"/{shown(report.package)}/"
+    tail = f"\nprobed {len(report.results)} mirror{'s' if len(report.results) != 1 else ''} with {what}"
     if report.elapsed_ms is not None:
         tail += f" in {report.elapsed_ms / 1000:.1f} s"
+    if report.family is not None:
+        tail += _(", over IPv{family} only").format(family=report.family)
     if failed:
         tail += f"; {failed} failed"
     if report.reference:

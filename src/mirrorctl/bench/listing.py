@@ -20,7 +20,9 @@ import re
 from dataclasses import dataclass
 from html import unescape
 from typing import Any, Dict, Generator, List, Optional, Sequence, Tuple
-from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+from urllib.parse import unquote, urldefrag, urljoin
+
+from mirrorctl.i18n import _
 
 #: a project page bigger than this is not one (the index root is tens of MB; pip's page is ~0.3 MB)
 MAX_PAGE_BYTES = 8 * 1024 * 1024
@@ -29,7 +31,7 @@ MAX_ITEM_CHARS = 1000
 #: the parser yields to the event loop after this many anchors or files
 STEP = 256
 
-NOT_SIMPLE = "not a Simple-API page"
+NOT_SIMPLE = "not a Simple-API page"  # translated where it is raised
 
 DIST_SUFFIXES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tbz", ".tar", ".egg", ".exe", ".msi", ".rpm")
 SDIST_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tbz", ".tar", ".zip")
@@ -49,13 +51,25 @@ class PageError(Exception):
 class Listing:
     api: str  # "json" | "html"
     serial: Optional[int]
-    files: List[Tuple[str, str]]  # (filename, absolute url)
+    links: List[Tuple[str, str]]  # (filename, href as the page gives it)
     versions: List[str]
+    base_url: str = ""
+
+    @property
+    def filenames(self) -> List[str]:
+        return [filename for filename, _href in self.links]
+
+    @property
+    def files(self) -> List[Tuple[str, str]]:
+        """(filename, absolute URL without fragment): resolved on demand, as few callers need it."""
+        return [(filename, urldefrag(urljoin(self.base_url, href))[0]) for filename, href in self.links]
 
 
 def normalize_project(name: str) -> str:
-    """PEP 503 normalisation, as pip does before building the project URL."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+    """PEP 503 normalisation, as pip does before building the project URL (``packaging.utils``)."""
+    from packaging.utils import canonicalize_name
+
+    return str(canonicalize_name(name))
 
 
 def parse_listing(body: bytes, content_type: str, base_url: str, project: str) -> Optional[Listing]:
@@ -90,7 +104,7 @@ async def read_listing(body: bytes, content_type: str, base_url: str, project: s
     except StopIteration as done:
         listing = done.value
     if listing is None:
-        raise PageError(NOT_SIMPLE)
+        raise PageError(_(NOT_SIMPLE))
     check_project(listing, project)
     return listing
 
@@ -99,7 +113,7 @@ def parse_steps(body: bytes, content_type: str, base_url: str,
                 project: str) -> Generator[None, None, Optional[Listing]]:
     """The parser behind :func:`parse_listing`: yields between steps, returns the listing or None."""
     if len(body) > MAX_PAGE_BYTES:
-        raise PageError(f"page larger than {MAX_PAGE_BYTES // 2**20} MB")
+        raise PageError(_("page larger than {size} MB").format(size=MAX_PAGE_BYTES // 2**20))
     ctype = content_type.split(";", 1)[0].strip().lower()
     try:
         if ctype.endswith("json") or (not ctype.endswith("html") and body.lstrip()[:1] == b"{"):
@@ -108,18 +122,21 @@ def parse_steps(body: bytes, content_type: str, base_url: str,
     except PageError:
         raise
     except RecursionError:
-        raise PageError("unreadable page (nested too deeply)") from None
+        raise PageError(_("unreadable page (nested too deeply)")) from None
     except Exception as exc:  # noqa: BLE001 - a page that breaks the reader fails its mirror only
-        raise PageError(f"unreadable page ({type(exc).__name__})") from None
+        raise PageError(_("unreadable page ({reason})").format(reason=type(exc).__name__)) from None
 
 
 def check_project(listing: Listing, project: str) -> None:
     """:class:`PageError` unless the listing has at least one file of ``project``."""
-    if any(file_of(filename, project) for filename, _ in listing.files):
+    if any(file_of(filename, project) for filename in listing.filenames):
         return
-    others = sorted({_name_part(filename) for filename, _ in listing.files} - {""})
-    named = f": it lists {', '.join(others[:3])}" + (" ..." if len(others) > 3 else "") if others else ""
-    raise PageError(f"not this project's page (no file of {project!r}{named})")
+    others = sorted({_name_part(filename) for filename in listing.filenames} - {""})
+    if others:
+        listed = ", ".join(others[:3]) + (" ..." if len(others) > 3 else "")
+        raise PageError(_("not this project's page (no file of {project!r}: it lists {others})").format(
+            project=project, others=listed))
+    raise PageError(_("not this project's page (no file of {project!r})").format(project=project))
 
 
 def file_of(filename: str, project: str) -> bool:
@@ -146,7 +163,7 @@ def _parse_json(body: bytes, base_url: str, project: str) -> Generator[None, Non
         return None
     name = data.get("name")
     if isinstance(name, str) and normalize_project(name[:MAX_ITEM_CHARS]) != project:
-        raise PageError(f"not this project's page (it is {name[:60]!r}'s)")
+        raise PageError(_("not this project's page (it is {name!r}'s)").format(name=name[:60]))
     files = []
     for number, entry in enumerate(data["files"], 1):
         if number % STEP == 0:
@@ -156,7 +173,7 @@ def _parse_json(body: bytes, base_url: str, project: str) -> Generator[None, Non
         filename, url = entry.get("filename"), entry.get("url")
         if isinstance(filename, str) and isinstance(url, str) and _sized(filename, url) \
                 and filename.lower().endswith(DIST_SUFFIXES):
-            files.append((filename, urldefrag(urljoin(base_url, url))[0]))
+            files.append((filename, url))
     if not files:
         return None
     meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
@@ -166,7 +183,7 @@ def _parse_json(body: bytes, base_url: str, project: str) -> Generator[None, Non
         listed = list(versions)
     else:
         listed = yield from _versions_from_files(files, project)
-    return Listing(api="json", serial=serial, files=files, versions=listed)
+    return Listing(api="json", serial=serial, links=files, versions=listed, base_url=base_url)
 
 
 def _parse_html(body: bytes, base_url: str, project: str) -> Generator[None, None, Optional[Listing]]:
@@ -182,17 +199,18 @@ def _parse_html(body: bytes, base_url: str, project: str) -> Generator[None, Non
         href = next(g for g in href_match.groups() if g is not None)
         if len(href) > 4 * MAX_ITEM_CHARS:
             continue
-        href = unescape(href)
-        path = urlsplit(href).path
-        filename = unquote(path.rsplit("/", 1)[-1]) or unescape(inner[:MAX_ITEM_CHARS]).strip()
+        if "&" in href:
+            href = unescape(href)
+        last = href.split("#", 1)[0].split("?", 1)[0].rsplit("/", 1)[-1]  # the path's last part
+        filename = (unquote(last) if "%" in last else last) or unescape(inner[:MAX_ITEM_CHARS]).strip()
         if _sized(filename) and filename.lower().endswith(DIST_SUFFIXES):
-            files.append((filename, urldefrag(urljoin(base_url, href))[0]))
+            files.append((filename, href))
     if not files:
         return None
     match = _SERIAL_COMMENT_RE.search(body)
     serial = int_or_none(match.group(1).decode("ascii")) if match else None
     versions = yield from _versions_from_files(files, project)
-    return Listing(api="html", serial=serial, files=files, versions=versions)
+    return Listing(api="html", serial=serial, links=files, versions=versions, base_url=base_url)
 
 
 def _sized(*items: str) -> bool:
@@ -200,10 +218,24 @@ def _sized(*items: str) -> bool:
 
 
 def _versions_from_files(files: Sequence[Tuple[str, str]], project: str) -> Generator[None, None, List[str]]:
+    """The versions of ``project`` the files are of, in page order, each once.
+
+    A file whose ``<name>-<version>`` stem was read already is skipped: a release's sdist and
+    wheels share it, so each release is read once (sdists first: they are the cheaper to read).
+    """
     seen: Dict[str, None] = {}
-    for number, (filename, _) in enumerate(files, 1):
+    stems: set = set()
+    wheels_last = [f for f, _url in files if not f.lower().endswith(".whl")] + \
+                  [f for f, _url in files if f.lower().endswith(".whl")]
+    for number, filename in enumerate(wheels_last, 1):
         if number % STEP == 0:
             yield
+        lower = filename.lower()
+        suffix = ".whl" if lower.endswith(".whl") else next((s for s in SDIST_SUFFIXES if lower.endswith(s)), "")
+        stem = "-".join(filename.split("-", 2)[:2]) if suffix == ".whl" else filename[: len(filename) - len(suffix)]
+        if stem in stems:
+            continue
+        stems.add(stem)
         version = version_from_filename(filename, project)
         if version is not None:
             seen.setdefault(version, None)
@@ -211,65 +243,52 @@ def _versions_from_files(files: Sequence[Tuple[str, str]], project: str) -> Gene
 
 
 def version_from_filename(filename: str, project: str) -> Optional[str]:
-    """The version in a wheel or sdist file name of ``project``, or None."""
+    """The version in a wheel or sdist file name of ``project`` (normalised, PEP 440), or None.
+
+    Wheels and ``.tar.gz``/``.zip`` sdists are read by ``packaging.utils``; the older sdist
+    suffixes (``.tar.bz2``, ``.tgz``...) the same way: ``<name>-<version><suffix>``.
+    """
     if len(filename) > MAX_ITEM_CHARS:
         return None
+    from packaging.utils import (InvalidSdistFilename, InvalidWheelFilename, canonicalize_name,
+                                 parse_sdist_filename, parse_wheel_filename)
+
     lower = filename.lower()
-    if lower.endswith(".whl"):
-        parts = filename[:-4].split("-")
-        if len(parts) >= 5 and normalize_project(parts[0]) == project:
-            return parts[1]
+    try:
+        if lower.endswith(".whl"):
+            name, version, _build, _tags = parse_wheel_filename(filename)
+        elif lower.endswith((".tar.gz", ".zip")):
+            name, version = parse_sdist_filename(filename)
+        else:
+            suffix = next((s for s in SDIST_SUFFIXES if lower.endswith(s)), None)
+            if suffix is None:
+                return None
+            stem, sep, text = filename[: -len(suffix)].rpartition("-")
+            parsed = version_key(text) if sep else None
+            if parsed is None:
+                return None
+            name, version = canonicalize_name(stem), parsed
+    except (InvalidWheelFilename, InvalidSdistFilename, ValueError):
         return None
-    for suffix in SDIST_SUFFIXES:
-        if lower.endswith(suffix):
-            stem = filename[: -len(suffix)]
-            name, sep, version = stem.rpartition("-")
-            if sep and normalize_project(name) == project and version_key(version) is not None:
-                return version
-            return None
-    return None
+    if len(str(version)) > _MAX_VERSION_CHARS or canonicalize_name(name) != project:
+        return None
+    return str(version)
 
 
-_VERSION_RE = re.compile(
-    r"""^v?(?:(?P<epoch>\d+)!)?(?P<release>\d+(?:\.\d+)*)
-    (?:[-_.]?(?P<pre>alpha|a|beta|b|preview|pre|c|rc)[-_.]?(?P<pre_n>\d*))?
-    (?:-(?P<post_implicit>\d+)|[-_.]?(?:post|rev|r)[-_.]?(?P<post_n>\d*))?
-    (?:[-_.]?dev[-_.]?(?P<dev_n>\d*))?
-    (?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?$""",
-    re.IGNORECASE | re.VERBOSE,
-)
-_PRE_RANK = {"a": 0, "alpha": 0, "b": 1, "beta": 1, "c": 2, "rc": 2, "pre": 2, "preview": 2}
-#: a version longer than this is not one: it keeps the expression above on short strings
+#: a version longer than this is not one: it keeps packaging's expression on short strings
 _MAX_VERSION_CHARS = 100
 
 
-def version_key(version: str) -> Optional[tuple]:
-    """A sort key for a PEP 440 version (None if it is not one); no dependency on packaging."""
+def version_key(version: str) -> Optional[Any]:
+    """A sort key for a PEP 440 version: ``packaging.version.Version``, or None if it is not one."""
     if len(version) > _MAX_VERSION_CHARS:
         return None
-    match = _VERSION_RE.match(version.strip())
-    if not match:
-        return None
+    from packaging.version import InvalidVersion, Version
+
     try:
-        release = [int(part) for part in match.group("release").split(".")]
-        numbers = [int(match.group(g) or 0) for g in ("epoch", "pre_n", "post_implicit", "post_n", "dev_n")]
-    except ValueError:  # more digits than int() takes
+        return Version(version)
+    except (InvalidVersion, ValueError, TypeError):
         return None
-    epoch, pre_n, post_implicit_n, post_n_n, dev_n_n = numbers
-    while len(release) > 1 and release[-1] == 0:
-        release.pop()
-    pre, post_implicit, post_n, dev_n = (match.group(g) for g in ("pre", "post_implicit", "post_n", "dev_n"))
-    has_post = post_implicit is not None or post_n is not None
-    has_dev = dev_n is not None
-    if pre:
-        pre_key: tuple = (0, _PRE_RANK[pre.lower()], pre_n)
-    elif has_dev and not has_post:
-        pre_key = (-1,)  # 1.0.dev1 comes before 1.0a1
-    else:
-        pre_key = (1,)
-    post_key = (post_implicit_n or post_n_n) if has_post else -1
-    dev_key = (0, dev_n_n) if has_dev else (1, 0)
-    return (epoch, tuple(release), pre_key, post_key, dev_key)
 
 
 def newest_version(versions: Sequence[str]) -> Optional[str]:
