@@ -85,6 +85,8 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     monkeypatch.setenv("PIP_DISABLE_PIP_VERSION_CHECK", "1")  # pip's own chatter; no index setting
     monkeypatch.setenv("PIP_NO_INPUT", "1")
     monkeypatch.setenv("SHELL", "/bin/bash")  # user-scope shell files: a known shell, in the sandbox HOME
+    # messages in English whatever the developer's locale (it wins over LANG and LC_*; the Chinese tests set their own)
+    monkeypatch.setenv("MIRRORCTL_LANG", "en")
     # tools "in use" are found on PATH: keep this machine's (and this venv's) tools out of it;
     # a test puts a tool there with the on_path fixture
     (root / "bin").mkdir()

@@ -206,24 +206,23 @@ def _keep(path: Path, text: str) -> None:
 
 
 def fetch(url: str, *, environ) -> str:
-    """The catalogue's text from an https URL: TLS verified (SSL_CERT_FILE honoured), no
-    redirects, :data:`TIMEOUT_SECONDS`, at most :data:`MAX_BYTES`, proxies as bench chooses them."""
+    """The catalogue's text from an https URL, under the one HTTP policy (netpolicy: TLS verified,
+    SSL_CERT_FILE honoured), no redirect followed (not even one netpolicy allows: a team list
+    moved is for its owners to say), :data:`TIMEOUT_SECONDS`, at most :data:`MAX_BYTES`, the
+    proxy the environment names."""
     import httpx
 
-    from mirrorctl import proxy
+    from mirrorctl import netpolicy, proxy
     from mirrorctl.urls import mask_url
 
     shown = mask_url(url)
     if not url.lower().startswith("https://"):
         raise FetchError(_("team catalogue {source}: only https:// URLs are fetched").format(source=shown),
                            hint=_("serve it over https, or give a path to a checked-out copy"))
-    plan = proxy.plan(environ=environ)
-    chosen = plan.for_url(url)
     try:
-        verify = httpx.create_ssl_context(trust_env=True)
-        with httpx.Client(verify=verify, trust_env=False, follow_redirects=False, proxy=chosen,
-                          timeout=httpx.Timeout(TIMEOUT_SECONDS)) as client:
-            with client.stream("GET", url, headers={"Accept": "application/toml, text/plain"}) as response:
+        with netpolicy.client(plan=proxy.plan(environ=environ), timeout=TIMEOUT_SECONDS,
+                              headers={"Accept": "application/toml, text/plain"}) as client:
+            with client.stream("GET", url) as response:
                 if response.status_code != 200:
                     where = response.headers.get("location")
                     extra = _(" (redirect to {target} not followed)").format(target=mask_url(where)) if where else ""
@@ -238,10 +237,8 @@ def fetch(url: str, *, environ) -> str:
                             source=shown, limit=MAX_BYTES // 1024), hint=_("is the URL the catalogue file?"))
                     chunks.append(chunk)
     except httpx.HTTPError as exc:
-        from mirrorctl.bench import describe_error
-
         raise FetchError(_("team catalogue {source}: {reason}").format(
-            source=shown, reason=describe_error(exc, host=httpx.URL(url).host)),
+            source=shown, reason=netpolicy.describe_error(exc, host=netpolicy.url_host(url))),
             hint=_("check your network or proxy; the kept copy is used when there is one")) from None
     try:
         return b"".join(chunks).decode("utf-8-sig")

@@ -47,8 +47,7 @@ if TYPE_CHECKING:
 
 #: the project whose page is asked for when none is named (every PyPI mirror has it)
 DEFAULT_PACKAGE = "pip"
-#: seconds to connect, and to wait for each read
-CONNECT_TIMEOUT = 5.0
+#: seconds for each step (connect, each read)
 READ_TIMEOUT = 10.0
 #: same-host redirects followed at most
 MAX_HOPS = 3
@@ -76,7 +75,7 @@ def catalogue_correction(catalog: "Catalog", url: str) -> Optional["Mirror"]:
 
 def project_name(package: str) -> str:
     """``--package`` as pip puts it in the URL (PEP 503 normalised); a usage error when it is not a name."""
-    from mirrorctl.bench_parse import normalize_project
+    from mirrorctl.bench.listing import normalize_project
 
     if not _PROJECT_RE.match(package.strip()):
         raise UsageError(_("bad --package {name!r}: not a project name").format(name=package),
@@ -140,7 +139,7 @@ def _project_base(page_url: str, project: str) -> Optional[str]:
     head, sep, tail = clean.split("?", 1)[0].rstrip("/").rpartition("/")
     if not sep:
         return None
-    from mirrorctl.bench_parse import normalize_project
+    from mirrorctl.bench.listing import normalize_project
 
     if normalize_project(tail) != project:
         return None
@@ -151,7 +150,7 @@ def _probe(ctx: "Context", url: str, project: str) -> tuple:
     """(kind, detail, index base): kind is "index", "forwards", "unsure" or "refused"."""
     import httpx
 
-    from mirrorctl.bench_policy import redirect_refusal
+    from mirrorctl.netpolicy import redirect_refusal
 
     current = url.rstrip("/") + "/" + project + "/"
     with _client(ctx, url) as client:
@@ -179,7 +178,7 @@ def _probe(ctx: "Context", url: str, project: str) -> tuple:
 
 
 def _judge(response: "httpx.Response", page_url: str, project: str) -> tuple:
-    from mirrorctl.bench_parse import MAX_PAGE_BYTES, PageError, check_project, parse_listing
+    from mirrorctl.bench.listing import MAX_PAGE_BYTES, PageError, check_project, parse_listing
 
     code = response.status_code
     if code in (401, 403):
@@ -228,34 +227,14 @@ def _reason(exc: Exception) -> str:
 
 
 def _client(ctx: "Context", url: str) -> "httpx.Client":
-    """The one HTTP client of this module: no redirects followed, TLS verified (pip's ``cert``
-    setting honoured), short timeouts, the proxy pip would use for ``url``."""
-    import ssl
-
-    import httpx
-
-    from mirrorctl.bench import USER_AGENT, PIP_ACCEPT, pip_network_settings, pip_proxy_setting
+    """This module's HTTP client, under the one policy (netpolicy: no redirects followed by the
+    client, TLS verified with pip's ``cert`` honoured), with the proxy pip would use for ``url``."""
+    from mirrorctl import netpolicy
+    from mirrorctl.bench.probe import PIP_ACCEPT
+    from mirrorctl.bench.select import pip_network_settings, pip_proxy_setting
     from mirrorctl.proxy import plan
 
     network = pip_network_settings(ctx)
-    verify: object = True
-    bundle = network.get("ca_bundle")
-    if bundle:
-        import os
-
-        try:
-            verify = ssl.create_default_context(capath=bundle) if os.path.isdir(bundle) else \
-                ssl.create_default_context(cafile=bundle)
-        except (OSError, ssl.SSLError) as exc:
-            raise UsageError(_("cannot use the CA bundle {path}: {reason}").format(
-                path=bundle, reason=getattr(exc, "strerror", None) or str(exc)),
-                hint=_("check pip's `cert` setting (or PIP_CERT)")) from None
-    proxy = plan(pip=pip_proxy_setting(ctx), environ=ctx.environ).for_url(url)
-    return httpx.Client(
-        proxy=proxy,
-        verify=verify,  # type: ignore[arg-type]
-        trust_env=False,  # the proxy is chosen above, as pip would
-        follow_redirects=False,
-        timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
-        headers={"User-Agent": USER_AGENT, "Accept": PIP_ACCEPT},
-    )
+    return netpolicy.client(plan=plan(pip=pip_proxy_setting(ctx), environ=ctx.environ),
+                            ca_bundle=network.get("ca_bundle") or None, timeout=READ_TIMEOUT,
+                            headers={"Accept": PIP_ACCEPT})

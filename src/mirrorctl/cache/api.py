@@ -25,23 +25,13 @@ PROBE_PROJECT = "pip"  # every PyPI mirror has it; a private index answers 404, 
 
 def client(*, timeout: float = 5.0, url: Optional[str] = None,
            environ: Optional[Mapping[str, str]] = None) -> "httpx.Client":
-    """The one HTTP client of this package: with ``environ``, requests to ``url`` go through the
-    proxy the environment names for it (HTTPS_PROXY, NO_PROXY...)."""
-    import httpx
+    """The one HTTP client of this package, under the one policy (netpolicy: no redirects
+    followed, TLS verified): with ``environ``, requests to ``url`` go through the proxy the
+    environment names for it (HTTPS_PROXY, NO_PROXY...); without, directly (the engine here)."""
+    from mirrorctl import netpolicy, proxy
 
-    kwargs: Dict[str, Any] = {"follow_redirects": False, "verify": True, "timeout": httpx.Timeout(timeout),
-                              "trust_env": False, "headers": {"Accept": "application/json"}}
-    if environ is not None and url:
-        from mirrorctl import proxy
-
-        chosen = proxy.from_environment(environ).for_url(url)
-        if chosen:
-            kwargs["proxy"] = chosen
-    try:
-        return httpx.Client(**kwargs)
-    except TypeError:  # httpx before 0.26 names it `proxies`
-        kwargs["proxies"] = kwargs.pop("proxy")
-        return httpx.Client(**kwargs)
+    plan = proxy.from_environment(environ) if environ is not None and url else None
+    return netpolicy.client(plan=plan, timeout=timeout, headers={"Accept": "application/json"})
 
 
 def _read(response: "httpx.Response") -> bytes:
