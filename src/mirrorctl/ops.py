@@ -141,13 +141,17 @@ def _settle(ctx: Context, result: ChangeResult) -> ChangeResult:
 
 def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[str]] = None,
                scope: Scope = Scope.USER, dry_run: bool = False, check: bool = False,
-               command: str = "use", catalog: Optional[Catalog] = None) -> ChangeResult:
-    """Point the chosen tools (default: every tool in use) at a mirror, in one transaction."""
+               command: str = "use", catalog: Optional[Catalog] = None,
+               fallbacks: Sequence[str] = ()) -> ChangeResult:
+    """Point the chosen tools (default: every tool in use) at a mirror, in one transaction.
+    ``fallbacks``: mirrors written as further indexes for the tools that go on with the next index
+    when one fails (``falls_back`` in their module); the others get a note."""
     from mirrorctl import credentials
 
     settled = _settle(ctx, ChangeResult("use", [], dry_run=dry_run, check=check))
     catalog = catalog or load_catalog(ctx)
     mirror = spec if isinstance(spec, Mirror) else catalog.resolve(spec)
+    backups = _fallback_mirrors(catalog, mirror, fallbacks)
     explicit = bool(targets.parse_tools(list(tools) if tools else None))
     chosen = choose_tools(ctx, tools, scope)
     skipped: list[str] = []
@@ -159,7 +163,10 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
 
     def plan(name: str) -> list[FileChange]:
         try:
-            return targets.get(name).plan_use(ctx, written, scope)
+            target = targets.get(name)
+            if getattr(target, "falls_back", False):  # its earlier fall-backs are replaced, none given or not
+                return target.plan_use(ctx, written, scope, fallbacks=[m.url for m in backups])
+            return target.plan_use(ctx, written, scope)
         except UnsupportedError as exc:
             if explicit:
                 raise
@@ -174,10 +181,46 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
     result = ChangeResult("use", changes, mirror=mirror, scope=scope.value, tools=chosen, dry_run=dry_run, check=check,
                           warnings=settled.warnings, notes=settled.notes)
     result.warnings.extend(skipped)
+    result.notes.extend(_fallback_notes(chosen, backups))
     shadowed = _still_shadowed(ctx, catalog, chosen, changes, written)
     result.warnings.extend(message for _, message in shadowed)
     result.overridden = left_out + [name for name, _ in shadowed]
     return _finish(ctx, result, command, url=mirror.url)
+
+
+def _fallback_mirrors(catalog: Catalog, mirror: Mirror, specs: Sequence[str]) -> list[Mirror]:
+    """``use --fallback a,b``: each a catalogue name, an alias or a URL; not the main mirror, no repeats."""
+    from mirrorctl.i18n import _
+
+    out: list[Mirror] = []
+    for spec in [p.strip() for item in specs for p in item.split(",")]:
+        if not spec:
+            continue
+        backup = catalog.resolve(spec)
+        if urls.same_index(backup.url, mirror.url):
+            raise UsageError(_("--fallback {spec}: that is the mirror being switched to").format(spec=spec),
+                             hint=_("name other mirrors as fall-backs"))
+        if not any(urls.same_index(backup.url, m.url) for m in out):
+            out.append(backup)
+    return out
+
+
+def _fallback_notes(chosen: Sequence[str], backups: Sequence[Mirror]) -> list[str]:
+    from mirrorctl.i18n import _
+
+    if not backups:
+        return []
+    names = ", ".join(m.name if m.name != "custom" else urls.mask_url(m.url) for m in backups)
+    notes = []
+    for name in chosen:
+        if getattr(targets.get(name), "falls_back", False):
+            notes.append(_("{tool}: fall-backs {names}; {tool} asks every index for every package, so a slow "
+                           "or dead fall-back slows every install (docs/fallbacks.md)").format(tool=name, names=names))
+        else:
+            notes.append(_("{tool}: no fall-back written: {tool} does not go on to another index when one is "
+                           "down (docs/fallbacks.md); `mirrorctl cache` keeps it installing when the mirror "
+                           "fails").format(tool=name))
+    return notes
 
 
 def reset(ctx: Context, *, tools: Optional[Sequence[str]] = None, scope: Scope = Scope.USER,

@@ -13,6 +13,7 @@ from mirrorctl.cli.app import (CHECK_OPTION, DRY_RUN_OPTION, JSON_OPTION, PROJEC
                                parse_scope)
 from mirrorctl.cli.guard import Exit
 from mirrorctl.errors import ExitCode
+from mirrorctl.i18n import _
 
 
 @app.command()
@@ -36,6 +37,10 @@ def use(
     include_all: bool = ALL_OPTION,
     proxy: Optional[str] = PROXY_OPTION,
     no_proxy: bool = NO_PROXY_OPTION,
+    fallback: Optional[List[str]] = typer.Option(
+        None, "--fallback", metavar="MIRROR,...",
+        help=_("Further mirrors (comma list, may repeat) for the tools that go on with the next index "
+               "when one is down (pip's extra-index-url); replaces the ones mirrorctl wrote before.")),
 ) -> None:
     """Switch pip (and the other tools in use) to a mirror.
 
@@ -77,7 +82,7 @@ def use(
             raise UsageError(f"{extra}: only `use fastest` measures mirrors",
                              hint=f"`mirrorctl use fastest {mirror} ...` to measure, or leave that out")
     result = ops.use_mirror(ctx, target, tools=tool, scope=parse_scope(scope), dry_run=dry_run, check=check,
-                            command=command_line())
+                            command=command_line(), fallbacks=fallback or ())
     render_change(result, as_json)
     if check and (result.changed or result.overridden):  # never "already" while a tool uses another index
         raise Exit(ExitCode.CHANGES_PENDING)
