@@ -353,3 +353,11 @@ def test_large_pip_conf_is_edited_in_place(run, sandbox):
     assert run("use", "tuna").exit_code == 0
     assert sandbox.user_pip_conf.read_text() == original.replace("https://old.example/simple", TUNA)
     assert pip_effective("install")["install"]["index_url"] == TUNA
+
+
+def test_use_without_fallback_leaves_no_extra_index_and_a_written_one_goes_with_the_next_use(run, sandbox):
+    assert run("use", "tuna", "--fallback", "aliyun", "--tool", "pip").exit_code == 0
+    assert pip_effective()["install"]["extra_index_urls"] == [ALIYUN]
+    assert run("use", "tuna", "--tool", "pip").exit_code == 0
+    assert pip_effective()["install"]["extra_index_urls"] == []
+    assert sandbox.user_pip_conf.read_text() == f"[global]\nindex-url = {TUNA}\n"

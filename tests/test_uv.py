@@ -714,3 +714,15 @@ def test_a_comment_right_above_a_table_stays_above_it(run, sandbox):
         f'[[index]]\nname = "mirrorctl"\nurl = "{TUNA}"\ndefault = true\n\n# the company index\n')
     assert run("reset", "--tool", "uv").exit_code == 0
     assert path.read_text() == original
+
+
+def test_use_fallback_writes_no_further_index_for_uv_which_stops_at_a_failing_one(run, sandbox):
+    """uv does not go on to the next index when one is down (tests/test_fallback_behaviour.py):
+    --fallback leaves uv with the main index alone, judged by the real uv's settings, and says why."""
+    result = run("use", "tuna", "--tool", "uv", "--fallback", "aliyun")
+    assert result.exit_code == 0, result.stderr
+    assert "uv: no fall-back written" in result.stdout
+    assert uv_default_index() == TUNA
+    settings = subprocess.run([str(UV), "pip", "compile", "--show-settings", "-"], input="", capture_output=True,
+                              text=True, env=os.environ, timeout=120).stdout
+    assert "aliyun" not in settings

@@ -150,8 +150,11 @@ def _settle(ctx: Context, result: ChangeResult) -> ChangeResult:
 def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[str]] = None,
                scope: Scope = Scope.USER, dry_run: bool = False, check: bool = False,
                command: str = "use", catalog: Optional[Catalog] = None, verify: bool = True,
-               package: Optional[str] = None) -> ChangeResult:
+               package: Optional[str] = None, fallbacks: Sequence[str] = ()) -> ChangeResult:
     """Point the chosen tools (default: every tool in use) at a mirror, in one transaction.
+
+    ``fallbacks``: mirrors written as further indexes for the tools that go on with the next index
+    when one fails (``falls_back`` in their module); the others get a note.
 
     A URL outside the catalogue is checked before it is written (``verify``; see verify.py):
     once, and only when something would be written (never for ``check``)."""
@@ -162,9 +165,10 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
         spec = running_mirror(ctx)
     notes: list[str] = []
     mirror = spec if isinstance(spec, Mirror) else given_mirror(catalog, spec, notes)
+    backups = _fallback_mirrors(catalog, mirror, fallbacks)
     explicit = bool(targets.parse_tools(list(tools) if tools else None))
     chosen = choose_tools(ctx, tools, scope)
-    plan = plan_use(ctx, catalog, mirror, list(chosen), scope, explicit)
+    plan = plan_use(ctx, catalog, mirror, list(chosen), scope, explicit, fallbacks=[m.url for m in backups])
     warnings: list[str] = []
     if verify and not check and mirror.source == ADHOC and catalog.match_url(mirror.url) is None and \
             any(c.changed for c in plan.changes):
@@ -175,15 +179,51 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
         warnings.extend(verdict.warnings)
         if verdict.url != mirror.url:
             mirror = given_mirror(catalog, verdict.url, [])
-            plan = plan_use(ctx, catalog, mirror, list(chosen), scope, explicit)
+            plan = plan_use(ctx, catalog, mirror, list(chosen), scope, explicit, fallbacks=[m.url for m in backups])
     result = ChangeResult("use", plan.changes, mirror=mirror, scope=scope.value, tools=plan.chosen, dry_run=dry_run,
                           check=check, warnings=settled.warnings + warnings, notes=settled.notes + notes + plan.notes)
     result.warnings.extend(plan.skipped)
     result.warnings.extend(catalog.notes)  # about the team catalogue (left out, a kept copy used)
+    result.notes.extend(_fallback_notes(plan.chosen, backups))
     shadowed = _still_shadowed(ctx, catalog, plan.chosen, plan.changes, plan.written)
     result.warnings.extend(message for _, message in shadowed)
     result.overridden = plan.left_out + [name for name, _ in shadowed]
     return _finish(ctx, result, command, url=mirror.url)
+
+
+def _fallback_mirrors(catalog: Catalog, mirror: Mirror, specs: Sequence[str]) -> list[Mirror]:
+    """``use --fallback a,b``: each a catalogue name, an alias or a URL; not the main mirror, no repeats."""
+    from mirrorctl.i18n import _
+
+    out: list[Mirror] = []
+    for spec in [p.strip() for item in specs for p in item.split(",")]:
+        if not spec:
+            continue
+        backup = catalog.resolve(spec)
+        if urls.same_index(backup.url, mirror.url):
+            raise UsageError(_("--fallback {spec}: that is the mirror being switched to").format(spec=spec),
+                             hint=_("name other mirrors as fall-backs"))
+        if not any(urls.same_index(backup.url, m.url) for m in out):
+            out.append(backup)
+    return out
+
+
+def _fallback_notes(chosen: Sequence[str], backups: Sequence[Mirror]) -> list[str]:
+    from mirrorctl.i18n import _
+
+    if not backups:
+        return []
+    names = ", ".join(m.name if m.name != "custom" else urls.mask_url(m.url) for m in backups)
+    notes = []
+    for name in chosen:
+        if getattr(targets.get(name), "falls_back", False):
+            notes.append(_("{tool}: fall-backs {names}; {tool} asks every index for every package, so a slow "
+                           "or dead fall-back slows every install (docs/fallbacks.md)").format(tool=name, names=names))
+        else:
+            notes.append(_("{tool}: no fall-back written: {tool} does not go on to another index when one is "
+                           "down (docs/fallbacks.md); `mirrorctl cache` keeps it installing when the mirror "
+                           "fails").format(tool=name))
+    return notes
 
 
 def reset(ctx: Context, *, tools: Optional[Sequence[str]] = None, scope: Scope = Scope.USER,

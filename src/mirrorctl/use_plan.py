@@ -51,7 +51,9 @@ class UsePlan:
 
 
 def plan_use(ctx: Context, catalog: Catalog, mirror: Mirror, chosen: list[str], scope: Scope,
-              explicit: bool) -> UsePlan:
+              explicit: bool, fallbacks: Sequence[str] = ()) -> UsePlan:
+    """The changes of `use`; ``fallbacks`` (URLs) go to the tools that go on with the next index when
+    one is down (``falls_back`` in their module), replacing the fall-backs mirrorctl wrote before."""
     from mirrorctl import credentials
 
     # a project's files are committed: they name the index without its credential, which goes to ~/.netrc
@@ -62,13 +64,14 @@ def plan_use(ctx: Context, catalog: Catalog, mirror: Mirror, chosen: list[str], 
 
     def plan(name: str) -> list[FileChange]:
         target = targets.get(name)
+        extra = {"fallbacks": list(fallbacks)} if getattr(target, "falls_back", False) else {}
         before = target.status(ctx, catalog)
-        if _at_default(before, written):  # nothing to write just to restate what the tool does anyway
+        if _at_default(before, written) and not extra.get("fallbacks"):  # nothing to restate the default with
             out.notes.append(_("{tool} already uses {url} (its built-in default): nothing written for it").format(
                 tool=name, url=urls.mask_url(before.index_url or written.url)))
             return []
         try:
-            changes = target.plan_use(ctx, written, scope)
+            changes = target.plan_use(ctx, written, scope, **extra)
         except UnsupportedError as exc:
             if explicit:
                 raise
@@ -76,7 +79,7 @@ def plan_use(ctx: Context, catalog: Catalog, mirror: Mirror, chosen: list[str], 
             out.skipped.append(f"{name} left as it is: {exc.message}")
             out.left_out.append(name)
             return []
-        return _keep_spelling(ctx, target, before, written, scope, changes)
+        return _keep_spelling(ctx, target, before, written, scope, changes, extra)
 
     out.changes = plan_in_turn(list(chosen), plan)
     if netrc_change is not None and chosen:
@@ -100,7 +103,7 @@ def _at_default(st: ToolStatus, mirror: Mirror) -> bool:
 
 
 def _keep_spelling(ctx: Context, target, before: ToolStatus, mirror: Mirror, scope: Scope,
-                   changes: list[FileChange]) -> list[FileChange]:
+                   changes: list[FileChange], extra: dict) -> list[FileChange]:
     """pip compares index URLs without minding a trailing slash, the host's case or a default
     port: a file that already names this index (same credentials) in another spelling is left
     as it is, so `--check` says "already" and `use` writes nothing."""
@@ -111,7 +114,7 @@ def _keep_spelling(ctx: Context, target, before: ToolStatus, mirror: Mirror, sco
             not urls.identical_index(current, mirror.url):
         return changes
     try:
-        again = target.plan_use(ctx, replace(mirror, url=current), scope)
+        again = target.plan_use(ctx, replace(mirror, url=current), scope, **extra)
     except UnsupportedError:
         return changes
     return again if not any(c.changed for c in again) else changes

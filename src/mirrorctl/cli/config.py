@@ -48,6 +48,10 @@ def use(
     proxy: Optional[str] = PROXY_OPTION,
     no_proxy: bool = NO_PROXY_OPTION,
     no_verify: bool = NO_VERIFY_OPTION,
+    fallback: Optional[List[str]] = typer.Option(
+        None, "--fallback", metavar="MIRROR,...",
+        help=_("Further mirrors (comma list, may repeat) for the tools that go on with the next index "
+               "when one is down (pip's extra-index-url); replaces the ones mirrorctl wrote before.")),
 ) -> None:
     from mirrorctl import ops
     from mirrorctl.render.results import render_change
@@ -80,7 +84,7 @@ def use(
                              hint=_("`mirrorctl use fastest {mirror} ...` to measure, or leave that out")
                              .format(mirror=mirror))
     result = ops.use_mirror(ctx, target, tools=tool, scope=parse_scope(scope), dry_run=dry_run, check=check,
-                            command=command_line(), verify=verify, package=package)
+                            command=command_line(), verify=verify, package=package, fallbacks=fallback or ())
     render_change(result, as_json)
     if check and (result.changed or result.overridden):  # never "already" while a tool uses another index
         raise Exit(ExitCode.CHANGES_PENDING)

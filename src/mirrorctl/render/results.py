@@ -55,6 +55,7 @@ def tool_status_dict(st: ToolStatus) -> dict:
         "shadowed": [setting_dict(s) for s in st.shadowed],
         "commands": {cmd: setting_dict(s) for cmd, s in st.commands.items()},
         "extra_index_urls": [mask_url(u) for u in st.extra_index_urls],
+        "fallbacks": [mask_url(u) for u in st.fallbacks],
         "warnings": [mask_url(w) for w in st.warnings],
         "error": mask_url(st.error) if st.error else None,
         "error_code": ERROR_CODE if st.error else None,
@@ -272,6 +273,7 @@ def render_status(report: StatusReport, as_json: bool, verbose: bool = False) ->
         rows.append([st.tool, mask_url(index or ""), mirror or "-", decided])
         for command, setting in st.commands.items():
             rows.append([f"  {st.tool} {command}", mask_url(setting.value), "-", setting.origin.describe()])
+        rows.extend(_extra_index_rows(st))
         python = (st.details or {}).get("python_install_mirror") if isinstance(st.details, dict) else None
         if isinstance(python, dict) and python.get("url") and \
                 python.get("decided_by") != _("uv's built-in default"):  # uv's own Python downloads, when set
@@ -294,6 +296,20 @@ def render_status(report: StatusReport, as_json: bool, verbose: bool = False) ->
                     write(f"      {shown(key)} = {shown(mask_url(value))}")
     for warning in report.warnings:
         warn(warning)
+
+
+def _extra_index_rows(st: ToolStatus) -> list:
+    """The extra indexes a tool also asks: mirrorctl's fall-backs, then the ones it did not write."""
+    from mirrorctl.i18n import _
+
+    rows = []
+    for url in st.extra_index_urls:
+        ours = url in st.fallbacks
+        label = _("  {tool} fall-back") if ours else _("  {tool} extra index")
+        why = _("extra-index-url, written by `use --fallback`") if ours else \
+            _("extra-index-url, not written by mirrorctl")
+        rows.append([label.format(tool=st.tool), mask_url(url), "-", why])
+    return rows
 
 
 def render_undo(result: UndoResult, as_json: bool, dry_run: bool = False) -> None:

@@ -68,6 +68,7 @@ class ToolStatus:
     error: Optional[str] = None  # the tool cannot read its configuration at all
     commands: dict[str, Setting] = field(default_factory=dict)  # per-command overrides (pip download ...)
     extra_index_urls: list[str] = field(default_factory=list)
+    fallbacks: list[str] = field(default_factory=list)  # the extra indexes mirrorctl wrote (`use --fallback`)
     details: dict = field(default_factory=dict)  # tool-specific facts (conda's channels, ...), JSON-able
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Optional
+from typing import Optional, Sequence
 
 from mirrorctl import urls
 from mirrorctl.catalog import Catalog, Mirror
@@ -29,6 +29,13 @@ OFFICIAL = "https://pypi.org/simple"
 BOM = b"\xef\xbb\xbf"
 INDEX_KEY = "index-url"
 TRUSTED_KEY = "trusted-host"
+EXTRA_KEY = "extra-index-url"
+# the fall-backs mirrorctl wrote into extra-index-url, beside it in the same section: pip ignores a
+# key it has no option for, so this records what is ours without changing what pip does
+MARK_KEY = "mirrorctl-fallbacks"
+# pip goes on with the next index when one refuses, hangs or answers 5xx (docs/fallbacks.md):
+# `use --fallback` writes extra-index-url for it
+falls_back = True
 COMMANDS = ("install", "download", "wheel", "index", "lock")
 _READ_SECTIONS = frozenset(("global", *COMMANDS))
 
@@ -176,14 +183,12 @@ def _hosts(value: Optional[str]) -> list[str]:
     return value.split() if value else []
 
 
-def _edit(doc: IniDocument, url: Optional[str]) -> None:
-    """Point every section that names an index at ``url`` (None: remove it), with trusted-host to match."""
+def _edit(doc: IniDocument, url: Optional[str], fallbacks: Sequence[str] = ()) -> list[str]:
+    """Point every section that names an index at ``url`` (None: remove it), replace the fall-backs
+    mirrorctl wrote with ``fallbacks``, with trusted-host to match. Returns the extra-index-url
+    entries mirrorctl did not write (kept as they are)."""
     with_index = [s for s in doc.section_names() if doc.has_option(s, INDEX_KEY, normalize_key)]
     old_urls = [doc.get_full(s, INDEX_KEY, normalize_key) for s in with_index]  # a value may start on the next line
-    stale_hosts = {urls.trusted_host_for(u) for u in old_urls if u} - {None}
-    new_host = urls.trusted_host_for(url) if url else None
-    stale_hosts.discard(new_host)
-
     index_sections = ["global"] + [s for s in with_index if s != "global"]
     for section in index_sections:
         if url is None:
@@ -191,21 +196,56 @@ def _edit(doc: IniDocument, url: Optional[str]) -> None:
         else:
             doc.set(section, INDEX_KEY, url, normalize_key)
 
+    fallbacks = fallbacks if url is not None else ()
+    foreign, old_fallbacks = _edit_fallbacks(doc, fallbacks)
+    stale_hosts = {urls.trusted_host_for(u) for u in old_urls + old_fallbacks if u} - {None}
+    new_hosts = [h for h in map(urls.trusted_host_for, ([url] if url else []) + list(fallbacks)) if h]
+    stale_hosts -= set(new_hosts) | {urls.trusted_host_for(u) for u in foreign}
+
     trust_sections = {"global"} | {s for s in doc.section_names() if doc.has_option(s, TRUSTED_KEY, normalize_key)}
     for section in [s for s in doc.section_names() if s in trust_sections] or ["global"]:
         current = _hosts(doc.get_full(section, TRUSTED_KEY, normalize_key))
         hosts = [h for h in current if h not in stale_hosts]
-        if new_host and (section == "global" or current) and new_host not in hosts:
-            hosts.append(new_host)
+        if section == "global" or current:
+            hosts += [h for h in dict.fromkeys(new_hosts) if h not in hosts]
         if hosts == current:
             continue
         if hosts:
             doc.set(section, TRUSTED_KEY, " ".join(hosts), normalize_key)
         else:
             doc.remove(section, TRUSTED_KEY, normalize_key)
+    return foreign
 
 
-def _plan(ctx: Context, scope: Scope, url: Optional[str]) -> list[FileChange]:
+def _edit_fallbacks(doc: IniDocument, fallbacks: Sequence[str]) -> tuple[list[str], list[str]]:
+    """extra-index-url in [global] (and in a section pip reads that has its own, which overrides
+    [global] there): mirrorctl's earlier fall-backs out, ``fallbacks`` in, the user's entries kept.
+    Returns (the user's entries, mirrorctl's earlier fall-backs)."""
+    sections = ["global"] + [s for s in doc.section_names() if s != "global" and s in _READ_SECTIONS and
+                             (doc.has_option(s, EXTRA_KEY, normalize_key) or doc.has_option(s, MARK_KEY, normalize_key))]
+    foreign: list[str] = []
+    old: list[str] = []
+    for section in sections:
+        current = _hosts(doc.get_full(section, EXTRA_KEY, normalize_key))
+        ours = _hosts(doc.get_full(section, MARK_KEY, normalize_key))
+        kept = [u for u in current if u not in ours]
+        added = [u for u in dict.fromkeys(fallbacks) if u not in kept]
+        wanted = kept + added
+        if wanted != current:
+            if wanted:
+                doc.set(section, EXTRA_KEY, " ".join(wanted), normalize_key)
+            else:
+                doc.remove(section, EXTRA_KEY, normalize_key)
+        if added and ours != added:
+            doc.set(section, MARK_KEY, " ".join(added), normalize_key)
+        elif not added and ours:
+            doc.remove(section, MARK_KEY, normalize_key)
+        foreign += [u for u in kept if u not in foreign]
+        old += ours
+    return foreign, old
+
+
+def _plan(ctx: Context, scope: Scope, url: Optional[str], fallbacks: Sequence[str] = ()) -> list[FileChange]:
     path = config_path(ctx, scope)
     before = read_bytes(path)
     if before is None and url is None:
@@ -216,7 +256,13 @@ def _plan(ctx: Context, scope: Scope, url: Optional[str]) -> list[FileChange]:
     if before is not None and before.startswith(BOM):
         notes.append(_("removed the UTF-8 byte-order mark that kept pip from reading {path}").format(path=path))
     doc = IniDocument(text, str(path))
-    _edit(doc, url)
+    foreign = _edit(doc, url, fallbacks)
+    if foreign:
+        from mirrorctl.i18n import _
+
+        notes.append(_("{path}: extra-index-url also names {urls}, which mirrorctl did not write: kept "
+                       "(pip asks it for every package too)").format(
+            path=path, urls=", ".join(urls.mask_url(u) for u in foreign)))
     if url is None and doc.is_blank():
         after = None
     else:
@@ -228,8 +274,10 @@ def _plan(ctx: Context, scope: Scope, url: Optional[str]) -> list[FileChange]:
     return [FileChange(path, before, after, tool=NAME, scope=scope.value, notes=notes)]
 
 
-def plan_use(ctx: Context, mirror: Mirror, scope: Scope) -> list[FileChange]:
-    return _plan(ctx, scope, mirror.url)
+def plan_use(ctx: Context, mirror: Mirror, scope: Scope, fallbacks: Sequence[str] = ()) -> list[FileChange]:
+    """``fallbacks``: index URLs for extra-index-url; the ones mirrorctl wrote before are replaced
+    (none given: removed), the user's own entries stay."""
+    return _plan(ctx, scope, mirror.url, fallbacks)
 
 
 def plan_reset(ctx: Context, scope: Scope) -> list[FileChange]:
@@ -260,6 +308,7 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
     # "section.key" -> Setting; later files override earlier ones, as in pip
     merged: dict[tuple[str, str], Setting] = {}
     definitions: list[Setting] = []  # every index-url definition, in load order
+    marks: dict[tuple[str, str], list[str]] = {}  # (file, section) -> the fall-backs mirrorctl wrote there
     errors: list[str] = []
     for pipfile, skipped in files_in_order(ctx):
         path = Path(pipfile.path)
@@ -304,6 +353,8 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
                 setting = Setting(value=value, origin=Origin("file", str(pipfile.path), section=section),
                                   scope=pipfile.kind)
                 merged[(section, key)] = setting
+                if key == MARK_KEY:
+                    marks[(str(pipfile.path), section)] = value.split()
                 if key == INDEX_KEY and value:
                     definitions.append(setting)
     for var, value in sorted(ctx.environ.items()):
@@ -352,9 +403,11 @@ def status(ctx: Context, catalog: Catalog, overlay: Optional[Overlay] = None) ->
             result.commands[command] = other or Setting(OFFICIAL, Origin("default"))
             result.warnings.append(_("pip {command} uses {other_url} ({value}), not the index of pip install")
                                    .format(command=command, other_url=urls.mask_url(other_url), value=_label(other) if other else _('default')))
-    extra = effective("install", "extra-index-url")
+    extra = effective("install", EXTRA_KEY)
     if extra:
         result.extra_index_urls = extra.value.split()
+        ours = marks.get((str(extra.origin.path), str(extra.origin.section)), []) if extra.origin.kind == "file" else []
+        result.fallbacks = [u for u in result.extra_index_urls if u in ours]
     no_index = effective("install", "no-index")
     if no_index and no_index.value.strip().lower() in ("1", "true", "yes", "on"):
         result.warnings.append(_("{value} sets no-index: pip install ignores every index")
