@@ -52,6 +52,8 @@ class Guard:
             name = str(host).lower().rstrip(".")
             if not name.endswith(".invalid"):
                 self.violations.append(f"{event} of {host!r}")
+            if name.endswith(".invalid"):  # what the resolver says of a name that does not exist
+                raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
             raise socket.gaierror(socket.EAI_NONAME, f"test network guard: no DNS lookup of {host}")
 
 

@@ -280,7 +280,7 @@ def test_json_stays_english_and_carries_a_code(zh_run, run_cli, sandbox, on_path
     assert chinese.exit_code == english.exit_code == 4
     assert chinese.stdout == english.stdout
     pip = json.loads(chinese.stdout)["tools"][0]
-    assert pip["error_code"] == "BAD_CONFIG"
+    assert pip["error_code"] == "bad_config"
     assert "starts with a UTF-8 byte-order mark, which pip cannot read" in pip["error"]
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in chinese.stdout + chinese.stderr)
     # without --json, the same state is told in Chinese

@@ -41,10 +41,17 @@ class MirrorctlError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    _code: str | None = None
+
     @property
     def code(self) -> str:
-        """A stable machine code for the error (never translated): its exit code's name, ``BAD_CONFIG``."""
-        return self.exit_code.name
+        """A stable machine code for the error (never translated): its exit code's name in lower
+        case (``bad_config``, ``usage``), or a finer one a raiser sets (``not_an_index``)."""
+        return self._code or self.exit_code.name.lower()
+
+    @code.setter
+    def code(self, value: str) -> None:
+        self._code = value
 
 
 class UsageError(MirrorctlError):

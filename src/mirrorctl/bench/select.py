@@ -95,6 +95,9 @@ def winning_mirror(report: BenchReport, mirrors: Sequence["Mirror"]) -> "Mirror"
     elif stale and not failed:
         hint = _("every mirror that answered is behind another: --allow-stale takes the fastest anyway, "
                  "--max-lag N tolerates N behind")
+    elif failed and all(r.status == 404 for r in failed):
+        hint = _("no page for {project} there: is the URL the index (it often ends in /simple)? Or choose a "
+                 "--package it holds").format(project=report.package)
     elif timeouts:
         hint = _("check your network or proxy (HTTPS_PROXY, pip's proxy setting), or raise --timeout")
     else:

@@ -35,6 +35,13 @@ def _whole_short_help(app) -> None:
         if info.short_help or info.hidden:
             continue
         info.short_help = first_sentence(info.help or inspect.getdoc(info.callback) or "")
+    for group in app.registered_groups:  # `cache`: a group of commands, its help on its own Typer
+        if group.short_help or group.hidden:
+            continue
+        text = group.help or group.typer_instance.info.help
+        text = getattr(text, "value", text)  # typer's DefaultPlaceholder
+        if isinstance(text, str) and text:
+            group.short_help = first_sentence(text)
 
 
 def first_sentence(text: str) -> str:

@@ -92,8 +92,9 @@ def bench(
     from mirrorctl.errors import NoHealthyMirrorError, UsageError
     from mirrorctl.render.bench import live_progress, render_applied, render_bench
 
-    if not apply and (tool or dry_run):
-        raise UsageError("--tool and --dry-run go with --apply", hint="add --apply to switch to the winner")
+    if not apply and (tool or dry_run or scope.strip().lower() != "user" or root or venv or project):
+        raise UsageError(_("--tool, --scope, --root, --venv, --project and --dry-run go with --apply"),
+                         hint=_("add --apply to switch to the winner"))
     family = address_family(ipv4, ipv6)
     if conda and apply:
         if tool and any(t.strip() != "conda" for item in tool for t in item.split(",")):

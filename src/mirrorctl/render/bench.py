@@ -194,8 +194,11 @@ def bench_summary(report: "BenchReport") -> "Text":
         tail += _(", over IPv{family} only").format(family=report.family)
     if failed:
         tail += f"; {failed} failed"
-    if report.reference:
-        tail += f"; lag is measured against {shown(report.reference)}"
+    lags = [r.lag for r in report.results if r.ok and r.lag is not None]
+    if report.reference and lags and not any(lags):
+        tail += _("; all equally fresh")
+    elif report.reference:
+        tail += _("; lag is measured against {mirror}").format(mirror=shown(report.reference))
     via = proxy_line(report)
     if via:
         tail += f"\n{via}"

@@ -34,7 +34,7 @@ def mirror_dict(mirror: Mirror) -> dict:
 
 # the machine code beside a human-readable "error" in status JSON: a tool (or file) whose
 # configuration cannot be read; the name of the exit code it gives (ExitCode.BAD_CONFIG)
-ERROR_CODE = "BAD_CONFIG"
+ERROR_CODE = "bad_config"
 
 
 def origin_dict(origin: Origin) -> dict:
