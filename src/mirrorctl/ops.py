@@ -37,6 +37,8 @@ class ChangeResult:
     # tools that will not use the mirror even after the change (a variable, another file wins;
     # found in use but the mirror cannot serve them): the asked state is not reached for them
     overridden: list[str] = field(default_factory=list)
+    # `use fastest` with conda among the tools: a tool measured apart (conda by its channels) -> its winner
+    tool_mirrors: dict = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -150,11 +152,14 @@ def _settle(ctx: Context, result: ChangeResult) -> ChangeResult:
 def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[str]] = None,
                scope: Scope = Scope.USER, dry_run: bool = False, check: bool = False,
                command: str = "use", catalog: Optional[Catalog] = None, verify: bool = True,
-               package: Optional[str] = None, fallbacks: Sequence[str] = ()) -> ChangeResult:
+               package: Optional[str] = None, fallbacks: Sequence[str] = (),
+               tool_mirrors: Optional[dict] = None) -> ChangeResult:
     """Point the chosen tools (default: every tool in use) at a mirror, in one transaction.
 
     ``fallbacks``: mirrors written as further indexes for the tools that go on with the next index
     when one fails (``falls_back`` in their module); the others get a note.
+    ``tool_mirrors``: ``{tool: Mirror}`` for tools that get another mirror than ``spec`` (`use
+    fastest`: conda's winner by the conda bench), in the same transaction.
 
     A URL outside the catalogue is checked before it is written (``verify``; see verify.py):
     once, and only when something would be written (never for ``check``)."""
@@ -168,7 +173,9 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
     backups = _fallback_mirrors(catalog, mirror, fallbacks)
     explicit = bool(targets.parse_tools(list(tools) if tools else None))
     chosen = choose_tools(ctx, tools, scope)
-    plan = plan_use(ctx, catalog, mirror, list(chosen), scope, explicit, fallbacks=[m.url for m in backups])
+    per_tool = {t: m for t, m in (tool_mirrors or {}).items() if m.url != mirror.url}
+    plan = plan_use(ctx, catalog, mirror, list(chosen), scope, explicit, fallbacks=[m.url for m in backups],
+                    tool_mirrors=per_tool)
     warnings: list[str] = []
     if verify and not check and mirror.source == ADHOC and catalog.match_url(mirror.url) is None and \
             any(c.changed for c in plan.changes):
@@ -179,13 +186,15 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
         warnings.extend(verdict.warnings)
         if verdict.url != mirror.url:
             mirror = given_mirror(catalog, verdict.url, [])
-            plan = plan_use(ctx, catalog, mirror, list(chosen), scope, explicit, fallbacks=[m.url for m in backups])
+            plan = plan_use(ctx, catalog, mirror, list(chosen), scope, explicit, fallbacks=[m.url for m in backups],
+                            tool_mirrors=per_tool)
     result = ChangeResult("use", plan.changes, mirror=mirror, scope=scope.value, tools=plan.chosen, dry_run=dry_run,
                           check=check, warnings=settled.warnings + warnings, notes=settled.notes + notes + plan.notes)
+    result.tool_mirrors = {t: m for t, m in per_tool.items() if t in plan.chosen}
     result.warnings.extend(plan.skipped)
     result.warnings.extend(catalog.notes)  # about the team catalogue (left out, a kept copy used)
     result.notes.extend(_fallback_notes(plan.chosen, backups))
-    shadowed = _still_shadowed(ctx, catalog, plan.chosen, plan.changes, plan.written)
+    shadowed = _still_shadowed(ctx, catalog, plan.chosen, plan.changes, plan.written, per_tool)
     result.warnings.extend(message for _, message in shadowed)
     result.overridden = plan.left_out + [name for name, _ in shadowed]
     return _finish(ctx, result, command, url=mirror.url)
@@ -238,11 +247,12 @@ def reset(ctx: Context, *, tools: Optional[Sequence[str]] = None, scope: Scope =
 
 
 def _still_shadowed(ctx: Context, catalog: Catalog, tools: Sequence[str], changes: Sequence[FileChange],
-                    mirror: Mirror) -> list[tuple[str, str]]:
-    """After the change, does each tool really use the mirror? (tool, who overrides it) if not."""
+                    main: Mirror, tool_mirrors: Optional[dict] = None) -> list[tuple[str, str]]:
+    """After the change, does each tool really use its mirror? (tool, who overrides it) if not."""
     overlay = {str(c.path): c.after for c in changes}
     out = []
     for name in tools:
+        mirror = (tool_mirrors or {}).get(name, main)
         st = targets.get(name).status(ctx, catalog, overlay)
         if st.error:
             out.append((name, f"{name}: {st.error}"))

@@ -51,19 +51,21 @@ class UsePlan:
 
 
 def plan_use(ctx: Context, catalog: Catalog, mirror: Mirror, chosen: list[str], scope: Scope,
-              explicit: bool, fallbacks: Sequence[str] = ()) -> UsePlan:
+              explicit: bool, fallbacks: Sequence[str] = (), tool_mirrors: Optional[dict] = None) -> UsePlan:
     """The changes of `use`; ``fallbacks`` (URLs) go to the tools that go on with the next index when
-    one is down (``falls_back`` in their module), replacing the fall-backs mirrorctl wrote before."""
+    one is down (``falls_back`` in their module), replacing the fall-backs mirrorctl wrote before;
+    ``tool_mirrors`` gives a tool another mirror than ``mirror`` (`use fastest`: conda's own winner)."""
     from mirrorctl import credentials
 
     # a project's files are committed: they name the index without its credential, which goes to ~/.netrc
     to_netrc = scope == Scope.PROJECT and urls.has_credentials(mirror.url)
-    written = credentials.project_mirror(mirror) if to_netrc else mirror
+    main = credentials.project_mirror(mirror) if to_netrc else mirror
     netrc_change = credentials.plan_netrc(ctx, mirror.url) if to_netrc else None
-    out = UsePlan([], chosen, written)
+    out = UsePlan([], chosen, main)
 
     def plan(name: str) -> list[FileChange]:
         target = targets.get(name)
+        written = (tool_mirrors or {}).get(name, main)
         extra = {"fallbacks": list(fallbacks)} if getattr(target, "falls_back", False) else {}
         before = target.status(ctx, catalog)
         if _at_default(before, written) and not extra.get("fallbacks"):  # nothing to restate the default with

@@ -6,8 +6,9 @@ from typing import List, Optional
 
 import typer
 
-from mirrorctl.cli.bench import (ALL_OPTION, MAX_LAG_OPTION, NAMES_ARGUMENT, NO_PROXY_OPTION, PACKAGE_OPTION,
-                                 PROXY_OPTION, SAMPLES_OPTION, THROUGHPUT_OPTION, TIMEOUT_OPTION)
+from mirrorctl.cli.bench import (ALL_OPTION, ALLOW_STALE_OPTION, IPV4_OPTION, IPV6_OPTION, MAX_LAG_OPTION,
+                                 NAMES_ARGUMENT, NO_PROXY_OPTION, PACKAGE_OPTION, PROXY_OPTION, SAMPLES_OPTION,
+                                 THROUGHPUT_OPTION, TIMEOUT_OPTION)
 from mirrorctl.cli.app import (CHECK_OPTION, DRY_RUN_OPTION, JSON_OPTION, PROJECT_OPTION, ROOT_OPTION, SCOPE_OPTION,
                                TOOL_OPTION, VENV_OPTION, ToolList, app, command_line, handled, helptext,
                                make_context, parse_scope)
@@ -47,6 +48,9 @@ def use(
     include_all: bool = ALL_OPTION,
     proxy: Optional[str] = PROXY_OPTION,
     no_proxy: bool = NO_PROXY_OPTION,
+    allow_stale: bool = ALLOW_STALE_OPTION,
+    ipv4: bool = IPV4_OPTION,
+    ipv6: bool = IPV6_OPTION,
     no_verify: bool = NO_VERIFY_OPTION,
     fallback: Optional[List[str]] = typer.Option(
         None, "--fallback", metavar="MIRROR,...",
@@ -60,16 +64,21 @@ def use(
     target = mirror
     measuring = {"samples": (samples, 5), "timeout": (timeout, 3.0), "package": (package, "pip"),
                  "throughput": (throughput, False), "max-lag": (max_lag, None), "all": (include_all, False),
-                 "proxy": (proxy, None), "no-proxy": (no_proxy, False)}
+                 "proxy": (proxy, None), "no-proxy": (no_proxy, False), "allow-stale": (allow_stale, False),
+                 "ipv4": (ipv4, False), "ipv6": (ipv6, False)}
+    tool_mirrors = None
     verify = not no_verify
     if mirror.strip().lower() == "fastest":
-        from mirrorctl.cli.bench import pick_fastest
+        from mirrorctl.cli.bench import pick_fastest_per_tool
 
         verify = False  # the bench has just read the winner's page for --package: an index
-
-        target = pick_fastest(ctx, as_json=as_json, names=names or (), samples=samples, timeout=timeout,
-                              package=package, throughput=throughput, max_lag=max_lag, include_all=include_all,
-                              proxy=proxy, no_proxy=no_proxy)
+        # each tool ranked by its own endpoint: conda by its channels, the PyPI tools by the index
+        chosen = ops.choose_tools(ctx, tool, parse_scope(scope))
+        tool_mirrors = pick_fastest_per_tool(
+            ctx, chosen or ["pip"], as_json=as_json, names=names or (), samples=samples, timeout=timeout,
+            package=package, throughput=throughput, max_lag=max_lag, include_all=include_all, proxy=proxy,
+            no_proxy=no_proxy, ipv4=ipv4, ipv6=ipv6, allow_stale=allow_stale)
+        target = next((m for t, m in tool_mirrors.items() if t != "conda"), None) or tool_mirrors["conda"]
     else:
         from mirrorctl.urls import looks_like_url
 
@@ -84,7 +93,8 @@ def use(
                              hint=_("`mirrorctl use fastest {mirror} ...` to measure, or leave that out")
                              .format(mirror=mirror))
     result = ops.use_mirror(ctx, target, tools=tool, scope=parse_scope(scope), dry_run=dry_run, check=check,
-                            command=command_line(), verify=verify, package=package, fallbacks=fallback or ())
+                            command=command_line(), verify=verify, package=package, fallbacks=fallback or (),
+                            tool_mirrors=tool_mirrors)
     render_change(result, as_json)
     if check and (result.changed or result.overridden):  # never "already" while a tool uses another index
         raise Exit(ExitCode.CHANGES_PENDING)
