@@ -87,6 +87,9 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     monkeypatch.setenv("SHELL", "/bin/bash")  # user-scope shell files: a known shell, in the sandbox HOME
     # messages in English whatever the developer's locale (it wins over LANG and LC_*; the Chinese tests set their own)
     monkeypatch.setenv("MIRRORCTL_LANG", "en")
+    # a URL given to `use`/`add` is checked with a request before it is written; most tests give
+    # made-up hosts (pypi.corp.example): no lookup of them. tests/test_first_hour.py checks for real.
+    monkeypatch.setenv("MIRRORCTL_NO_VERIFY", "1")
     # tools "in use" are found on PATH: keep this machine's (and this venv's) tools out of it;
     # a test puts a tool there with the on_path fixture
     (root / "bin").mkdir()

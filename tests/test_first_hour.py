@@ -15,6 +15,12 @@ OFFICIAL = "https://pypi.org/simple"
 TUNA = "https://pypi.tuna.tsinghua.edu.cn/simple"
 
 
+@pytest.fixture(autouse=True)
+def verify_urls(monkeypatch):
+    """URLs are checked here, as they are outside the tests (conftest turns the check off)."""
+    monkeypatch.delenv("MIRRORCTL_NO_VERIFY", raising=False)
+
+
 @pytest.fixture
 def servers():
     with LoopbackServers() as pool:
@@ -98,6 +104,12 @@ def test_add_checks_the_url_too(run, sandbox, servers):
     assert result.exit_code == 2 and "does not answer as a package index" in result.stderr
     assert run("list", "--json").json()[0]["name"] != "corp"
     assert run("add", "corp", portal.url, "--no-verify").exit_code == 0
+
+
+def test_the_variable_turns_the_check_off_as_the_option_does(run, sandbox, monkeypatch):
+    monkeypatch.setenv("MIRRORCTL_NO_VERIFY", "1")
+    result = run("use", "https://pypi.corp.invalid/simple", "--tool", "pip")
+    assert result.exit_code == 0 and "could not check" not in result.stderr
 
 
 def test_no_network_is_a_warning_and_the_url_is_written(run, sandbox):

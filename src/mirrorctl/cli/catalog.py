@@ -9,8 +9,9 @@ import typer
 from mirrorctl.cli.app import DRY_RUN_OPTION, JSON_OPTION, app, command_line, handled, helptext, make_context
 from mirrorctl.i18n import _
 
-NO_VERIFY_OPTION = typer.Option(False, "--no-verify", help=_("Write a URL without first checking that it answers "
-                                                              "as a package index."))
+NO_VERIFY_OPTION = typer.Option(False, "--no-verify", envvar="MIRRORCTL_NO_VERIFY", show_envvar=True,
+                                help=_("Write a URL without first checking that it answers as a package index "
+                                       "(an image built before its network is up)."))
 
 
 @app.command("list", help=helptext(_("List the mirror catalogue (built-in and your own); * marks the one pip uses now."),
