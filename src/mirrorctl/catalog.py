@@ -11,6 +11,7 @@ from typing import Iterable, Optional
 from mirrorctl import urls
 from mirrorctl.context import Context, mirrorctl_config_dir
 from mirrorctl.errors import ConfigFileError, UsageError
+from mirrorctl.i18n import _
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -163,8 +164,9 @@ def unknown_mirror(spec: str, names: Iterable[str]) -> UsageError:
     import difflib
 
     close = difflib.get_close_matches(spec.lower(), list(names), n=3, cutoff=0.6)
-    hint = f"did you mean {' or '.join(close)}?" if close else "see `mirrorctl list`, or give a URL"
-    return UsageError(f"unknown mirror {spec!r}", hint=hint)
+    hint = (_("did you mean {names}?").format(names=_(" or ").join(close)) if close
+            else _("see `mirrorctl list`, or give a URL"))
+    return UsageError(_("unknown mirror {spec!r}").format(spec=spec), hint=hint)
 
 
 def builtin_catalog_text() -> str:
@@ -183,8 +185,8 @@ def builtin_catalog_text() -> str:
             return get_data(str(Path(__file__).parent / "mirrors.toml")).decode("utf-8")
         except OSError:
             pass
-    raise ConfigFileError(f"{here / 'mirrors.toml'}: the packaged catalogue is missing",
-                          hint="reinstall mirrorctl")
+    raise ConfigFileError(_("{path}: the packaged catalogue is missing").format(path=here / "mirrors.toml"),
+                          hint=_("reinstall mirrorctl"))
 
 
 def parse_catalog(text: str, *, source: str, origin: str) -> list[Mirror]:
@@ -193,30 +195,31 @@ def parse_catalog(text: str, *, source: str, origin: str) -> list[Mirror]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigFileError(
-            f"{origin}: not valid TOML ({exc})",
-            hint="fix the file by hand, or move it aside and add your mirrors again",
+            _("{path}: not valid TOML ({error})").format(path=origin, error=exc),
+            hint=_("fix the file by hand, or move it aside and add your mirrors again"),
         ) from None
     except RecursionError:  # arrays or inline tables nested without end
-        raise ConfigFileError(f"{origin}: not valid TOML (values nested too deeply)",
-                              hint="fix the file by hand, or move it aside and add your mirrors again") from None
+        raise ConfigFileError(_("{path}: not valid TOML (values nested too deeply)").format(path=origin),
+                              hint=_("fix the file by hand, or move it aside and add your mirrors again")) from None
     entries = data.get("mirror", [])
     if not isinstance(entries, list):
-        raise ConfigFileError(f"{origin}: 'mirror' must be an array of tables ([[mirror]])", hint="see docs/catalogue.md")
+        raise ConfigFileError(_("{path}: 'mirror' must be an array of tables ([[mirror]])").format(path=origin),
+                              hint=_("see docs/catalogue.md"))
     mirrors = []
     for index, entry in enumerate(entries, 1):
-        mirrors.append(_mirror_from_entry(entry, source=source, where=f"{origin}: mirror #{index}"))
+        mirrors.append(_mirror_from_entry(entry, source=source, where=_("{path}: mirror #{index}").format(path=origin, index=index)))
     return mirrors
 
 
 def _mirror_from_entry(entry: object, *, source: str, where: str) -> Mirror:
-    hint = "each [[mirror]] needs name = \"...\" and url = \"https://...\""
+    hint = _("each [[mirror]] needs name = \"...\" and url = \"https://...\"")
     if not isinstance(entry, dict):
-        raise ConfigFileError(f"{where}: not a table", hint=hint)
+        raise ConfigFileError(_("{where}: not a table").format(where=where), hint=hint)
     name, url = entry.get("name"), entry.get("url")
     if not isinstance(name, str) or not NAME_RE.match(name):
-        raise ConfigFileError(f"{where}: bad or missing name {name!r}", hint=hint)
+        raise ConfigFileError(_("{where}: bad or missing name {name!r}").format(where=where, name=name), hint=hint)
     if not isinstance(url, str):
-        raise ConfigFileError(f"{where} ({name}): missing url", hint=hint)
+        raise ConfigFileError(_("{where} ({name}): missing url").format(where=where, name=name), hint=hint)
     try:
         url = urls.validate_index_url(url)
     except UsageError as exc:
@@ -227,10 +230,12 @@ def _mirror_from_entry(entry: object, *, source: str, where: str) -> Mirror:
         if isinstance(raw_conda, str):
             raw_conda = {"url": raw_conda}
         if not isinstance(raw_conda, dict) or not isinstance(raw_conda.get("url"), str):
-            raise ConfigFileError(f"{where} ({name}): conda must be a table with a url", hint=hint)
+            raise ConfigFileError(_("{where} ({name}): conda must be a table with a url").format(where=where, name=name),
+                                  hint=hint)
         layout = raw_conda.get("layout", "full")
         if layout not in CONDA_LAYOUTS:
-            raise ConfigFileError(f"{where} ({name}): conda layout must be one of {', '.join(CONDA_LAYOUTS)}", hint=hint)
+            raise ConfigFileError(_("{where} ({name}): conda layout must be one of {layouts}").format(
+                where=where, name=name, layouts=", ".join(CONDA_LAYOUTS)), hint=hint)
         try:
             conda_url = urls.validate_index_url(raw_conda["url"], what="conda URL").rstrip("/")
         except UsageError as exc:
@@ -238,7 +243,8 @@ def _mirror_from_entry(entry: object, *, source: str, where: str) -> Mirror:
         conda = CondaMirror(url=conda_url, layout=layout)
     uv_python = entry.get("uv_python", "")
     if not isinstance(uv_python, str):
-        raise ConfigFileError(f"{where} ({name}): uv_python must be a URL string", hint=hint)
+        raise ConfigFileError(_("{where} ({name}): uv_python must be a URL string").format(where=where, name=name),
+                              hint=hint)
     if uv_python:
         try:
             uv_python = urls.validate_index_url(uv_python, what="uv_python URL")
@@ -246,7 +252,8 @@ def _mirror_from_entry(entry: object, *, source: str, where: str) -> Mirror:
             raise ConfigFileError(f"{where} ({name}): {exc.message}", hint=exc.hint) from None
     aliases = entry.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-        raise ConfigFileError(f"{where} ({name}): aliases must be a list of names", hint=hint)
+        raise ConfigFileError(_("{where} ({name}): aliases must be a list of names").format(where=where, name=name),
+                              hint=hint)
 
     def text(key: str) -> str:
         value = entry.get(key, "")
@@ -282,7 +289,8 @@ def read_user_catalog_text(path: Path) -> Optional[str]:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ConfigFileError(f"{path}: not valid UTF-8 (byte {exc.start})", hint="save it as UTF-8") from None
+        raise ConfigFileError(_("{path}: not valid UTF-8 (byte {byte})").format(path=path, byte=exc.start),
+                              hint=_("save it as UTF-8")) from None
 
 
 def load_catalog(ctx: Context, *, network: bool = True) -> Catalog:

@@ -18,6 +18,7 @@ from mirrorctl.catalog import Catalog, Mirror, load_catalog
 from mirrorctl.context import Context
 from mirrorctl.errors import ConfigFileError, ExitCode, MirrorctlError, UnsupportedError, UsageError
 from mirrorctl.formats.shellquote import assignment, normalize_shell
+from mirrorctl.i18n import _
 
 
 class CommandNotFound(MirrorctlError):
@@ -83,8 +84,9 @@ def current_mirror(ctx: Context, catalog: Catalog) -> Mirror:
     """The mirror pip uses now (a catalogue entry, or its URL as an ad-hoc mirror)."""
     pip = targets.get("pip").status(ctx, catalog)
     if pip.error or not pip.index_url:
-        raise ConfigFileError(f"cannot tell the mirror pip uses: {pip.error}",
-                              hint="fix pip's configuration, or name a mirror: mirrorctl env tuna")
+        raise ConfigFileError(_("cannot tell the mirror pip uses: {error}").format(
+            error=pip.error or _("no index is set (pip uses PyPI)")),
+                              hint=_("fix pip's configuration, or name a mirror: mirrorctl env tuna"))
     return catalog.resolve(pip.index_url)
 
 
@@ -105,7 +107,7 @@ def run_with_mirror(ctx: Context, name: str, command: Sequence[str]) -> int:
     """Run ``command`` with every tool pointed at mirror ``name`` through its environment
     (nothing is written); its exit status, or 128+N when signal N ended it, as a shell reports."""
     if not command:
-        raise UsageError("no command to run", hint="mirrorctl exec tuna -- pipenv lock")
+        raise UsageError(_("no command to run"), hint=_("mirrorctl exec tuna -- pipenv lock"))
     mirror = load_catalog(ctx).resolve(name)
     env = dict(ctx.environ)
     env.update(mirror_environment(mirror)[0])
@@ -122,9 +124,10 @@ def _find_program(name: str, search_path: str) -> str:
         return found
     has_folder = os.sep in name or bool(os.altsep and os.altsep in name)
     if has_folder and os.path.exists(name):
-        raise CommandNotExecutable(f"{name}: cannot be run (not an executable file)",
-                                   hint="check its permissions (chmod +x)")
-    raise CommandNotFound(f"{name}: command not found", hint="check the spelling and PATH, or give its full path")
+        raise CommandNotExecutable(_("{path}: cannot be run (not an executable file)").format(path=name),
+                                   hint=_("check its permissions (chmod +x)"))
+    raise CommandNotFound(_("{path}: command not found").format(path=name),
+                          hint=_("check the spelling and PATH, or give its full path"))
 
 
 def _wait(argv: list[str], env: dict[str, str]) -> int:
@@ -133,8 +136,8 @@ def _wait(argv: list[str], env: dict[str, str]) -> int:
     try:
         proc = subprocess.Popen(argv, env=env)
     except OSError as exc:  # permission denied, a script without interpreter line, ...
-        raise CommandNotExecutable(f"{argv[0]}: cannot be run ({exc.strerror or exc})",
-                                   hint="check that it is a program or a script with a #! line") from None
+        raise CommandNotExecutable(_("{path}: cannot be run ({error})").format(path=argv[0], error=exc.strerror or exc),
+                                   hint=_("check that it is a program or a script with a #! line")) from None
     while True:
         try:
             code = proc.wait()

@@ -37,7 +37,8 @@ TIMEOUT_SECONDS = 5.0
 MAX_BYTES = 1 << 20  # a catalogue of a few hundred mirrors is ~100 KB
 
 class FetchError(Exception):
-    """The team catalogue could not be fetched (only ever turned into a note)."""
+    """The team catalogue could not be fetched (only ever turned into a note). The message
+    starts with the URL; the note around it says it is the team catalogue."""
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
@@ -112,7 +113,7 @@ def _load(ctx, source: str, *, network: bool) -> TeamCatalogue:
             if text is None:
                 team.failed = True
                 return team
-            origin = _("team catalogue {source}").format(source=shown)
+            origin = shown  # the note says "team catalogue left out: URL: ..."
         else:
             text = _from_path(ctx, source)
             origin = source
@@ -164,8 +165,8 @@ def _from_url(ctx, url: str, *, network: bool) -> Tuple[Optional[str], Optional[
     except (FetchError, MirrorctlError) as exc:
         if kept is not None:
             age = _age(time.time() - kept[1])
-            return kept[0], _("team catalogue {source}: {message}; using the copy fetched {age} ago").format(
-                source=shown, message=exc.message, age=age)
+            return kept[0], _("team catalogue {message}; using the copy fetched {age} ago").format(
+                message=exc.message, age=age)
         return None, _("team catalogue left out: {message}").format(message=exc.message)
     _keep(cached, text)
     return text, None
@@ -217,7 +218,7 @@ def fetch(url: str, *, environ) -> str:
 
     shown = mask_url(url)
     if not url.lower().startswith("https://"):
-        raise FetchError(_("team catalogue {source}: only https:// URLs are fetched").format(source=shown),
+        raise FetchError(_("{source}: only https:// URLs are fetched").format(source=shown),
                            hint=_("serve it over https, or give a path to a checked-out copy"))
     try:
         with netpolicy.client(plan=proxy.plan(environ=environ), timeout=TIMEOUT_SECONDS,
@@ -226,22 +227,22 @@ def fetch(url: str, *, environ) -> str:
                 if response.status_code != 200:
                     where = response.headers.get("location")
                     extra = _(" (redirect to {target} not followed)").format(target=mask_url(where)) if where else ""
-                    raise FetchError(_("team catalogue {source}: HTTP {status}{extra}").format(
+                    raise FetchError(_("{source}: HTTP {status}{extra}").format(
                         source=shown, status=response.status_code, extra=extra),
                         hint=_("check the URL in {variable} or --catalogue").format(variable=ENV))
                 chunks, size = [], 0
                 for chunk in response.iter_bytes():
                     size += len(chunk)
                     if size > MAX_BYTES:
-                        raise FetchError(_("team catalogue {source}: larger than {limit} KB").format(
+                        raise FetchError(_("{source}: larger than {limit} KB").format(
                             source=shown, limit=MAX_BYTES // 1024), hint=_("is the URL the catalogue file?"))
                     chunks.append(chunk)
     except httpx.HTTPError as exc:
-        raise FetchError(_("team catalogue {source}: {reason}").format(
+        raise FetchError("{source}: {reason}".format(
             source=shown, reason=netpolicy.describe_error(exc, host=netpolicy.url_host(url))),
             hint=_("check your network or proxy; the kept copy is used when there is one")) from None
     try:
         return b"".join(chunks).decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise FetchError(_("team catalogue {source}: not UTF-8 text").format(source=shown),
+        raise FetchError(_("{source}: not UTF-8 text").format(source=shown),
                            hint=_("is the URL the catalogue file?")) from None

@@ -7,6 +7,7 @@ from typing import Optional
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from mirrorctl.errors import UsageError
+from mirrorctl.i18n import _
 
 _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f\s]")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -27,8 +28,9 @@ def validate_index_url(raw: str, *, what: str = "URL") -> str:
     bad = _CONTROL_OR_SPACE.search(raw)
     if bad:
         raise UsageError(
-            f"bad {what} {shown!r}: it contains whitespace or a control character ({bad.group()!r})",
-            hint="give the URL alone, without spaces, tabs or line breaks; encode a space as %20",
+            _("bad {what} {url!r}: it contains whitespace or a control character ({char!r})").format(
+                what=what, url=shown, char=bad.group()),
+            hint=_("give the URL alone, without spaces, tabs or line breaks; encode a space as %20"),
         )
     try:
         parts = urlsplit(raw)
@@ -37,25 +39,30 @@ def validate_index_url(raw: str, *, what: str = "URL") -> str:
         # urllib's message may quote a piece of the password (taken for a port): not shown then
         info = _raw_userinfo(raw) or ""
         quoted = re.findall(r"'([^']+)'", str(exc))
-        reason = "its host or port cannot be read" if any(q in info for q in quoted) else str(exc)
-        raise UsageError(f"bad {what} {shown!r}: {reason}", hint="check the host and port") from None
+        reason = _("its host or port cannot be read") if any(q in info for q in quoted) else str(exc)
+        raise UsageError(_("bad {what} {url!r}: {reason}").format(what=what, url=shown, reason=reason),
+                         hint=_("check the host and port")) from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise UsageError(
-            f"bad {what} {shown!r}: the scheme must be http or https",
-            hint="for example https://pypi.example.org/simple",
+            _("bad {what} {url!r}: the scheme must be http or https").format(what=what, url=shown),
+            hint=_("for example https://pypi.example.org/simple"),
         )
     host = parts.hostname or ""
     if not host:
-        raise UsageError(f"bad {what} {shown!r}: it has no host", hint="for example https://pypi.example.org/simple")
+        raise UsageError(_("bad {what} {url!r}: it has no host").format(what=what, url=shown),
+                         hint=_("for example https://pypi.example.org/simple"))
     if parts.fragment or raw.endswith("#"):
-        raise UsageError(f"bad {what} {shown!r}: an index URL cannot have a #fragment", hint="drop the part after #")
+        raise UsageError(_("bad {what} {url!r}: an index URL cannot have a #fragment").format(what=what, url=shown),
+                         hint=_("drop the part after #"))
     try:
         ascii_host = host.encode("idna").decode("ascii") if not host.isascii() else host.lower()
     except UnicodeError:
-        raise UsageError(f"bad {what} {shown!r}: the host {host!r} is not a valid name", hint="check the spelling") from None
+        raise UsageError(_("bad {what} {url!r}: the host {host!r} is not a valid name").format(
+            what=what, url=shown, host=host), hint=_("check the spelling")) from None
     if not re.fullmatch(r"[a-z0-9.\-_\[\]:]+", ascii_host):
-        raise UsageError(f"bad {what} {shown!r}: the host {host!r} is not a valid name", hint="check the spelling")
+        raise UsageError(_("bad {what} {url!r}: the host {host!r} is not a valid name").format(
+            what=what, url=shown, host=host), hint=_("check the spelling"))
     netloc = ascii_host if ":" not in ascii_host else f"[{ascii_host}]"
     if port is not None:
         netloc = f"{netloc}:{port}"
@@ -128,7 +135,7 @@ def mask_one(raw: str) -> str:
     info = _raw_userinfo(raw)
     if info is None:
         return mask_url(raw)
-    scheme, _, rest = raw.partition("://")
+    scheme, _sep, rest = raw.partition("://")
     return f"{scheme}://{_masked_userinfo(info)}@{rest[len(info) + 1:]}"
 
 
@@ -160,7 +167,7 @@ def without_credentials(url: str) -> str:
     info = userinfo(url)
     if info is None:
         return url
-    scheme, _, rest = url.partition("://")
+    scheme, _sep, rest = url.partition("://")
     return f"{scheme}://{rest[len(info) + 1:]}"
 
 
@@ -226,7 +233,7 @@ def with_path(url: str, base: str) -> str:
     info = userinfo(url)
     if info is None or has_credentials(base):
         return base
-    scheme, _, rest = base.partition("://")
+    scheme, _sep, rest = base.partition("://")
     return f"{scheme}://{info}@{rest}"
 
 

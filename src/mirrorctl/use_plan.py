@@ -78,7 +78,7 @@ def plan_use(ctx: Context, catalog: Catalog, mirror: Mirror, chosen: list[str], 
             if explicit:
                 raise
             chosen.remove(name)  # found in use, but this mirror cannot serve it: say so, go on
-            out.skipped.append(f"{name} left as it is: {exc.message}")
+            out.skipped.append(_("{tool} left as it is: {reason}").format(tool=name, reason=exc.message))
             out.left_out.append(name)
             return []
         return _keep_spelling(ctx, target, before, written, scope, changes, extra)

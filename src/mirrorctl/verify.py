@@ -64,6 +64,14 @@ class Verdict:
     checked: bool = False  # an answer was had and it was an index's
 
 
+class NotAnIndexError(UsageError):
+    """The URL answered, and not as a package index (exit code 2, machine code ``not_an_index``)."""
+
+    @property
+    def code(self) -> str:  # MirrorctlError.code is a read-only property
+        return NOT_AN_INDEX
+
+
 class Unreachable(Exception):
     """No answer to judge the URL by (the message says why)."""
 
@@ -116,10 +124,8 @@ def check_index(ctx: "Context", url: str, *, package: str = DEFAULT_PACKAGE,
     if kind == "unsure":
         return Verdict(url, warnings=[_("could not check that {url} is a package index ({reason}); "
                                         "taken unchecked").format(url=shown, reason=detail)])
-    error = UsageError(_("{url} does not answer as a package index: {reason}").format(url=shown, reason=detail),
-                       hint=_refusal_hint(catalog, url, project))
-    error.code = NOT_AN_INDEX  # type: ignore[attr-defined]
-    raise error
+    raise NotAnIndexError(_("{url} does not answer as a package index: {reason}").format(url=shown, reason=detail),
+                          hint=_refusal_hint(catalog, url, project))
 
 
 def _refusal_hint(catalog: Optional["Catalog"], url: str, project: str) -> str:

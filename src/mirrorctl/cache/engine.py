@@ -133,7 +133,7 @@ def initialise(settings: CacheSettings, paths: CachePaths, step: Step) -> bool:
     finally:
         init_config.unlink()
     if proc.returncode != 0 or not paths.initialised:
-        last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [_("no output")]
         raise MirrorctlError(_("{engine} could not initialise {path}: {reason}").format(
             engine=ENGINE, path=paths.server, reason=last[0]),
             hint=_("remove {path} and run `mirrorctl cache start` again").format(path=paths.server))

@@ -148,7 +148,7 @@ def read_settings(paths: CachePaths) -> Optional[CacheSettings]:
     try:
         data = json.loads(text)
         if not isinstance(data, dict):
-            raise ValueError("not an object")
+            raise ValueError(_("not an object"))
         return CacheSettings.from_dict(data)
     except (ValueError, KeyError, TypeError) as exc:
         raise ConfigFileError(_("{path} is not a cache settings file: {reason}").format(path=paths.settings,

@@ -6,17 +6,20 @@ from typing import List, Optional
 
 import typer
 
+from mirrorctl.cli import first_sentence
 from mirrorctl.cli.app import JSON_OPTION, app, handled, make_context
 from mirrorctl.i18n import _
 
+_HELP = _("A local cache of the package index (devpi-server) that keeps installing when mirrors are down.\n\n"
+          "Examples:\n\n"
+          "  mirrorctl cache start tuna aliyun\n\n"
+          "  mirrorctl use cache\n\n"
+          "  mirrorctl cache status\n\n"
+          "  mirrorctl cache stop")
 cache_app = typer.Typer(
     name="cache",
-    help=_("A local cache of the package index (devpi-server) that keeps installing when mirrors are down.\n\n"
-           "Examples:\n\n"
-           "  mirrorctl cache start tuna aliyun\n\n"
-           "  mirrorctl use cache\n\n"
-           "  mirrorctl cache status\n\n"
-           "  mirrorctl cache stop"),
+    help=_HELP,
+    short_help=first_sentence(_HELP),  # the command list shows it whole, as the other commands' (cli/__init__.py)
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,

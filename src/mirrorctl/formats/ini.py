@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from mirrorctl.errors import ConfigFileError
+from mirrorctl.i18n import _
 
 Normalizer = Callable[[str], str]
 
@@ -44,8 +45,8 @@ class _Section:
     pending: Optional[tuple] = None
 
 
-def _fail(path: str, detail: str, hint: str = "fix the file by hand, then run again") -> ConfigFileError:
-    return ConfigFileError(f"{path}: {detail}", hint=hint)
+def _fail(path: str, detail: str, hint: Optional[str] = None) -> ConfigFileError:
+    return ConfigFileError(f"{path}: {detail}", hint=hint if hint is not None else _("fix the file by hand, then run again"))
 
 
 def check_parses(text: str, path: str) -> None:
@@ -65,18 +66,21 @@ def _parse(text: str, path: str, parser=None, lines=None):
         else:
             parser.read_file(lines, source=path)
     except configparser.MissingSectionHeaderError as exc:
-        raise _fail(path, f"line {exc.lineno}: no [section] header before {exc.line.strip()!r}",
-                    hint="pip cannot read this file either; add a [global] line at the top") from None
+        raise _fail(path, _("line {line}: no [section] header before {text!r}").format(
+            line=exc.lineno, text=exc.line.strip()),
+                    hint=_("pip cannot read this file either; add a [global] line at the top")) from None
     except configparser.DuplicateSectionError as exc:
-        raise _fail(path, f"line {exc.lineno}: section [{exc.section}] appears twice",
-                    hint="pip cannot read this file either; merge the two sections") from None
+        raise _fail(path, _("line {line}: section [{section}] appears twice").format(line=exc.lineno, section=exc.section),
+                    hint=_("pip cannot read this file either; merge the two sections")) from None
     except configparser.DuplicateOptionError as exc:
-        raise _fail(path, f"line {exc.lineno}: option {exc.option!r} appears twice in [{exc.section}]",
-                    hint="pip cannot read this file either; keep one of them") from None
+        raise _fail(path, _("line {line}: option {option!r} appears twice in [{section}]").format(
+            line=exc.lineno, option=exc.option, section=exc.section),
+                    hint=_("pip cannot read this file either; keep one of them")) from None
     except configparser.ParsingError as exc:
         lineno, line = exc.errors[0] if exc.errors else (0, "")
-        raise _fail(path, f"line {lineno}: cannot parse {line.strip()!r}",
-                    hint="pip cannot read this file either; a line must be [section], key = value, or a comment") from None
+        raise _fail(path, _("line {line}: cannot parse {text!r}").format(line=lineno, text=line.strip()),
+                    hint=_("pip cannot read this file either; a line must be [section], key = value, "
+                           "or a comment")) from None
     except configparser.Error as exc:
         raise _fail(path, str(exc).splitlines()[0]) from None
     return parser
@@ -121,7 +125,8 @@ class IniDocument:
         try:
             updater.read_string(text, source=path)
         except Exception as exc:  # the stdlib check above passed; be safe anyway
-            raise _fail(path, f"cannot parse: {str(exc).splitlines()[0]}") from None
+            raise _fail(path, _("cannot parse: {error}").format(
+                error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)) from None
         sections = [_Section(name=None)]
         for block in updater.iter_blocks():
             if isinstance(block, Section):
@@ -138,7 +143,7 @@ class IniDocument:
                 sections[-1].items.append(_Item("other", list(getattr(block, "lines", []))))
         rebuilt = "".join(_section_text(s) for s in sections)
         if rebuilt != text:  # never risk writing back something we did not read
-            raise _fail(path, "cannot be edited without reformatting it", hint="please report this file to mirrorctl")
+            raise _fail(path, _("cannot be edited without reformatting it"), hint=_("please report this file to mirrorctl"))
         return sections
 
     def _load(self, section: _Section) -> _Section:
@@ -299,7 +304,8 @@ def _replace_value(lines: list[str], value: str, newline: str, path: str = "") -
     lines of the old value go, comment lines among them stay."""
     match = _OPTION_RE.match(lines[0])
     if match is None:  # pragma: no cover - the parser only starts options on such lines
-        raise _fail(path, f"line {lines[0].strip()!r} cannot be edited", hint="please report this file to mirrorctl")
+        raise _fail(path, _("line {text!r} cannot be edited").format(text=lines[0].strip()),
+                    hint=_("please report this file to mirrorctl"))
     eol = match.group("eol") or (newline if len(lines) > 1 else "")
     sep = match.group("sep")
     if value and not match.group("value") and sep[-1] not in " \t" and sep[0] in " \t":

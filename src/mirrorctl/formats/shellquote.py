@@ -18,6 +18,7 @@ import re
 from typing import Optional
 
 from mirrorctl.errors import UsageError
+from mirrorctl.i18n import _
 
 SHELLS = ("bash", "zsh", "sh", "fish", "powershell", "cmd")
 # what a shell's program is called -> the form of its lines
@@ -39,22 +40,22 @@ def normalize_shell(name: str, *, given_as: Optional[str] = None) -> str:
         program = program[:-4]
     form = _PROGRAMS.get(program)
     if form is None:
-        raise UsageError(f"cannot write lines for the shell {given_as or name!r}",
-                         hint=f"pass --shell, one of: {', '.join(SHELLS)}")
+        raise UsageError(_("cannot write lines for the shell {shell!r}").format(shell=given_as or name),
+                         hint=_("pass --shell, one of: {shells}").format(shells=", ".join(SHELLS)))
     return form
 
 
 def _check(shell: str, name: str, value: str) -> None:
     if not _NAME.match(name):
-        raise UsageError(f"{name!r} is not a valid environment variable name")
+        raise UsageError(_("{name!r} is not a valid environment variable name").format(name=name))
     bad = _CONTROL.search(value)
     if bad:
-        raise UsageError(f"the value of {name} contains a line break or control character ({bad.group()!r})",
-                         hint="it cannot be written as one safe shell line")
+        raise UsageError(_("the value of {name} contains a line break or control character ({char!r})").format(
+            name=name, char=bad.group()), hint=_("it cannot be written as one safe shell line"))
     unsafe = _CMD_UNSAFE.search(value) if shell == "cmd" else None
     if unsafe:
-        raise UsageError(f"the value of {name} has a character cmd.exe would expand or stop at ({unsafe.group()!r})",
-                         hint="use --shell powershell")
+        raise UsageError(_("the value of {name} has a character cmd.exe would expand or stop at ({char!r})").format(
+            name=name, char=unsafe.group()), hint=_("use --shell powershell"))
 
 
 def quote(shell: str, value: str) -> str:
@@ -101,7 +102,7 @@ def parse_assignment(shell: str, line: str) -> Optional[tuple[str, str]]:
         return None
     if len(words) != 2 or words[0] != "export" or "=" not in words[1]:
         return None
-    name, _, value = words[1].partition("=")
+    name, _sep, value = words[1].partition("=")
     return (name, value) if _NAME.match(name) else None
 
 
@@ -112,8 +113,8 @@ def source_line(shell: str, path: str) -> str:
     does nothing (successfully) when it is not: bash, zsh, sh, fish and PowerShell."""
     bad = _CONTROL.search(path)
     if bad:
-        raise UsageError(f"the path {path!r} contains a line break or control character ({bad.group()!r})",
-                         hint="it cannot be written as one safe shell line")
+        raise UsageError(_("the path {path!r} contains a line break or control character ({char!r})").format(
+            path=path, char=bad.group()), hint=_("it cannot be written as one safe shell line"))
     word = quote(shell, path)
     if shell == "fish":
         return f"if test -r {word}; source {word}; end"

@@ -21,6 +21,7 @@ from pathlib import PurePath
 from typing import Optional
 
 from mirrorctl.errors import ConfigFileError
+from mirrorctl.i18n import _
 
 # longest first: a UTF-16 BOM is a prefix of nothing else we accept
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
@@ -66,8 +67,8 @@ def _decode(data: bytes, path: PurePath) -> _Text:
         # encoding is still written back byte for byte; UTF-16 must be valid
         text = body.decode(codec, "surrogateescape" if codec == "utf-8" else "strict")
     except UnicodeDecodeError as exc:
-        raise ConfigFileError(f"{path}: invalid {codec} text at byte {exc.start + len(bom)}",
-                              hint="save the file as UTF-8, then run again") from None
+        raise ConfigFileError(_("{path}: invalid {codec} text at byte {byte}").format(
+            path=path, codec=codec, byte=exc.start + len(bom)), hint=_("save the file as UTF-8, then run again")) from None
     return _Text(bom, codec, _split_lines(text))
 
 
@@ -87,17 +88,20 @@ def _find(lines: list[str], path: PurePath, mark: Markers) -> Optional[tuple[int
     """(begin, end) line indexes of the block, None when there is none; refuses a broken one."""
     begins = [i for i, line in enumerate(lines) if _is(line, mark.begin)]
     ends = [i for i, line in enumerate(lines) if _is(line, mark.end)]
-    hint = f"keep one block between `{mark.begin}` and `{mark.end}` (or none), then run again"
+    hint = _("keep one block between `{begin}` and `{end}` (or none), then run again").format(
+        begin=mark.begin, end=mark.end)
     if len(begins) > 1:
-        raise ConfigFileError(f"{path}: two mirrorctl blocks (lines {begins[0] + 1} and {begins[1] + 1})", hint=hint)
+        raise ConfigFileError(_("{path}: two mirrorctl blocks (lines {first} and {second})").format(
+            path=path, first=begins[0] + 1, second=begins[1] + 1), hint=hint)
     if len(ends) > 1:
-        raise ConfigFileError(f"{path}: two end markers `{mark.end}` (lines {ends[0] + 1} and {ends[1] + 1})",
-                              hint=hint)
+        raise ConfigFileError(_("{path}: two end markers `{end}` (lines {first} and {second})").format(
+            path=path, end=mark.end, first=ends[0] + 1, second=ends[1] + 1), hint=hint)
     if begins and not ends:
-        raise ConfigFileError(f"{path}: the mirrorctl block at line {begins[0] + 1} is not closed by `{mark.end}`",
-                              hint=hint)
+        raise ConfigFileError(_("{path}: the mirrorctl block at line {line} is not closed by `{end}`").format(
+            path=path, line=begins[0] + 1, end=mark.end), hint=hint)
     if ends and (not begins or ends[0] < begins[0]):
-        raise ConfigFileError(f"{path}: `{mark.end}` at line {ends[0] + 1} closes no block", hint=hint)
+        raise ConfigFileError(_("{path}: `{end}` at line {line} closes no block").format(
+            path=path, end=mark.end, line=ends[0] + 1), hint=hint)
     return (begins[0], ends[0]) if begins else None
 
 

@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from mirrorctl.changes import FileChange
 from mirrorctl.errors import ConfigFileError
+from mirrorctl.i18n import N_, _
 
 KeyPath = Sequence[str]
 
@@ -37,7 +38,7 @@ _END = "\x00mirrorctl-end\x00"
 # is exactly "\n", and adds "\n" itself only when the indent is empty, so this one is inert
 _SUPER_INDENT = " \n"
 
-_HINT = "fix the file by hand, then run again"
+_HINT = N_("fix the file by hand, then run again")
 
 
 def _tomllib():
@@ -55,8 +56,8 @@ def decode(data: bytes, path: "PurePath | str") -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigFileError(f"{path}: not valid UTF-8 (byte {exc.start}); TOML files must be UTF-8",
-                              hint="save it as UTF-8") from None
+        raise ConfigFileError(_("{path}: not valid UTF-8 (byte {byte}); TOML files must be UTF-8").format(
+            path=path, byte=exc.start), hint=_("save it as UTF-8")) from None
 
 
 def loads(data: Optional[bytes], path: "PurePath | str") -> dict:
@@ -77,19 +78,20 @@ def parse_text(text: str, path: "PurePath | str") -> dict:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        detail = str(exc).splitlines()[0] if str(exc) else "syntax error"
-        raise ConfigFileError(f"{path}: not valid TOML: {detail}", hint=_HINT) from None
+        detail = str(exc).splitlines()[0] if str(exc) else _("syntax error")
+        raise ConfigFileError(_("{path}: not valid TOML: {detail}").format(path=path, detail=detail), hint=_(_HINT)) from None
     except RecursionError:  # the parser recurses into nested arrays and inline tables
         data = None
     if data is None or _deeper_than(data, MAX_DEPTH):  # dotted keys nest without recursing
-        raise ConfigFileError(f"{path}: values nested more than {MAX_DEPTH} levels deep; refused",
-                              hint="a configuration file is a few levels deep: look at its brackets and dotted keys")
+        raise ConfigFileError(_("{path}: values nested more than {depth} levels deep; refused").format(
+            path=path, depth=MAX_DEPTH),
+                              hint=_("a configuration file is a few levels deep: look at its brackets and dotted keys"))
     return data
 
 
 def _deeper_than(data: Any, depth: int) -> bool:
     level = [data]
-    for _ in range(depth + 1):
+    for _level in range(depth + 1):
         level = [child for node in level
                  for child in (node.values() if isinstance(node, dict) else node if isinstance(node, list) else ())
                  if isinstance(child, (dict, list))]
@@ -116,11 +118,11 @@ def tables_in(data: Mapping, keys: KeyPath) -> list:
 
 # what a value must be, as the tools check it: the name used in messages, and the test
 _KINDS = {
-    "string": ("a string", lambda v: isinstance(v, str)),
-    "boolean": ("a boolean (true or false)", lambda v: isinstance(v, bool)),
-    "table": ("a table", lambda v: isinstance(v, Mapping)),
-    "array of strings": ("an array of strings", lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)),
-    "array of tables": ("an array of tables ([[...]])",
+    "string": (N_("a string"), lambda v: isinstance(v, str)),
+    "boolean": (N_("a boolean (true or false)"), lambda v: isinstance(v, bool)),
+    "table": (N_("a table"), lambda v: isinstance(v, Mapping)),
+    "array of strings": (N_("an array of strings"), lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v)),
+    "array of tables": (N_("an array of tables ([[...]])"),
                         lambda v: isinstance(v, list) and all(isinstance(x, Mapping) for x in v)),
 }
 
@@ -128,18 +130,18 @@ _KINDS = {
 def type_name(value: Any) -> str:
     """What a plain TOML value is, for messages: "an integer", "a table" ..."""
     if isinstance(value, bool):
-        return "a boolean"
+        return _("a boolean")
     if isinstance(value, str):
-        return "a string"
+        return _("a string")
     if isinstance(value, int):
-        return "an integer"
+        return _("an integer")
     if isinstance(value, float):
-        return "a float"
+        return _("a float")
     if isinstance(value, Mapping):
-        return "a table"
+        return _("a table")
     if isinstance(value, list):
-        return "an array" if all(not isinstance(x, Mapping) for x in value) else "an array of tables"
-    return "a date or time"
+        return _("an array") if all(not isinstance(x, Mapping) for x in value) else _("an array of tables")
+    return _("a date or time")
 
 
 def expect(data: Mapping, key: str, kind: str, *, path: "PurePath | str", tool: str, name: Optional[str] = None,
@@ -150,12 +152,13 @@ def expect(data: Mapping, key: str, kind: str, *, path: "PurePath | str", tool: 
     shown = name or key
     if key not in data:
         if required:
-            raise ConfigFileError(f"{path}: {shown} is missing; {tool} cannot use this file", hint=_HINT)
+            raise ConfigFileError(_("{path}: {key} is missing; {tool} cannot use this file").format(
+                path=path, key=shown, tool=tool), hint=_(_HINT))
         return
     description, test = _KINDS[kind]
     if not test(data[key]):
-        raise ConfigFileError(f"{path}: {shown} must be {description}, not {type_name(data[key])}; "
-                              f"{tool} cannot use this file", hint=_HINT)
+        raise ConfigFileError(_("{path}: {key} must be {kind}, not {actual}; {tool} cannot use this file").format(
+            path=path, key=shown, kind=_(description), actual=type_name(data[key]), tool=tool), hint=_(_HINT))
 
 
 # -- the editable document ---------------------------------------------------------------
@@ -173,11 +176,12 @@ class TomlDocument:
         try:
             self.doc = tomlkit.parse(self.text)
         except Exception as exc:  # tomllib accepted it; be safe anyway
-            raise ConfigFileError(f"{path}: cannot be parsed for editing: {str(exc).splitlines()[0]}",
-                                  hint=_HINT) from None
+            raise ConfigFileError(_("{path}: cannot be parsed for editing: {error}").format(
+                path=path, error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__),
+                                  hint=_(_HINT)) from None
         if tomlkit.dumps(self.doc) != self.text:  # never risk writing back what we did not read
-            raise ConfigFileError(f"{path}: cannot be edited without reformatting it",
-                                  hint="please report this file to mirrorctl; edit it by hand meanwhile")
+            raise ConfigFileError(_("{path}: cannot be edited without reformatting it").format(path=path),
+                                  hint=_("please report this file to mirrorctl; edit it by hand meanwhile"))
 
     @property
     def root(self):
@@ -209,8 +213,9 @@ class TomlDocument:
             return None
         after_data = parse_text(text, self.path)
         if _without(self.data_before, owned) != _without(after_data, owned):
-            raise ConfigFileError(f"{self.path}: the edit would change settings mirrorctl does not manage; "
-                                  "nothing was written", hint="please report this file to mirrorctl")
+            raise ConfigFileError(_("{path}: the edit would change settings mirrorctl does not manage; "
+                                    "nothing was written").format(path=self.path),
+                                  hint=_("please report this file to mirrorctl"))
         return text.encode("utf-8")
 
 
@@ -249,8 +254,8 @@ def table_at(container, keys: KeyPath, *, create: bool = False, header: bool = T
             node.append(key, _new_table(super_table=not (last and header)))
             item = node[key]
         elif not isinstance(item, (Table, OutOfOrderTableProxy)):  # the proxy: a table split in parts
-            raise ConfigFileError(f"{path}: {'.'.join(keys[:depth + 1])} is not written as a [table]; "
-                                  "mirrorctl will not rewrite it", hint="edit that setting by hand")
+            raise ConfigFileError(_("{path}: {key} is not written as a [table]; mirrorctl will not rewrite it").format(
+                path=path, key=".".join(keys[:depth + 1])), hint=_("edit that setting by hand"))
         node = item
     return node
 
@@ -279,8 +284,8 @@ def array_tables(table, key: str, *, path: "PurePath | str" = "") -> list:
 
 
 def _not_array_of_tables(path: "PurePath | str", key: str) -> ConfigFileError:
-    return ConfigFileError(f"{path}: {key} is not written as [[{key}]] tables; mirrorctl will not rewrite it",
-                           hint="edit that setting by hand")
+    return ConfigFileError(_("{path}: {key} is not written as [[{key}]] tables; mirrorctl will not rewrite it").format(
+        path=path, key=key), hint=_("edit that setting by hand"))
 
 
 def add_array_table(table, key: str, values: Mapping[str, Any], *, before: Optional[Any] = None,
@@ -387,9 +392,9 @@ def _remove_leaving(parent, key: str, comments: list, *, path: "PurePath | str" 
     slots = [i for k, i in owner._map.items() if k is not None and k.key == key] if owner is not None else []
     del parent[key]
     if len(slots) != 1 or not isinstance(slots[0], int) or not isinstance(owner.body[slots[0]][1], Null):
-        raise ConfigFileError(f"{path}: cannot remove {key} and keep the comment after it in place; "
-                              "nothing was written",
-                              hint="please report this file to mirrorctl; edit it by hand meanwhile")
+        raise ConfigFileError(_("{path}: cannot remove {key} and keep the comment after it in place; "
+                                "nothing was written").format(path=path, key=key),
+                              hint=_("please report this file to mirrorctl; edit it by hand meanwhile"))
     text = _text(comments)
     body = text.rstrip("\r\n")
     kept = new_comment("")

@@ -21,6 +21,7 @@ import re
 from typing import Any, Callable, Optional
 
 from mirrorctl.errors import ConfigFileError
+from mirrorctl.i18n import N_, _
 
 _BREAK = re.compile(r"\r\n|\r|\n")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
@@ -32,7 +33,7 @@ _PLAIN = re.compile(r"[A-Za-z0-9_./~$][A-Za-z0-9_./~$%+=@:,;&!?()-]*(?<!:)")
 # plain strings a YAML parser would not read back as strings (YAML 1.1 booleans included, to be safe)
 _NOT_A_STRING = re.compile(r"(?i:true|false|yes|no|on|off|y|n|null|~|[-+]?\.(inf|nan)|0x[0-9a-f_]+|0o[0-7_]+"
                            r"|[-+]?[0-9][0-9_]*(\.[0-9_]*)?(e[-+]?[0-9]+)?|[-+]?\.[0-9_]+(e[-+]?[0-9]+)?)")
-_HINT = "fix the file by hand (conda cannot read it either), then run again"
+_HINT = N_("fix the file by hand (conda cannot read it either), then run again")
 _REMOVE = object()
 
 
@@ -41,14 +42,14 @@ _REMOVE = object()
 def decode(data: bytes, path: str) -> str:
     """The file's text, as conda reads it: UTF-8, no byte-order mark."""
     if data.startswith(b"\xef\xbb\xbf"):
-        raise ConfigFileError(f"{path}: line 1: starts with a UTF-8 byte-order mark",
-                              hint="conda on Windows cannot read it; save the file as UTF-8 without BOM")
+        raise ConfigFileError(_("{path}: line 1: starts with a UTF-8 byte-order mark").format(path=path),
+                              hint=_("conda on Windows cannot read it; save the file as UTF-8 without BOM"))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise ConfigFileError(f"{path}: line {line}: not valid UTF-8 (byte {exc.start})",
-                              hint="save the file as UTF-8") from None
+        raise ConfigFileError(_("{path}: line {line}: not valid UTF-8 (byte {byte})").format(
+            path=path, line=line, byte=exc.start), hint=_("save the file as UTF-8")) from None
 
 
 def _yaml():
@@ -81,18 +82,21 @@ def load(text: str, path: str):
             _measure(node, path)
         data = yaml.load(text)
     except YAMLError as exc:
-        raise ConfigFileError(f"{path}: line {_error_line(exc, text)}: {_problem(exc)}", hint=_HINT) from None
+        raise ConfigFileError(_("{path}: line {line}: {problem}").format(
+            path=path, line=_error_line(exc, text), problem=_problem(exc)), hint=_(_HINT)) from None
     except RecursionError:
         raise _too_deep(path, None) from None
     except (ValueError, KeyError, TypeError, OverflowError) as exc:  # a tagged value ruamel cannot build (!!int x)
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ConfigFileError(f"{path}: a value that cannot be read ({detail})", hint=_HINT) from None
+        raise ConfigFileError(_("{path}: a value that cannot be read ({detail})").format(path=path, detail=detail),
+                              hint=_(_HINT)) from None
     if data is None or isinstance(data, dict):
         return data
     line = data.lc.line + 1 if hasattr(data, "lc") else 1
-    kind = "list" if isinstance(data, list) else "single value"
-    raise ConfigFileError(f"{path}: line {line}: the top level is a {kind}, not a mapping of settings (key: value)",
-                          hint=_HINT)
+    message = (_("{path}: line {line}: the top level is a list, not a mapping of settings (key: value)")
+               if isinstance(data, list) else
+               _("{path}: line {line}: the top level is a single value, not a mapping of settings (key: value)"))
+    raise ConfigFileError(message.format(path=path, line=line), hint=_(_HINT))
 
 
 def _measure(root: Any, path: str) -> None:
@@ -109,8 +113,9 @@ def _measure(root: Any, path: str) -> None:
                 raise _too_deep(path, node)
             return count, depth
         if key in open_nodes:
-            raise ConfigFileError(f"{path}: line {node.start_mark.line + 1}: an alias inside its own anchor "
-                                  f"(a value that contains itself)", hint=_HINT)
+            raise ConfigFileError(_("{path}: line {line}: an alias inside its own anchor "
+                                    "(a value that contains itself)").format(path=path, line=node.start_mark.line + 1),
+                                  hint=_(_HINT))
         if level >= MAX_DEPTH:
             raise _too_deep(path, node)
         open_nodes.add(key)
@@ -123,10 +128,10 @@ def _measure(root: Any, path: str) -> None:
                 depth = max(depth, sub_depth + 1)
                 if count > MAX_NODES:
                     raise ConfigFileError(
-                        f"{path}: line {node.start_mark.line + 1}: more than {MAX_NODES} values once its "
-                        f"aliases (*name) are expanded; refused",
-                        hint="a configuration file holds a few dozen values: look at the anchors (&name) "
-                             "and aliases (*name) in it")
+                        _("{path}: line {line}: more than {count} values once its aliases (*name) are expanded; "
+                          "refused").format(path=path, line=node.start_mark.line + 1, count=MAX_NODES),
+                        hint=_("a configuration file holds a few dozen values: look at the anchors (&name) "
+                               "and aliases (*name) in it"))
         open_nodes.discard(key)
         sizes[key] = (count, depth)
         return count, depth
@@ -135,9 +140,12 @@ def _measure(root: Any, path: str) -> None:
 
 
 def _too_deep(path: str, node: Any) -> ConfigFileError:
-    where = f" line {node.start_mark.line + 1}:" if node is not None else ""
-    return ConfigFileError(f"{path}:{where} nested more than {MAX_DEPTH} levels deep; refused",
-                           hint="a configuration file is a few levels deep: look at its brackets and indentation")
+    hint = _("a configuration file is a few levels deep: look at its brackets and indentation")
+    if node is None:
+        return ConfigFileError(_("{path}: nested more than {depth} levels deep; refused").format(
+            path=path, depth=MAX_DEPTH), hint=hint)
+    return ConfigFileError(_("{path}: line {line}: nested more than {depth} levels deep; refused").format(
+        path=path, line=node.start_mark.line + 1, depth=MAX_DEPTH), hint=hint)
 
 
 def _error_line(exc: Exception, text: str) -> int:
@@ -229,10 +237,10 @@ class YamlDocument:
     def _edit(self, key: str, value: Any) -> None:
         if _merges(self._tree) or (self._tree is not None and key in self._tree and _merges(self._tree[key])):
             line = next((n + 1 for n, text in enumerate(_split(self._text)) if _MERGE_KEY.match(text)), 1)
-            raise ConfigFileError(f"{self.path}: line {line}: a YAML merge key (<<:) where mirrorctl would edit; "
-                                  f"left as it is",
-                                  hint=f"write the merged settings out in full (then `mirrorctl` can change {key}), "
-                                       f"or edit the file by hand")
+            raise ConfigFileError(_("{path}: line {line}: a YAML merge key (<<:) where mirrorctl would edit; "
+                                    "left as it is").format(path=self.path, line=line),
+                                  hint=_("write the merged settings out in full (then `mirrorctl` can change {key}), "
+                                         "or edit the file by hand").format(key=key))
         expected = dict(self._values)
         if value is _REMOVE:
             del expected[key]
@@ -254,8 +262,8 @@ class YamlDocument:
             if (plain(tree) if tree is not None else {}) == expected:
                 self._text, self._tree, self._values = text, tree, expected
                 return
-        raise ConfigFileError(f"{self.path}: cannot change {key} without reformatting the file",
-                              hint="please report this file to mirrorctl; meanwhile edit it by hand")
+        raise ConfigFileError(_("{path}: cannot change {key} without reformatting the file").format(
+            path=self.path, key=key), hint=_("please report this file to mirrorctl; edit it by hand meanwhile"))
 
     def _line_mode(self) -> bool:
         """Whether edits can be made on lines: a block mapping, every key on its own line at column 0."""
@@ -340,7 +348,7 @@ class YamlDocument:
             return None
         out = []
         cursor = first
-        for k, (row, _) in zip(keys, rows):
+        for k, (row, _col) in zip(keys, rows):
             out += lines[cursor:row]
             cursor = row + 1
             if k not in mapping:

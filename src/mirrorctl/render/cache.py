@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Callable, Iterator, List
 
 from mirrorctl import render
-from mirrorctl.i18n import _
+from mirrorctl.i18n import _, ngettext
 from mirrorctl.render.text import shown
 from mirrorctl.urls import mask_url
 
@@ -93,7 +93,8 @@ def render_status(report: "CacheStatus", as_json: bool) -> None:
         [_("url"), settings.index_url],
         [_("listens on"), f"{settings.host}:{settings.port}"],
         [_("uploads"), _("on (admin only)") if settings.uploads else _("off")],
-        [_("holds"), _("{files} files, {size}").format(files=report.files, size=size_text(report.size))],
+        [_("holds"), ngettext("{files} file, {size}", "{files} files, {size}", report.files).format(
+            files=report.files, size=size_text(report.size))],
     ]
     if report.hits is not None:
         lines.append([_("served"), _("{hits} from the cache, {fetched} fetched upstream").format(

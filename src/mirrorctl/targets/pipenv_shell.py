@@ -45,7 +45,7 @@ PRIVATE_FILES = {"sh": "pipenv-mirror.sh", "fish": "pipenv-mirror.fish", "powers
 
 def _cannotread_recorded(path: PurePath, exc: OSError) -> ConfigFileError:
     """A bare OSError reading ``path`` (a symlink loop, an I/O error) as one line naming the file."""
-    reason = "a symlink loop" if exc.errno == errno.ELOOP else (exc.strerror or type(exc).__name__)
+    reason = _("a symlink loop") if exc.errno == errno.ELOOP else (exc.strerror or type(exc).__name__)
     return ConfigFileError(_("{path}: cannot be read ({reason})")
                            .format(path=path, reason=reason), hint=_("look at that file (ls -l)"))
 
