@@ -1,0 +1,60 @@
+"""Time `mirrorctl use` against `pip config --user set`, side by side, in one run (issue 11, point 8).
+
+Each run is a fresh process in a fresh throw-away HOME (so `use` really writes pip.conf and its
+journal entry each time, and pip really writes its file), interleaved so that machine noise hits
+both alike. `mirrorctl use URL --tool pip` writes the index through the whole transaction (lock,
+journal, durable writes); `--no-verify`, as pip checks nothing either. Also timed: `python -c pass`
+(the interpreter's own start-up, the floor of both) and `mirrorctl --version`.
+Goal: `use` at most half of pip's time.
+
+    python benchmarks/use_vs_pip.py [--runs 21]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from status_vs_pip import sandbox_env, time_once  # this folder is on sys.path when run
+
+URL = "https://pypi.tuna.tsinghua.edu.cn/simple"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=21)
+    args = parser.parse_args()
+    mirrorctl = shutil.which("mirrorctl", path=str(Path(sys.executable).parent))
+    ours = [mirrorctl] if mirrorctl else [sys.executable, "-m", "mirrorctl"]
+    commands = {
+        "mirrorctl use": ours + ["use", URL, "--tool", "pip", "--no-verify"],
+        "pip config set": [sys.executable, "-m", "pip", "config", "--user", "set", "global.index-url", URL],
+        "mirrorctl --version": ours + ["--version"],
+        "python -c pass": [sys.executable, "-c", "pass"],
+    }
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in range(args.runs + 1):
+            for name, cmd in commands.items():
+                home = Path(tmp) / f"{run}-{len(times[name])}-{name.replace(' ', '_')}"
+                home.mkdir()
+                elapsed = time_once(cmd, sandbox_env(home))
+                if run:  # the first round warms the file cache and writes bytecode
+                    times[name].append(elapsed)
+    print(f"{args.runs} runs each, interleaved, fresh processes and fresh HOMEs, python {sys.version.split()[0]}")
+    print(f"{'command':<22} {'median':>9} {'min':>9} {'max':>9}")
+    for name, values in times.items():
+        print(f"{name:<22} {statistics.median(values) * 1000:8.0f}ms {min(values) * 1000:8.0f}ms "
+              f"{max(values) * 1000:8.0f}ms")
+    use = statistics.median(times["mirrorctl use"])
+    pip = statistics.median(times["pip config set"])
+    verdict = "meets" if use <= pip / 2 else "misses"
+    print(f"ratio use/pip = {use / pip:.2f} ({verdict} the goal of <= 0.50)")
+
+
+if __name__ == "__main__":
+    main()
