@@ -202,8 +202,6 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
 
 def _fallback_mirrors(catalog: Catalog, mirror: Mirror, specs: Sequence[str]) -> list[Mirror]:
     """``use --fallback a,b``: each a catalogue name, an alias or a URL; not the main mirror, no repeats."""
-    from mirrorctl.i18n import _
-
     out: list[Mirror] = []
     for spec in [p.strip() for item in specs for p in item.split(",")]:
         if not spec:
@@ -218,8 +216,6 @@ def _fallback_mirrors(catalog: Catalog, mirror: Mirror, specs: Sequence[str]) ->
 
 
 def _fallback_notes(chosen: Sequence[str], backups: Sequence[Mirror]) -> list[str]:
-    from mirrorctl.i18n import _
-
     if not backups:
         return []
     names = ", ".join(m.name if m.name != "custom" else urls.mask_url(m.url) for m in backups)

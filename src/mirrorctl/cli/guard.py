@@ -184,8 +184,6 @@ def _existing_root(root: str) -> None:
     (etc/, usr/, ...) under the mistyped path."""
     import os
 
-    from mirrorctl.i18n import _
-
     if os.path.isdir(root):
         return
     if os.path.lexists(root):

@@ -305,8 +305,6 @@ def render_status(report: StatusReport, as_json: bool, verbose: bool = False) ->
 
 def _extra_index_rows(st: ToolStatus) -> list:
     """The extra indexes a tool also asks: mirrorctl's fall-backs, then the ones it did not write."""
-    from mirrorctl.i18n import _
-
     rows = []
     for url in st.extra_index_urls:
         ours = url in st.fallbacks
