@@ -132,7 +132,7 @@ def test_the_auth_index_refuses_a_request_without_the_password(auth_index):
 # -- user and venv scope: private files ------------------------------------------------------------
 
 def test_every_user_scope_change_that_holds_the_password_is_private(sandbox):
-    result = ops.use_mirror(ctx(), SECRET_URL, tools=["pip", "uv", "pdm"], dry_run=True)
+    result = ops.use_mirror(ctx(), SECRET_URL, tools=["pip", "uv", "pdm"], dry_run=True, verify=False)
     by_tool = {c.tool: c for c in result.changes}
     assert set(by_tool) == {"pip", "uv", "pdm"}
     for change in by_tool.values():
@@ -144,20 +144,21 @@ def test_conda_and_venv_files_that_hold_the_password_are_private(sandbox, venv):
     from mirrorctl.catalog import CondaMirror, Mirror
 
     mirror = Mirror("corp", SECRET_URL, conda=CondaMirror(f"https://{USER}:{PASSWORD}@conda.corp.example/anaconda"))
-    result = ops.use_mirror(ctx(), mirror, tools=["conda"], dry_run=True)
+    result = ops.use_mirror(ctx(), mirror, tools=["conda"], dry_run=True, verify=False)
     assert [c.private for c in result.changes] == [True]
-    result = ops.use_mirror(ctx(venv=str(venv)), SECRET_URL, tools=["pip"], scope=Scope.VENV, dry_run=True)
+    result = ops.use_mirror(ctx(venv=str(venv)), SECRET_URL, tools=["pip"], scope=Scope.VENV, dry_run=True,
+                            verify=False)
     assert [(c.path, c.private) for c in result.changes] == [(venv / "pip.conf", True)]
 
 
 def test_a_change_without_a_password_is_not_made_private(sandbox):
-    result = ops.use_mirror(ctx(), "https://pypi.corp.example/simple", tools=["pip", "uv"], dry_run=True)
+    result = ops.use_mirror(ctx(), "https://pypi.corp.example/simple", tools=["pip", "uv"], dry_run=True, verify=False)
     assert [c.private for c in result.changes] == [False, False]
     assert not any("private" in n for n in result.notes)
 
 
 def test_add_makes_the_user_catalogue_private(sandbox):
-    result = ops.add_mirror(ctx(), "corp", SECRET_URL, dry_run=True)
+    result = ops.add_mirror(ctx(), "corp", SECRET_URL, dry_run=True, verify=False)
     [change] = result.changes
     assert change.tool == "catalogue" and change.private
 
@@ -182,7 +183,7 @@ def test_the_real_pip_still_reads_the_private_pip_conf(run, sandbox):
 
 def test_an_existing_readable_pip_conf_is_tightened_and_the_result_says_so(run, sandbox):
     conf = write(sandbox.user_pip_conf, "[global]\ntimeout = 60\n", 0o644)
-    planned = ops.use_mirror(ctx(), SECRET_URL, tools=["pip"], dry_run=True)
+    planned = ops.use_mirror(ctx(), SECRET_URL, tools=["pip"], dry_run=True, verify=False)
     assert planned.changes[0].private
     assert planned.notes == [f"would make {conf} private (0600): it now holds a password"]
     result = run("use", SECRET_URL, "--tool", "pip")
@@ -218,7 +219,8 @@ def test_global_scope_writes_the_password_readably_and_warns_plainly(run, sandbo
     assert "every user of this machine can read the password in" in result.stderr
     assert str(conf) in result.stderr and "--scope user" in result.stderr and "netrc" in result.stderr
     no_password_in(result)
-    planned = ops.use_mirror(ctx(root=str(sandbox.etc)), SECRET_URL, tools=["pip"], scope=Scope.GLOBAL, dry_run=True)
+    planned = ops.use_mirror(ctx(root=str(sandbox.etc)), SECRET_URL, tools=["pip"], scope=Scope.GLOBAL, dry_run=True,
+                             verify=False)
     assert not planned.changes[0].private
 
 
@@ -258,7 +260,7 @@ def test_project_scope_keeps_the_password_out_of_every_committed_file(run, sandb
 
 def test_project_scope_plans_the_netrc_as_a_private_change_of_the_same_command(sandbox, project):
     result = ops.use_mirror(ctx(project=str(project)), SECRET_URL, tools=["uv", "pdm"], scope=Scope.PROJECT,
-                            dry_run=True)
+                            dry_run=True, verify=False)
     by_tool = {c.tool: c for c in result.changes}
     assert set(by_tool) == {"uv", "pdm", "netrc"}
     assert by_tool["netrc"].path == sandbox.home / ".netrc" and by_tool["netrc"].private
@@ -429,7 +431,7 @@ def test_an_invalid_url_is_reported_masked(run_cli, command, bad):
 
 def test_masked_before_validation_in_process():
     with pytest.raises(UsageError) as err:
-        ops.use_mirror(ctx(), "https://u:pa/ss@pypi.corp.example/simple", tools=["pip"], dry_run=True)
+        ops.use_mirror(ctx(), "https://u:pa/ss@pypi.corp.example/simple", tools=["pip"], dry_run=True, verify=False)
     assert "pa/ss" not in err.value.message and "****" in err.value.message
 
 
