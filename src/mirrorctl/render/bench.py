@@ -122,7 +122,7 @@ def bench_table(report: "BenchReport") -> "Table":
     table.add_column(_("connect"), justify="right")
     table.add_column("TLS", justify="right")
     table.add_column(_("lag"), justify="right")
-    table.add_column(_("notes"))
+    table.add_column(_("notes"), overflow="fold")  # a long reason wraps whole (Chinese has no spaces to break at)
 
     for r in rows:
         name = _text(r.name, style="bold green" if r.rank == 1 else "")
@@ -173,7 +173,7 @@ def bench_summary(report: "BenchReport") -> "Text":
             measure = ngettext("{time} median of {n} sample", "{time} median of {n} samples", n).format(
                 time=_ms(winner.median_ms), n=n)
         text = Text.assemble((_("fastest: "), "bold"), (shown(winner.name), "bold green"),
-                             f"  {shown(mask_url(winner.url))}  ({measure})")
+                             f"  {shown(mask_url(winner.url))}  " + _("({measure})").format(measure=measure))
     else:
         if report.endpoint == "conda":
             text = Text(_("no healthy mirror: none answered every request with a conda repodata.json"),
