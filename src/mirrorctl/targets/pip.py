@@ -258,8 +258,6 @@ def _plan(ctx: Context, scope: Scope, url: Optional[str], fallbacks: Sequence[st
     doc = IniDocument(text, str(path))
     foreign = _edit(doc, url, fallbacks)
     if foreign:
-        from mirrorctl.i18n import _
-
         notes.append(_("{path}: extra-index-url also names {urls}, which mirrorctl did not write: kept "
                        "(pip asks it for every package too)").format(
             path=path, urls=", ".join(urls.mask_url(u) for u in foreign)))
