@@ -289,6 +289,25 @@ def test_json_stays_english_and_carries_a_code(zh_run, run_cli, sandbox, on_path
     assert "以 UTF-8 字节顺序标记（BOM）开头，pip 无法读取" in plain.stdout + plain.stderr
 
 
+def test_bench_in_chinese_against_a_loopback_index(zh_run, index):
+    """bench under the real Chinese locale: the table's headers, the winner line and the summary
+    are Chinese; mirror names, URLs and the project path stay as they are; --json stays English."""
+    result = zh_run("bench", index.url, "--package", "mirrorctl-demo", "--samples", "2", "--timeout", "20",
+                    env={"COLUMNS": "100", "NO_PROXY": "127.0.0.1"})
+    assert result.exit_code == 0, result.stderr
+    header = result.stdout.splitlines()[0].split()
+    assert header[:3] == ["#", "镜像", "中位数"] and "备注" in header and "mirror" not in header
+    assert "最快：" in result.stdout and f"127.0.0.1:{index.port}" in result.stdout
+    assert "2 个样本的中位数" in result.stdout
+    assert "用 /mirrorctl-demo/ 探测了 1 个镜像" in result.stdout
+    as_json = zh_run("bench", index.url, "--package", "mirrorctl-demo", "--samples", "1", "--timeout", "20", "--json",
+                     env={"NO_PROXY": "127.0.0.1"})
+    assert as_json.exit_code == 0, as_json.stderr
+    data = json.loads(as_json.stdout)
+    assert data["results"][0]["ok"] is True
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in as_json.stdout)
+
+
 def test_mirrorctl_lang_en_wins_over_a_chinese_locale(zh_run):
     result = zh_run("--help", env={"MIRRORCTL_LANG": "en"})
     assert result.exit_code == 0

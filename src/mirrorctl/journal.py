@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from mirrorctl.errors import MirrorctlError, NotWritableError
-from mirrorctl.i18n import _
+from mirrorctl.i18n import N_, _
 
 FORMAT = 2
 PENDING, COMMITTED, UNDONE, ROLLED_BACK = "pending", "committed", "undone", "rolled-back"
@@ -96,7 +96,7 @@ class _Bad(Exception):
 def _want(value, kinds, what: str):
     kinds = kinds if isinstance(kinds, tuple) else (kinds,)
     if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
-        raise _Bad(f"field {what} has the wrong type")
+        raise _Bad(_("field {field} has the wrong type").format(field=what))
     return value
 
 
@@ -108,34 +108,34 @@ def _opt(data: dict, key: str, kinds, default=None):
 def _abs_path(value, what: str) -> str:
     _want(value, str, what)
     if "\x00" in value or not os.path.isabs(value) or ".." in Path(value).parts:
-        raise _Bad(f"field {what} is not a clean absolute path")
+        raise _Bad(_("field {field} is not a clean absolute path").format(field=what))
     return value
 
 
 def _file_from_dict(data, n: int) -> JournalFile:
     if not isinstance(data, dict):
-        raise _Bad(f"file {n} is not a record")
+        raise _Bad(_("file {n} is not a record").format(n=n))
     path = _abs_path(data.get("path"), "path")
     existed = _want(data.get("existed"), bool, "existed")
     backup = _opt(data, "backup", str)
     if existed != (backup is not None):
-        raise _Bad(f"file {n}: a backup must be there exactly when the file existed")
+        raise _Bad(_("file {n}: a backup must be there exactly when the file existed").format(n=n))
     if backup is not None and not _BACKUP.match(backup):
-        raise _Bad(f"file {n}: the backup name {backup!r} is not one mirrorctl writes")
+        raise _Bad(_("file {n}: the backup name {backup!r} is not one mirrorctl writes").format(n=n, backup=backup))
     for key in ("written_sha256", "before_sha256"):
         value = _opt(data, key, str)
         if value is not None and not _SHA.match(value):
-            raise _Bad(f"file {n}: {key} is not a SHA-256")
+            raise _Bad(_("file {n}: {field} is not a SHA-256").format(n=n, field=key))
     dirs = data.get("created_dirs") or []
     if not isinstance(dirs, list):
-        raise _Bad(f"file {n}: created_dirs is not a list")
+        raise _Bad(_("file {n}: created_dirs is not a list").format(n=n))
     for folder in dirs:
         _abs_path(folder, "created_dirs")
     ints = {}
     for key in ("mode", "uid", "gid"):
         value = _opt(data, key, int)
         if value is not None and (value < 0 or (key.endswith("mode") and value > 0o7777)):
-            raise _Bad(f"file {n}: {key} is out of range")
+            raise _Bad(_("file {n}: {field} is out of range").format(n=n, field=key))
         ints[key] = value
     return JournalFile(path=path, existed=existed, backup=backup, written_sha256=data.get("written_sha256"),
                        before_sha256=data.get("before_sha256"), tool=_opt(data, "tool", str, "") or "",
@@ -145,20 +145,20 @@ def _file_from_dict(data, n: int) -> JournalFile:
 def entry_from_dict(data, folder_name: str) -> JournalEntry:
     """Check every field; raise _Bad with the reason."""
     if not isinstance(data, dict):
-        raise _Bad("not a JSON object")
+        raise _Bad(_("not a JSON object"))
     legacy = _LEGACY_DIR.match(folder_name) is not None
     files = data.get("files")
     if not isinstance(files, list):
-        raise _Bad("files is not a list")
+        raise _Bad(_("files is not a list"))
     records = [_file_from_dict(f, n) for n, f in enumerate(files)]
     if len({r.path for r in records}) != len(records):
-        raise _Bad("one file is listed twice")
+        raise _Bad(_("one file is listed twice"))
     state = _opt(data, "state", str, COMMITTED)
     if state not in STATES:
-        raise _Bad(f"unknown state {state!r}")
+        raise _Bad(_("unknown state {state!r}").format(state=state))
     seq = 0 if legacy else _want(data.get("seq"), int, "seq")
     if not legacy and f"{seq:08d}" != folder_name:
-        raise _Bad("its sequence number is not its folder's")
+        raise _Bad(_("its sequence number is not its folder's"))
     undone = _opt(data, "undone", str)
     if legacy and undone:
         state = UNDONE
@@ -169,25 +169,30 @@ def entry_from_dict(data, folder_name: str) -> JournalEntry:
 
 # -- trust ----------------------------------------------------------------------------
 
+#: the ``what`` words of check_owned and make_private_dir (callers pass the English key; the
+#: messages say it in the user's language)
+OWNED_WHAT = (N_("state folder"), N_("journal folder"), N_("journal entry"), N_("backup"), N_("cache folder"))
+
 def check_owned(path: Path, what: str, *, folder: bool, follow: bool = False) -> os.stat_result:
     """The path (not followed if a link, unless ``follow``) must be ours, of the right kind, not
     writable by others."""
     st = os.stat(path) if follow else os.lstat(path)
     kind_ok = stat.S_ISDIR(st.st_mode) if folder else stat.S_ISREG(st.st_mode)
     if not kind_ok:
-        raise JournalTrustError(_("{path}: mirrorctl's {what} is not a plain {value}")
-                                .format(path=path, what=what, value='folder' if folder else 'file'),
+        template = _("{path}: mirrorctl's {what} is not a plain folder") if folder else \
+            _("{path}: mirrorctl's {what} is not a plain file")
+        raise JournalTrustError(template.format(path=path, what=_(what)),
                                 hint=_("move it aside; mirrorctl will not read it"))
     if hasattr(os, "geteuid"):
         me = os.geteuid()
         if st.st_uid != me:
             raise JournalTrustError(
                 _("{path}: mirrorctl's {what} belongs to user id {st_uid}, not to you ({me}); not read, "
-                  "not used").format(path=path, what=what, st_uid=st.st_uid, me=me),
+                  "not used").format(path=path, what=_(what), st_uid=st.st_uid, me=me),
                 hint=_("run mirrorctl as that user, or set MIRRORCTL_STATE_DIR to a folder of your own"))
         if st.st_mode & 0o022:
             raise JournalTrustError(_("{path}: mirrorctl's {what} can be written by other users; not read, not used")
-                                    .format(path=path, what=what),
+                                    .format(path=path, what=_(what)),
                                     hint=_("chmod go-w {path}, then run again").format(path=path))
     return st
 
@@ -198,7 +203,7 @@ def make_private_dir(path: Path, what: str = "state folder") -> None:
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise NotWritableError(_("{path}: cannot create mirrorctl's {what} ({strerror})")
-                               .format(path=path, what=what, strerror=exc.strerror),
+                               .format(path=path, what=_(what), strerror=exc.strerror),
                                hint=_("free some space, or set MIRRORCTL_STATE_DIR to a folder you can write")) from None
     check_owned(path, what, folder=True, follow=what == "state folder")  # a dotfiles link to it is fine
 
@@ -245,13 +250,14 @@ def read_entry(root: Path, name: str) -> Optional[JournalEntry]:
         with open(manifest, "rb") as handle:
             raw = handle.read(MAX_ENTRY_BYTES + 1)
         if len(raw) > MAX_ENTRY_BYTES:
-            raise _Bad("entry.json is too large")
+            raise _Bad(_("entry.json is too large"))
         entry = entry_from_dict(json.loads(raw.decode("utf-8")), name)
     except JournalTrustError as exc:
         shown.damaged = exc.message
         return shown
     except (_Bad, ValueError, RecursionError, OSError) as exc:
-        shown.damaged = f"{exc}" if isinstance(exc, _Bad) else f"entry.json cannot be read ({type(exc).__name__})"
+        shown.damaged = f"{exc}" if isinstance(exc, _Bad) else _("entry.json cannot be read ({reason})").format(
+            reason=type(exc).__name__)
         return shown
     entry.folder = str(folder)
     return entry

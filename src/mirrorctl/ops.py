@@ -84,7 +84,8 @@ def choose_tools(ctx: Context, tools: Optional[Sequence[str]], scope: Scope) -> 
             target = targets.get(name)
             if scope not in target.scopes:
                 allowed = ", ".join(s.value for s in target.scopes)
-                raise UsageError(f"{name} has no {scope.value} scope", hint=f"{name} takes --scope {allowed}")
+                raise UsageError(_("{tool} has no {scope} scope").format(tool=name, scope=scope.value),
+                                 hint=_("{tool} takes --scope {allowed}").format(tool=name, allowed=allowed))
         return chosen
     out = []
     for name in targets.available():
@@ -93,10 +94,11 @@ def choose_tools(ctx: Context, tools: Optional[Sequence[str]], scope: Scope) -> 
             out.append(name)
     if not out:
         if scope == Scope.VENV:
-            raise UsageError("nothing to configure at venv scope: no virtualenv or conda env is active "
-                             "and --venv was not given", hint="activate one, or pass --venv PATH")
-        raise UsageError(f"no tool in use at {scope.value} scope here",
-                         hint="name one with --tool" + (", or pass --project DIR" if scope == Scope.PROJECT else ""))
+            raise UsageError(_("nothing to configure at venv scope: no virtualenv or conda env is active "
+                               "and --venv was not given"), hint=_("activate one, or pass --venv PATH"))
+        raise UsageError(_("no tool in use at {scope} scope here").format(scope=scope.value),
+                         hint=_("name one with --tool, or pass --project DIR") if scope == Scope.PROJECT
+                         else _("name one with --tool"))
     return out
 
 
@@ -112,7 +114,8 @@ def _finish(ctx: Context, result: ChangeResult, command: str, url: Optional[str]
         if change.changed and change.before is not None and change.after is not None and \
                 urls.mask_url(change.before.decode("utf-8", "replace")) == \
                 urls.mask_url(change.after.decode("utf-8", "replace")):
-            result.notes.append(f"{change.path}: only the credential changes (passwords are shown masked)")
+            result.notes.append(_("{path}: only the credential changes (passwords are shown masked)").format(
+                path=change.path))
     kept = credentials.protect(result.changes, url, planned_only=result.dry_run or result.check)
     result.notes.extend(kept.notes)
     result.warnings.extend(kept.warnings)
@@ -142,8 +145,8 @@ def _settle(ctx: Context, result: ChangeResult) -> ChangeResult:
 
         entry = pending(folder)
         if entry is not None:
-            result.warnings.append(f"an interrupted change (`{entry.command}`, entry {entry.id}) is still half done: "
-                                   "the real run rolls it back first")
+            result.warnings.append(_("an interrupted change (`{command}`, entry {id}) is still half done: the real "
+                                     "run rolls it back first").format(command=entry.command, id=entry.id))
     else:
         result.notes.extend(transaction.recover(folder))
     return result
@@ -253,15 +256,18 @@ def _still_shadowed(ctx: Context, catalog: Catalog, tools: Sequence[str], change
         if st.error:
             out.append((name, f"{name}: {st.error}"))
         elif not (urls.same_index(index_of(st), mirror.url) or (st.mirror is not None and st.mirror == mirror.name)):
-            out.append((name, f"{name} will still use {urls.mask_url(index_of(st) or '?')}: {_why_not(st, overlay)}"))
+            out.append((name, _("{tool} will still use {url}: {reason}").format(
+                tool=name, url=urls.mask_url(index_of(st) or "?"), reason=_why_not(st, overlay))))
     return out
 
 
 def _why_not(st: ToolStatus, written: dict) -> str:
     if st.origin.kind != "default":
-        return f"{st.origin.describe()} overrides the file written"
+        return _("{origin} overrides the file written").format(origin=st.origin.describe())
     skipped = [f.skipped for f in st.files if f.path in written and f.skipped]
-    return f"the file written is not read ({skipped[0]})" if skipped else "the file written is not read"
+    if skipped:
+        return _("the file written is not read ({reason})").format(reason=skipped[0])
+    return _("the file written is not read")
 
 
 # -- status ------------------------------------------------------------------------
@@ -297,8 +303,9 @@ def status(ctx: Context, tools: Optional[Sequence[str]] = None, *, show_all: boo
                   for t in report.tools
                   if t.index_url and not t.error and (t.origin.kind != "default" or t.tool == "pip")}
     if len({key for key, _ in configured.values()}) > 1:
-        listing = ", ".join(f"{tool} uses {shown}" for tool, (_, shown) in configured.items())
-        report.warnings.append(f"the tools disagree: {listing}")
+        listing = ", ".join(_("{tool} uses {index}").format(tool=tool, index=shown)
+                            for tool, (_key, shown) in configured.items())
+        report.warnings.append(_("the tools disagree: {listing}").format(listing=listing))
     return report
 
 
@@ -312,8 +319,8 @@ def _interrupted_warning(ctx: Context) -> list[str]:
     entry = pending(folder)
     if entry is None:
         return []
-    return [f"an interrupted change (`{entry.command}`, entry {entry.id}) left files half changed: "
-            "run `mirrorctl undo` to roll it back (any mirrorctl use or reset does so first)"]
+    return [_("an interrupted change (`{command}`, entry {id}) left files half changed: run `mirrorctl undo` to "
+              "roll it back (any mirrorctl use or reset does so first)").format(command=entry.command, id=entry.id)]
 
 
 def _worth_showing(ctx: Context, target, st: ToolStatus) -> bool:
@@ -364,10 +371,11 @@ def add_mirror(ctx: Context, name: str, url: str, *, conda: Optional[str] = None
 
     key = name.strip().lower()
     if not NAME_RE.match(key):
-        raise UsageError(f"bad mirror name {name!r}",
-                         hint="use lowercase letters, digits, '.', '_' or '-', starting with a letter or digit")
+        raise UsageError(_("bad mirror name {name!r}").format(name=name),
+                         hint=_("use lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"))
     if key in RESERVED_NAMES:
-        raise UsageError(f"{key!r} is a reserved word, not a mirror name", hint="choose another name")
+        raise UsageError(_("{name!r} is a reserved word, not a mirror name").format(name=key),
+                         hint=_("choose another name"))
     settled = _settle(ctx, ChangeResult("add", [], dry_run=dry_run))
     catalog = load_catalog(ctx)
     owner = catalog.builtin_alias_owner(key)
@@ -377,7 +385,7 @@ def add_mirror(ctx: Context, name: str, url: str, *, conda: Optional[str] = None
                                 "(its aliases then mean yours too)").format(owner=owner.name))
     notes = list(settled.notes)
     clean_url = given_mirror(catalog, url, notes).url if urls.looks_like_url(url) else urls.validate_index_url(url)
-    clean_conda = urls.validate_index_url(conda, what="conda URL").rstrip("/") if conda else None
+    clean_conda = urls.validate_index_url(conda, what=_("conda URL")).rstrip("/") if conda else None
     path, before, doc = _user_doc(ctx)
     entries = doc.get("mirror")
     existing = next((t for t in entries if str(t.get("name", "")).lower() == key), None) if entries else None
@@ -432,11 +440,11 @@ def remove_mirror(ctx: Context, name: str, *, dry_run: bool = False, command: st
     if index is None:
         known = catalog.get(key)
         if known is not None and known.source == BUILTIN:
-            raise UsageError(f"{key!r} is a built-in mirror and cannot be removed",
-                             hint="only mirrors you added can be removed; `mirrorctl list` shows which")
+            raise UsageError(_("{name!r} is a built-in mirror and cannot be removed").format(name=key),
+                             hint=_("only mirrors you added can be removed; `mirrorctl list` shows which"))
         if known is not None and known.source == TEAM:
-            raise UsageError(f"{key!r} comes from the team catalogue {catalog.team_source}",
-                             hint="remove it there, or unset MIRRORCTL_CATALOGUE")
+            raise UsageError(_("{name!r} comes from the team catalogue {source}").format(
+                name=key, source=catalog.team_source), hint=_("remove it there, or unset MIRRORCTL_CATALOGUE"))
         raise unknown_mirror(key, [m.name for m in catalog.mirrors if m.source == USER] or catalog.all_names())
     mirror = next(m for m in catalog.mirrors if m.name == key and m.source == USER)
     del entries[index]

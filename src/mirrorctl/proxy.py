@@ -69,9 +69,9 @@ class ProxyPlan:
         if self.source == SOURCE_ENV:
             names = sorted({self.variables[urlsplit(u).scheme.lower()] for u in urls
                             if self.for_url(u) is not None and urlsplit(u).scheme.lower() in self.variables})
-            source = ", ".join(names) if names else "environment (not used: NO_PROXY)"
-        elif self.source == SOURCE_PIP_CONFIG and self.where:
-            source = f"pip config ({self.where})"
+            source = ", ".join(names) if names else _("environment (not used: NO_PROXY)")
+        elif self.source == SOURCE_PIP_CONFIG:  # words for people (--json output is always English)
+            source = _("pip config ({path})").format(path=self.where) if self.where else _("pip config")
         return {
             "url": mask_url(used[0]) if len(used) == 1 else None,
             "urls": [mask_url(p) for p in used],
@@ -89,15 +89,17 @@ def normalize(value: str, *, what: str) -> str:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError as exc:
-        raise UsageError(f"bad proxy {mask_url(value)!r} ({what}): {exc}",
-                         hint="for example socks5://127.0.0.1:7890 or http://proxy.example:3128") from None
+        raise UsageError(_("bad proxy {proxy!r} ({what}): {reason}").format(proxy=mask_url(value), what=what,
+                                                                             reason=exc),
+                         hint=_("for example socks5://127.0.0.1:7890 or http://proxy.example:3128")) from None
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
-        raise UsageError(f"bad proxy {mask_url(value)!r} ({what}): the scheme must be http, https, socks5 or socks5h",
-                         hint="for example socks5://127.0.0.1:7890 or http://proxy.example:3128")
+        raise UsageError(_("bad proxy {proxy!r} ({what}): the scheme must be http, https, socks5 or socks5h").format(
+            proxy=mask_url(value), what=what),
+            hint=_("for example socks5://127.0.0.1:7890 or http://proxy.example:3128"))
     if not parts.hostname:
-        raise UsageError(f"bad proxy {mask_url(value)!r} ({what}): no host",
-                         hint="for example socks5://127.0.0.1:7890")
+        raise UsageError(_("bad proxy {proxy!r} ({what}): no host").format(proxy=mask_url(value), what=what),
+                         hint=_("for example socks5://127.0.0.1:7890"))
     return scheme + text[len(parts.scheme):]
 
 
@@ -203,34 +205,38 @@ def failure(exc: BaseException, proxy: str, *, phase: str, timeout_text: Optiona
     host = urlsplit(proxy).hostname or "?"
     if timeout_text is not None:
         if phase in ("", "connect_tcp"):
-            return f"the proxy {name} did not accept a connection within {timeout_text}"
+            return _("the proxy {proxy} did not accept a connection within {seconds}").format(proxy=name,
+                                                                                               seconds=timeout_text)
         if phase == "setup_socks5_connection":  # a mute proxy, or one slow to reach every mirror
-            return f"the proxy {name} did not answer within {timeout_text}"
+            return _("the proxy {proxy} did not answer within {seconds}").format(proxy=name, seconds=timeout_text)
         return None
     from mirrorctl.netpolicy import causes
 
     chain = causes(exc)
     for err in chain:
         if isinstance(err, socket.gaierror):
-            return f"the proxy {name}: DNS lookup failed for {host}"
+            return _("the proxy {proxy}: DNS lookup failed for {host}").format(proxy=name, host=host)
         if isinstance(err, ConnectionRefusedError):
-            return f"the proxy {name} refused the connection"
+            return _("the proxy {proxy} refused the connection").format(proxy=name)
     text = " ".join(str(e) for e in chain).lower()
     if phase == "connect_tcp" or (phase == "" and "connect" in type(exc).__name__.lower()):
         if "refused" in text:
-            return f"the proxy {name} refused the connection"
+            return _("the proxy {proxy} refused the connection").format(proxy=name)
         if "name or service" in text or "getaddrinfo" in text or "name resolution" in text:
-            return f"the proxy {name}: DNS lookup failed for {host}"
-        return f"the proxy {name} could not be reached ({text or type(exc).__name__})"
+            return _("the proxy {proxy}: DNS lookup failed for {host}").format(proxy=name, host=host)
+        return _("the proxy {proxy} could not be reached ({reason})").format(proxy=name,
+                                                                             reason=text or type(exc).__name__)
     if "invalid username/password" in text:
-        return f"the proxy {name} rejected the user name and password"
+        return _("the proxy {proxy} rejected the user name and password").format(proxy=name)
     has_login = bool(urlsplit(proxy).username or urlsplit(proxy).password)
     if "but got username/password" in text or ("but got" in text and "from proxy server" in text and not has_login):
-        return f"the proxy {name} wants a user name and password"
+        return _("the proxy {proxy} wants a user name and password").format(proxy=name)
     if "but got" in text and "from proxy server" in text:
-        return f"the proxy {name} refused the authentication offered ({text.strip()})"
+        return _("the proxy {proxy} refused the authentication offered ({reason})").format(proxy=name,
+                                                                                            reason=text.strip())
     if phase == "setup_socks5_connection" and "could not connect" not in text:
-        return f"the proxy {name} did not answer as a SOCKS5 proxy ({text.strip() or type(exc).__name__})"
+        return _("the proxy {proxy} did not answer as a SOCKS5 proxy ({reason})").format(
+            proxy=name, reason=text.strip() or type(exc).__name__)
     return None
 
 
@@ -239,7 +245,7 @@ def missing_socks_support() -> Optional[str]:
     import importlib.util
 
     if importlib.util.find_spec("socksio") is None:
-        return "socksio is not installed"
+        return _("socksio is not installed")
     return None
 
 

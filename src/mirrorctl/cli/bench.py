@@ -9,7 +9,8 @@ import typer
 from mirrorctl.i18n import _
 
 from mirrorctl.cli.app import (DRY_RUN_OPTION, JSON_OPTION, PROJECT_OPTION, ROOT_OPTION, SCOPE_OPTION, TOOL_OPTION,
-                               VENV_OPTION, ToolList, app, command_line, handled, make_context, parse_scope)
+                               VENV_OPTION, ToolList, app, command_line, handled, helptext, make_context,
+                               parse_scope)
 
 if TYPE_CHECKING:  # pragma: no cover
     from mirrorctl.catalog import Mirror
@@ -18,24 +19,25 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # The measuring options, defined once: `bench` and `use fastest` share them (and their help).
 NAMES_ARGUMENT = typer.Argument(
-    None, help="Mirrors to probe: catalogue names, aliases or URLs. Default: the whole catalogue.")
-SAMPLES_OPTION = typer.Option(5, "--samples", help="Requests per mirror (one kept-alive connection each), 1 to 50.")
-TIMEOUT_OPTION = typer.Option(3.0, "--timeout",
-                              help="Seconds each request may take, all told (reading the page included); at most 60.")
-PACKAGE_OPTION = typer.Option("pip", "--package", help="The project whose page is fetched: GET <index>/<package>/.")
+    None, help=_("Mirrors to probe: catalogue names, aliases or URLs. Default: the whole catalogue."))
+SAMPLES_OPTION = typer.Option(5, "--samples", help=_("Requests per mirror (one kept-alive connection each), 1 to 50."))
+TIMEOUT_OPTION = typer.Option(3.0, "--timeout", help=_(
+    "Seconds each request may take, all told (reading the page included); at most 60."))
+PACKAGE_OPTION = typer.Option("pip", "--package", help=_("The project whose page is fetched: GET <index>/<package>/."))
 THROUGHPUT_OPTION = typer.Option(False, "--throughput",
-                                 help="Also download one file linked from the page (bounded) and rank by MB/s.")
+                                 help=_("Also download one file linked from the page (bounded) and rank by MB/s."))
 MAX_LAG_OPTION = typer.Option(None, "--max-lag", help=_(
     "Mirrors further behind the freshest than this cannot win (serial events, or releases where a mirror "
     "reports no serial). Default: fresh only, i.e. no release another mirror has may be missing, and at most "
     "1000 serial behind (about an hour of the official index)."))
 ALLOW_STALE_OPTION = typer.Option(False, "--allow-stale", help=_(
     "Let a mirror that is behind the others win when it is the fastest."))
-ALL_OPTION = typer.Option(False, "--all", help="Also probe catalogue mirrors marked unreliable.")
+ALL_OPTION = typer.Option(False, "--all", help=_("Also probe catalogue mirrors marked unreliable."))
 PROXY_OPTION = typer.Option(
-    None, "--proxy", help="Probe through this proxy: http://, https://, socks5:// or socks5h://HOST:PORT; '' for none. "
-                          "Default: pip's proxy setting, else ALL_PROXY/HTTPS_PROXY/HTTP_PROXY (and NO_PROXY).")
-NO_PROXY_OPTION = typer.Option(False, "--no-proxy", help="Use no proxy at all (as --proxy '').")
+    None, "--proxy", help=_("Probe through this proxy: http://, https://, socks5:// or socks5h://HOST:PORT; '' for "
+                            "none. Default: pip's proxy setting, else ALL_PROXY/HTTPS_PROXY/HTTP_PROXY "
+                            "(and NO_PROXY)."))
+NO_PROXY_OPTION = typer.Option(False, "--no-proxy", help=_("Use no proxy at all (as --proxy '')."))
 CONDA_OPTION = typer.Option(False, "--conda", help=_(
     "Time each mirror's conda channels (the start of a channel's repodata.json, as conda asks first) "
     "instead of its PyPI index."))
@@ -43,7 +45,16 @@ IPV4_OPTION = typer.Option(False, "-4", "--ipv4", help=_("Measure over IPv4 only
 IPV6_OPTION = typer.Option(False, "-6", "--ipv6", help=_("Measure over IPv6 only (names resolved to IPv6 addresses)."))
 
 
-@app.command()
+@app.command(help=helptext(
+    _("Measure mirrors from here, all at once, and rank the healthy ones by latency.") + "\n\n"
+    + _("Exits 7 when no mirror answered correctly, or when the proxy failed (refused, timed out, rejected the "
+        "credentials): that is said once, with the proxy's host and port."),
+    "mirrorctl bench",
+    "mirrorctl bench tuna aliyun https://pypi.corp.example/simple --samples 10",
+    "mirrorctl bench --max-lag 0 --apply --scope user",
+    "mirrorctl bench -4 --samples 3",
+    "mirrorctl bench --conda --apply --tool conda",
+    "mirrorctl bench --json | jq -r .fastest"))
 @handled
 def bench(
     names: Optional[List[str]] = NAMES_ARGUMENT,
@@ -59,7 +70,7 @@ def bench(
     ipv4: bool = IPV4_OPTION,
     ipv6: bool = IPV6_OPTION,
     conda: bool = CONDA_OPTION,
-    apply: bool = typer.Option(False, "--apply", help="Switch to the winner, as `mirrorctl use` does."),
+    apply: bool = typer.Option(False, "--apply", help=_("Switch to the winner, as `mirrorctl use` does.")),
     tool: ToolList = TOOL_OPTION,
     scope: str = SCOPE_OPTION,
     venv: Optional[str] = VENV_OPTION,
@@ -68,25 +79,6 @@ def bench(
     dry_run: bool = DRY_RUN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Measure mirrors from here, all at once, and rank the healthy ones by latency.
-
-    Exits 7 when no mirror answered correctly, or when the proxy failed (refused, timed out,
-    rejected the credentials): that is said once, with the proxy's host and port.
-
-    Examples:
-
-      mirrorctl bench
-
-      mirrorctl bench tuna aliyun https://pypi.corp.example/simple --samples 10
-
-      mirrorctl bench --max-lag 0 --apply --scope user
-
-      mirrorctl bench -4 --samples 3
-
-      mirrorctl bench --conda --apply --tool conda
-
-      mirrorctl bench --json | jq -r .fastest
-    """
     from mirrorctl import bench as core
     from mirrorctl.catalog import load_catalog
     from mirrorctl.errors import NoHealthyMirrorError, UsageError
@@ -144,7 +136,7 @@ def proxy_plan(ctx: "Context", *, option: Optional[str] = None, off: bool = Fals
     from mirrorctl.proxy import plan
 
     if off and option:
-        raise UsageError("--no-proxy and --proxy URL contradict each other", hint="give one of them")
+        raise UsageError(_("--no-proxy and --proxy URL contradict each other"), hint=_("give one of them"))
     return plan(option=option, off=off, pip=core.pip_proxy_setting(ctx), environ=ctx.environ)
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
-from mirrorctl.i18n import _
-from mirrorctl.render.text import counted, shown
+from mirrorctl.i18n import _, ngettext
+from mirrorctl.render.text import shown
 from mirrorctl.urls import mask_url
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -92,8 +92,9 @@ def _lag(r: "ProbeResult") -> str:
         return "?" if r.ok else ""
     if r.lag == 0:
         return "0"
-    unit = " rel." if r.lag_unit == "releases" else ""
-    return f"{r.lag}{unit}"
+    if r.lag_unit == "releases":
+        return _("{lag} rel.").format(lag=r.lag)  # releases behind, short: a table cell
+    return str(r.lag)
 
 
 def bench_table(report: "BenchReport") -> "Table":
@@ -112,16 +113,16 @@ def bench_table(report: "BenchReport") -> "Table":
 
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     table.add_column("#", justify="right", style="bold")
-    table.add_column("mirror", no_wrap=True)
+    table.add_column(_("mirror"), no_wrap=True)
     if by_throughput:
         table.add_column("MB/s", justify="right")
-    table.add_column("median", justify="right")
+    table.add_column(_("median"), justify="right")
     table.add_column("p90", justify="right")
     table.add_column("", no_wrap=True)  # the bar
-    table.add_column("connect", justify="right")
+    table.add_column(_("connect"), justify="right")
     table.add_column("TLS", justify="right")
-    table.add_column("lag", justify="right")
-    table.add_column("notes")
+    table.add_column(_("lag"), justify="right")
+    table.add_column(_("notes"), overflow="fold")  # a long reason wraps whole (Chinese has no spaces to break at)
 
     for r in rows:
         name = _text(r.name, style="bold green" if r.rank == 1 else "")
@@ -133,13 +134,13 @@ def bench_table(report: "BenchReport") -> "Table":
                 fraction = (r.median_ms or 0.0) / worst if worst else 0.0
             bar_text = Text(bar(fraction), style="green" if r.rank == 1 else "cyan")
             if r.rank == 1:
-                notes.append(Text("fastest", style="bold green"))
+                notes.append(Text(_("fastest"), style="bold green"))
         else:
             bar_text = Text("")
         if r.stale and r.ok:
             notes.append(Text(_("stale: {reason}").format(reason=shown(r.stale_reason or "")), style="yellow"))
         if not r.ok:
-            notes.append(_text(r.error or "failed", style="red"))
+            notes.append(_text(r.error or _("failed"), style="red"))
         if r.final_url:
             notes.append(_text(f"→ {mask_url(r.final_url)}", style="dim"))
         cells: List[Union[str, Text]] = [str(r.rank) if r.rank is not None else ("~" if r.ok else "✗"), name]
@@ -165,11 +166,14 @@ def bench_summary(report: "BenchReport") -> "Text":
     winner = report.winner
     if winner is not None:
         if report.ranked_by == "throughput" and winner.throughput_mbps is not None:
-            measure = f"{winner.throughput_mbps:.2f} MB/s, {_ms(winner.median_ms)} median"
+            measure = _("{mbps} MB/s, {time} median").format(mbps=f"{winner.throughput_mbps:.2f}",
+                                                             time=_ms(winner.median_ms))
         else:
-            measure = f"{_ms(winner.median_ms)} median of {counted(len(winner.samples_ms), 'sample')}"
-        text = Text.assemble(("fastest: ", "bold"), (shown(winner.name), "bold green"),
-                             f"  {shown(mask_url(winner.url))}  ({measure})")
+            n = len(winner.samples_ms)
+            measure = ngettext("{time} median of {n} sample", "{time} median of {n} samples", n).format(
+                time=_ms(winner.median_ms), n=n)
+        text = Text.assemble((_("fastest: "), "bold"), (shown(winner.name), "bold green"),
+                             f"  {shown(mask_url(winner.url))}  " + _("({measure})").format(measure=measure))
     else:
         if report.endpoint == "conda":
             text = Text(_("no healthy mirror: none answered every request with a conda repodata.json"),
@@ -187,13 +191,15 @@ def bench_summary(report: "BenchReport") -> "Text":
                                   "them)").format(names=names), style="yellow")
     failed = len(report.failed)
     what = "repodata.json" if report.endpoint == "conda" else f"/{shown(report.package)}/"
-    tail = f"\nprobed {len(report.results)} mirror{'s' if len(report.results) != 1 else ''} with {what}"
+    probed = len(report.results)
+    tail = "\n" + ngettext("probed {n} mirror with {what}", "probed {n} mirrors with {what}", probed).format(
+        n=probed, what=what)
     if report.elapsed_ms is not None:
-        tail += f" in {report.elapsed_ms / 1000:.1f} s"
+        tail += _(" in {seconds} s").format(seconds=f"{report.elapsed_ms / 1000:.1f}")
     if report.family is not None:
         tail += _(", over IPv{family} only").format(family=report.family)
     if failed:
-        tail += f"; {failed} failed"
+        tail += ngettext("; {n} failed", "; {n} failed", failed).format(n=failed)
     lags = [r.lag for r in report.results if r.ok and r.lag is not None]
     if report.reference and lags and not any(lags):
         tail += _("; all equally fresh")
@@ -212,11 +218,15 @@ def proxy_line(report: "BenchReport") -> str:
     urls = info.get("urls") or []
     source = shown(info.get("source") or "")
     if not urls:
-        return f"no proxy ({source})" if source and source not in ("none",) else "no proxy"
-    line = f"through the proxy {shown(', '.join(urls))} (from {source})"
+        if source and source not in ("none",):
+            return _("no proxy ({source})").format(source=source)
+        return _("no proxy")
+    line = _("through the proxy {proxy} (from {source})").format(proxy=shown(", ".join(urls)),
+                                                                 source=source)
     bypassed = info.get("bypassed") or []
     if bypassed:
-        line += f"; {len(bypassed)} mirror{'s' if len(bypassed) != 1 else ''} direct (NO_PROXY)"
+        line += ngettext("; {n} mirror direct (NO_PROXY)", "; {n} mirrors direct (NO_PROXY)",
+                         len(bypassed)).format(n=len(bypassed))
     return line
 
 
@@ -228,7 +238,7 @@ def proxy_failed_everywhere(report: "BenchReport") -> bool:
 def print_bench(report: "BenchReport", console: "Console", *, skipped: Sequence["Mirror"] = ()) -> None:
     """The table and the summary line, on ``console``."""
     if not report.results:
-        console.print("no mirror to probe")
+        console.print(_("no mirror to probe"))
     elif proxy_failed_everywhere(report):
         return  # the error (one line naming the proxy) follows on stderr
     else:
@@ -238,8 +248,8 @@ def print_bench(report: "BenchReport", console: "Console", *, skipped: Sequence[
         from rich.text import Text
 
         names = ", ".join(shown(m.name) for m in skipped)
-        console.print(Text(f"not probed (marked unreliable; name one, or use --all, to include it): {names}",
-                           style="dim"))
+        console.print(Text(_("not probed (marked unreliable; name one, or use --all, to include it): {names}")
+                           .format(names=names), style="dim"))
 
 
 def render_bench(report: "BenchReport", as_json: bool, *, skipped: Sequence["Mirror"] = (),
@@ -297,7 +307,8 @@ class LiveBench:
         self.tasks = {}
         for index, mirror in enumerate(mirrors):
             total = samples + (1 if throughput else 0)
-            self.tasks[index] = self.progress.add_task(escape(mirror.name), total=total, state="[dim]connecting…")
+            self.tasks[index] = self.progress.add_task(escape(mirror.name), total=total,
+                                                       state="[dim]" + escape(_("connecting…")))
 
     def __enter__(self) -> "LiveBench":
         self.progress.start()
@@ -314,14 +325,14 @@ class LiveBench:
             last = getattr(payload, "last_ms", None)
             self.progress.update(task, completed=payload.done, state=f"{_ms(last)}")  # type: ignore[union-attr]
         elif kind == "download":
-            self.progress.update(task, state="[dim]downloading a file…")
+            self.progress.update(task, state="[dim]" + escape(_("downloading a file…")))
         elif kind == "done":
             result = payload
             total = self.samples + (1 if self.throughput else 0)
             if getattr(result, "ok", False):
                 self.progress.update(task, completed=total, state=f"[green]✓ {_ms(result.median_ms)}")  # type: ignore[union-attr]
             else:
-                reason = escape(getattr(result, "error", None) or "failed")
+                reason = escape(getattr(result, "error", None) or _("failed"))
                 self.progress.update(task, completed=total, state=f"[red]✗ {reason}")
 
 

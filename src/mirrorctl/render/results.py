@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Optional
 
 from mirrorctl.catalog import Mirror
 from mirrorctl.ops import ChangeResult, ListResult, StatusReport
-from mirrorctl.i18n import _, ngettext
+from mirrorctl.i18n import N_, _, ngettext
 from mirrorctl.render import out, print_json, print_table, say, shown, warn, write
 from mirrorctl.targets.base import Origin, Setting, ToolStatus
 from mirrorctl.changes import FileChange
@@ -154,6 +154,17 @@ def shown_diff(change: FileChange) -> str:
 # Every value is formatted through shown() (render.text): a control character in a URL,
 # a path, a name or a journal entry is shown escaped, never sent to the terminal.
 
+#: where a catalogue entry comes from, as `list` shows it (the JSON keeps the raw value)
+SOURCE_LABELS = {"builtin": N_("builtin"), "user": N_("user"), "team": N_("team"), "url": N_("url"),
+                 "cache": N_("cache")}
+
+
+def source_label(source: str) -> str:
+    """``list``'s source column: the entry's origin in the user's language."""
+    label = SOURCE_LABELS.get(source)
+    return _(label) if label is not None else source
+
+
 def render_list(result: ListResult, as_json: bool) -> None:
     if as_json:
         data = []
@@ -170,7 +181,8 @@ def render_list(result: ListResult, as_json: bool) -> None:
         mark = "*" if m.name == result.current else ""
         name = m.name + (" (" + _("unreliable") + ")" if m.unreliable else "")
         conda = m.conda.layout if m.conda else "-"
-        rows.append([mark, name, ", ".join(shown(a) for a in m.aliases) or "-", mask_url(m.url), conda, m.source])
+        rows.append([mark, name, ", ".join(shown(a) for a in m.aliases) or "-", mask_url(m.url), conda,
+                     source_label(m.source)])
     print_table(["", _("name"), _("aliases"), _("url"), "conda", _("source")], rows)
     if result.current:
         say(_("* pip uses {mirror} now").format(mirror=shown(result.current)))
