@@ -35,3 +35,11 @@ def test_bench_colours_a_terminal_without_no_color(index):
     shown = _on_a_terminal(["bench", index.url, "--samples", "2", "--package", "mirrorctl-demo"],
                            {"COLUMNS": "100", "TERM": "xterm-256color"})
     assert "mirrorctl-demo" in shown or "127.0.0.1" in shown
+
+
+def test_a_wide_terminal_keeps_the_table(index):
+    shown = _on_a_terminal(["bench", index.url, "--samples", "2", "--package", "mirrorctl-demo"],
+                           {"COLUMNS": "160", "NO_COLOR": "1"})
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown)
+    header = next(line for line in text.splitlines() if "mirror" in line and "median" in line)
+    assert "p90" in header and "connect" in header

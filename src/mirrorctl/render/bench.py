@@ -159,6 +159,46 @@ def bench_table(report: "BenchReport") -> "Table":
     return table
 
 
+def bench_list(report: "BenchReport") -> "Text":
+    """The results as a list, for a terminal narrower than the table: a mirror a line, then its
+    figures and notes on lines of their own, wrapped whole (nothing cut to "...")."""
+    from rich.text import Text
+
+    by_throughput = report.ranked_by == "throughput"
+    out = Text()
+    for r in ordered(report):
+        mark = str(r.rank) if r.rank is not None else ("~" if r.ok else "✗")
+        out.append(f"{mark:>2} ", style="bold")
+        out.append_text(_text(r.name, style="bold green" if r.rank == 1 else ""))
+        if r.rank == 1:
+            out.append("  " + _("fastest"), style="bold green")
+        out.append("\n")
+        figures = []
+        if r.ok:
+            if by_throughput and r.throughput_mbps is not None:
+                figures.append(f"{r.throughput_mbps:.2f} MB/s")
+            figures.append(f"{_('median')} {_ms(r.median_ms)}")
+            figures.append(f"p90 {_ms(r.p90_ms)}")
+        if r.connect_ms is not None:
+            figures.append(f"{_('connect')} {_ms(r.connect_ms)}")
+        if r.tls_ms is not None:
+            figures.append(f"TLS {_ms(r.tls_ms)}")
+        if r.ok and report.endpoint != "conda" and _lag(r):
+            figures.append(f"{_('lag')} {_lag(r)}")
+        if figures:
+            out.append("   " + " · ".join(figures) + "\n")
+        if r.stale and r.ok:
+            out.append("   " + _("stale: {reason}").format(reason=shown(r.stale_reason or "")) + "\n", style="yellow")
+        if not r.ok:
+            out.append_text(_text("   " + (r.error or _("failed")), style="red"))
+            out.append("\n")
+        if r.final_url:
+            out.append_text(_text(f"   → {mask_url(r.final_url)}", style="dim"))
+            out.append("\n")
+    out.rstrip()
+    return out
+
+
 def bench_summary(report: "BenchReport") -> "Text":
     """One line under the table: the winner, or why there is none."""
     from rich.text import Text
@@ -242,7 +282,11 @@ def print_bench(report: "BenchReport", console: "Console", *, skipped: Sequence[
     elif proxy_failed_everywhere(report):
         return  # the error (one line naming the proxy) follows on stderr
     else:
-        console.print(bench_table(report))
+        table = bench_table(report)
+        # narrower than the table needs (60 columns, say): a list, so that no figure or reason is lost
+        natural = console.measure(table, options=console.options.update_width(10_000)).maximum
+        wide_enough = natural <= console.width
+        console.print(table if wide_enough else bench_list(report))
         console.print(bench_summary(report))
     if skipped:
         from rich.text import Text

@@ -83,7 +83,3 @@ def json_shown(document: str) -> str:
         return document
     return _JSON_RAW.sub(_json_escape, document)
 
-
-def counted(n: int, word: str, plural: Optional[str] = None) -> str:
-    """``1 sample``, ``2 samples``: a count with its noun in the right number."""
-    return f"{n} {word if n == 1 else (plural or word + 's')}"
