@@ -81,6 +81,10 @@ def test_pip_and_uv_install_through_the_cache_and_go_on_when_the_upstream_is_dow
         assert proc.returncode == 0, proc.stderr
         assert (sandbox.root / "t1" / "alpha" / "__init__.py").is_file()
         assert "alpha-1.0-py3-none-any.whl" in upstream.requests()  # it came through the cache
+        measured = run("bench", "cache", upstream.url, "--package", "alpha", "--samples", "2", "--json")
+        assert measured.exit_code == 0, measured.stderr  # the cache, measured beside its upstream
+        by_name = {r["name"]: r for r in measured.json()["results"]}
+        assert by_name["cache"]["ok"] and by_name["cache"]["url"] == url
         if UV.exists():
             proc = subprocess.run([str(UV), "pip", "install", "--no-cache", "--index-url", url, "--target",
                                    str(sandbox.root / "uv-t"), "beta"], capture_output=True, text=True,
@@ -212,6 +216,8 @@ def test_status_and_use_before_any_cache(run, sandbox):
     assert "no local cache yet" in run("cache", "status").stdout
     used = run("use", "cache")
     assert used.exit_code == 2 and "no local cache yet" in used.stderr
+    measured = run("bench", "cache")
+    assert measured.exit_code == 2 and "no local cache yet" in measured.stderr
     assert not sandbox.user_pip_conf.exists()
     assert run("cache", "stop").stdout.strip() == "the cache was not running"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, Union
 from urllib.parse import urlsplit
 
 from mirrorctl.bench.report import BenchReport
@@ -20,9 +20,10 @@ class Selection:
     skipped: List["Mirror"] = field(default_factory=list)  # unreliable ones left out
 
 
-def select_mirrors(catalog: "Catalog", specs: Sequence[str] = (), *, include_unreliable: bool = False,
+def select_mirrors(catalog: "Catalog", specs: Sequence[Union[str, "Mirror"]] = (), *, include_unreliable: bool = False,
                    conda: bool = False) -> Selection:
-    """The mirrors to probe: those named (names, aliases or URLs), else the whole catalogue.
+    """The mirrors to probe: those named (names, aliases, URLs, or a Mirror already resolved: the
+    local cache), else the whole catalogue.
 
     Mirrors marked unreliable are left out of the default selection (unless
     ``include_unreliable``); naming one includes it. Each mirror appears once, and
@@ -34,7 +35,7 @@ def select_mirrors(catalog: "Catalog", specs: Sequence[str] = (), *, include_unr
     from mirrorctl.catalog import ADHOC
 
     if specs:
-        chosen = [catalog.resolve(spec) for spec in specs]
+        chosen = [catalog.resolve(spec) if isinstance(spec, str) else spec for spec in specs]
         skipped: List["Mirror"] = []
     else:
         visible = [m for m in catalog.visible() if not conda or m.conda is not None]  # --conda: those with channels

@@ -96,7 +96,8 @@ def bench(
     ctx = make_context(root=root, venv=venv, project=project)
     scope_value = parse_scope(scope) if apply else None
     catalog = load_catalog(ctx)
-    selection = core.select_mirrors(catalog, names or [], include_unreliable=include_all, conda=conda)
+    selection = core.select_mirrors(catalog, with_cache(ctx, names or ()), include_unreliable=include_all,
+                                    conda=conda)
     network = core.pip_network_settings(ctx)
     plan = proxy_plan(ctx, option=proxy, off=no_proxy)
     with live_progress(selection.mirrors, samples=samples, throughput=throughput, enabled=not as_json) as on_event:
@@ -118,6 +119,22 @@ def bench(
     result = ops.use_mirror(ctx, winner, tools=tool, scope=scope_value, dry_run=dry_run, command=command_line(),
                             catalog=catalog)
     render_applied(report, result, as_json, skipped=selection.skipped)
+
+
+def with_cache(ctx: "Context", names: Sequence[str]) -> list:
+    """``cache`` among the names: the local cache (`mirrorctl cache`), measured beside the mirrors."""
+    out: list = []
+    for name in names:
+        if name.strip().lower() == "cache":
+            from mirrorctl.cache import catalog_entry, resolve
+
+            entry = catalog_entry(ctx)
+            if entry is None:
+                resolve(ctx)  # the UsageError that says there is no cache yet, and how to start one
+            out.append(entry)
+        else:
+            out.append(name)
+    return out
 
 
 def address_family(ipv4: bool, ipv6: bool) -> Optional[int]:
@@ -158,7 +175,8 @@ def pick_fastest(ctx: "Context", *, as_json: bool = False, names: Sequence[str] 
 
     family = address_family(ipv4, ipv6)
     catalog = load_catalog(ctx)
-    selection = core.select_mirrors(catalog, list(names or []), include_unreliable=include_all, conda=conda)
+    selection = core.select_mirrors(catalog, with_cache(ctx, names or ()), include_unreliable=include_all,
+                                    conda=conda)
     network = core.pip_network_settings(ctx)
     plan = proxy_plan(ctx, option=proxy, off=no_proxy)
     with live_progress(selection.mirrors, samples=samples, throughput=throughput, enabled=not as_json) as on_event:
