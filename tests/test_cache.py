@@ -381,3 +381,29 @@ def test_status_names_the_cache_and_says_when_it_is_down(run, sandbox):
     assert run("use", "https://pypi.org/simple/", "--tool", "pip").exit_code == 0
     other = ops.status(ctx)
     assert mark_tools(ctx, other.tools) == [] and next(t for t in other.tools if t.tool == "pip").mirror != "cache"
+
+
+def test_cache_json_masks_an_upstream_s_password(run, sandbox):
+    from mirrorctl.cache.settings import write_settings
+
+    paths = CachePaths.of(Context.from_os())
+    paths.root.mkdir(parents=True)
+    secret = "http://bob:Sekr1tPW@127.0.0.1:9/good/simple"
+    write_settings(paths, CacheSettings(port=free_port(), upstreams=(Upstream("corp", secret),)))
+    shown = run("cache", "status", "--json")
+    assert "Sekr1tPW" not in shown.stdout + shown.stderr
+    assert shown.json()["upstreams"][0]["url"] == "http://bob:****@127.0.0.1:9/good/simple"
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0:80", "http://x", "a b", "[::1"])
+def test_a_bad_host_is_a_usage_error_before_anything_starts(run, sandbox, host, monkeypatch):
+    monkeypatch.setattr(engine, "require", lambda: None)  # the check comes first, engine or not
+    started = run("cache", "start", "--host", host, "--port", str(free_port()))
+    assert started.exit_code == 2 and "bad --host" in started.stderr and "internal error" not in started.stderr
+    assert not CachePaths.of(Context.from_os()).settings.exists()
+
+
+def test_good_hosts_are_taken():
+    from mirrorctl.cache.control import valid_host
+
+    assert all(valid_host(h) for h in ("127.0.0.1", "0.0.0.0", "::1", "[::1]", "cache.lan", "host-1.corp.example"))

@@ -181,3 +181,10 @@ def test_global_scope_under_root(run, sandbox, scope_args):
     assert result.exit_code == 0, result.stderr
     text = sandbox.global_pip_conf.read_text()
     assert f"extra-index-url = {USTC}" in text and f"mirrorctl-fallbacks = {USTC}" in text
+
+
+def test_a_fallback_given_as_a_catalogue_host_is_corrected_like_the_main_url(run, sandbox):
+    result = run("use", "tuna", "--tool", "pip", "--fallback", "https://mirrors.aliyun.com")
+    assert result.exit_code == 0, result.stderr
+    assert "corrected to aliyun's index" in result.stdout + result.stderr
+    assert "extra-index-url = https://mirrors.aliyun.com/pypi/simple" in sandbox.user_pip_conf.read_text()

@@ -316,3 +316,53 @@ def test_use_fastest_won_by_the_mirror_in_use_writes_nothing(run, sandbox, serve
     assert again.exit_code == 0 and again.json()["changed"] is False
     assert sandbox.user_pip_conf.read_bytes() == written
     assert len(run("history", "--json").json()) == 1
+
+
+def test_a_server_sending_its_page_a_byte_at_a_time_costs_one_timeout(run_cli, sandbox):
+    import http.server
+    import threading
+    import time
+
+    class Trickle(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            for _ in range(600):  # ten minutes of a byte a second
+                try:
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                except OSError:
+                    return
+                time.sleep(1)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.monotonic()
+        url = f"http://127.0.0.1:{server.server_address[1]}/simple"
+        used = run_cli("use", url, "--tool", "pip", env={"MIRRORCTL_NO_VERIFY": ""})
+        assert time.monotonic() - started < 90  # tells a hang from a finish; not a performance bound
+        assert used.exit_code == 0 and "no whole answer within 10 s" in used.stderr  # unsure: written, said
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_redirect_from_https_to_http_is_refused(run_cli, sandbox):
+    from test_team_catalogue import TeamServer
+
+    secure = TeamServer(sandbox.root)
+    try:
+        port = secure.httpd.server_address[1]
+        secure.status, secure.headers = 301, {"Location": f"http://127.0.0.1:{port}/simple/pip/"}
+        used = run_cli("use", f"https://127.0.0.1:{port}/idx", "--tool", "pip",
+                       env={"PIP_CERT": str(secure.cert), "MIRRORCTL_NO_VERIFY": ""})  # pip's `cert`, as pip
+        assert used.exit_code == 2 and "redirects from https to http://127.0.0.1" in used.stderr
+        assert not sandbox.user_pip_conf.exists()
+    finally:
+        secure.stop()

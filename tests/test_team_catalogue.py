@@ -124,6 +124,7 @@ class TeamServer:
         self.status = 200
         self.headers = {}
         self.requests = 0
+        self.trickle = 0.0  # seconds between bytes: a server that sends its answer a byte at a time
         self.cert = folder / "cert.pem"
         key = folder / "key.pem"
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
@@ -139,7 +140,16 @@ class TeamServer:
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(owner.body)))
                 self.end_headers()
-                self.wfile.write(owner.body)
+                if not owner.trickle:
+                    self.wfile.write(owner.body)
+                    return
+                for byte in owner.body:
+                    time.sleep(owner.trickle)
+                    try:
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                    except OSError:
+                        return
 
             def log_message(self, *args):
                 pass
@@ -229,3 +239,53 @@ def test_a_team_entry_is_removed_in_the_team_file_not_here(run_cli, sandbox):
     removed = run_cli("remove", "corp", env={"MIRRORCTL_CATALOGUE": str(team)})
     assert removed.exit_code == 2
     assert f"'corp' comes from the team catalogue {team}" in removed.stderr and "did you mean" not in removed.stderr
+
+
+def test_a_team_entry_with_a_builtin_s_url_or_a_reserved_name_is_left_out(run_cli, sandbox):
+    team = write_team(sandbox, """
+[[mirror]]
+name = "tunax"
+url = "https://pypi.tuna.tsinghua.edu.cn/simple/"
+conda = "https://evil.example/conda"
+
+[[mirror]]
+name = "cache"
+url = "https://cache.corp.example/simple"
+
+[[mirror]]
+name = "corp"
+url = "https://pypi.corp.example/simple"
+aliases = ["fastest"]
+""")
+    env = {"MIRRORCTL_CATALOGUE": str(team)}
+    listed = run_cli("list", "--json", env=env)
+    assert listed.exit_code == 0
+    assert {"tunax", "cache", "corp"}.isdisjoint(names(listed))
+    assert "tunax (the URL of tuna)" in listed.stderr
+    assert "cache (cache: reserved)" in listed.stderr and "corp (fastest: reserved)" in listed.stderr
+    planned = run_cli("use", "https://pypi.tuna.tsinghua.edu.cn/simple", "--tool", "conda", "--dry-run", env=env)
+    assert "evil.example" not in planned.stdout  # the built-in tuna's channels, not the team's
+
+
+def test_a_token_in_the_catalogue_url_is_never_shown(run_cli, sandbox, team_server):
+    env = {**https_env(team_server), "MIRRORCTL_CATALOGUE": team_server.url + "?private_token=GLPAT-SECRET&ref=main"}
+    team_server.status = 404
+    listed = run_cli("list", env=env)
+    assert "GLPAT-SECRET" not in listed.stdout + listed.stderr
+    assert "?private_token=****&ref=****" in listed.stderr
+
+
+def test_a_server_sending_a_byte_at_a_time_costs_one_timeout(run_cli, sandbox, team_server):
+    team_server.trickle = 1.0  # the catalogue (about 100 bytes) would take 100 s
+    started = time.monotonic()
+    listed = run_cli("list", "--json", env=https_env(team_server))
+    assert listed.exit_code == 0 and "corp" not in names(listed)
+    assert "no whole answer within 5 s" in listed.stderr
+    assert time.monotonic() - started < 60  # tells a hang from a finish; not a performance bound
+
+
+@pytest.mark.parametrize("value", ["https://[::1", "https://exa mple.com/x.toml"])
+def test_a_malformed_catalogue_url_is_a_warning_not_a_crash(run_cli, sandbox, value):
+    listed = run_cli("--catalogue", value, "list")
+    assert listed.exit_code == 0, listed.stderr
+    assert "team catalogue left out" in listed.stderr and "internal error" not in listed.stderr

@@ -66,6 +66,28 @@ class TooLarge(Exception):
     """An answer over the size cap."""
 
 
+class TooSlow(Exception):
+    """An answer that did not end by its deadline (a server sending a byte at a time)."""
+
+
+def read_body(response: "httpx.Response", *, max_bytes: int, deadline: float, url: str = "") -> bytes:
+    """A streamed response's body: :class:`TooLarge` past ``max_bytes``, :class:`TooSlow` past
+    ``deadline`` (a ``time.monotonic()`` value). A server that trickles its answer costs the
+    deadline plus one read of the client's timeout at most, however long it goes on."""
+    import time
+
+    chunks: List[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLarge(_("{url}: the answer is larger than {size} bytes").format(url=scrub(url), size=max_bytes))
+        chunks.append(chunk)
+        if time.monotonic() > deadline:
+            raise TooSlow(_("{url}: the answer did not end in time").format(url=scrub(url)))
+    return b"".join(chunks)
+
+
 @dataclass
 class Fetched:
     """What :func:`get` read: the final status, headers, URL and (capped) body."""
@@ -274,9 +296,13 @@ def get(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFAUL
         headers: Optional[Mapping[str, str]] = None) -> Fetched:
     """One GET of ``url`` under the policy: redirects checked, body capped at ``max_bytes``.
 
-    Raises :class:`RedirectRefused`, :class:`TooLarge`, or httpx's errors (give them to
-    :func:`describe_error` for a message). ``timeout`` bounds each step (connect, each read).
+    Raises :class:`RedirectRefused`, :class:`TooLarge`, :class:`TooSlow`, or httpx's errors (give
+    them to :func:`describe_error` for a message). ``timeout`` bounds each step (connect, each
+    read), and twice ``timeout`` the whole answer (body included).
     """
+    import time
+
+    deadline = time.monotonic() + 2 * timeout
     with client(plan=plan, ca_bundle=ca_bundle, timeout=timeout, family=family, headers=headers) as http:
         request = http.build_request("GET", url)
         hops = 0
@@ -292,19 +318,14 @@ def get(url: str, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout: float = DEFAUL
                 refusal = _("redirect loop")
             if refusal is not None:
                 raise RedirectRefused(refusal, response.status_code)
+            if time.monotonic() > deadline:
+                raise TooSlow(_("{url}: the answer did not end in time").format(url=scrub(url)))
             request = nxt
         try:
-            chunks: List[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise TooLarge(_("{url}: the answer is larger than {size} bytes").format(
-                        url=scrub(url), size=max_bytes))
-                chunks.append(chunk)
+            body = read_body(response, max_bytes=max_bytes, deadline=deadline, url=url)
         finally:
             response.close()
-        return Fetched(response.status_code, response.headers, str(response.url), b"".join(chunks), hops > 0)
+        return Fetched(response.status_code, response.headers, str(response.url), body, hops > 0)
 
 
 # ---------------------------------------------------------------------------

@@ -173,7 +173,7 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
         spec = running_mirror(ctx)
     notes: list[str] = []
     mirror = spec if isinstance(spec, Mirror) else given_mirror(catalog, spec, notes)
-    backups = _fallback_mirrors(catalog, mirror, fallbacks)
+    backups = _fallback_mirrors(catalog, mirror, fallbacks, notes)
     explicit = bool(targets.parse_tools(list(tools) if tools else None))
     chosen = choose_tools(ctx, tools, scope)
     per_tool = {t: m for t, m in (tool_mirrors or {}).items() if m.url != mirror.url}
@@ -203,13 +203,16 @@ def use_mirror(ctx: Context, spec: "str | Mirror", *, tools: Optional[Sequence[s
     return _finish(ctx, result, command, url=mirror.url)
 
 
-def _fallback_mirrors(catalog: Catalog, mirror: Mirror, specs: Sequence[str]) -> list[Mirror]:
-    """``use --fallback a,b``: each a catalogue name, an alias or a URL; not the main mirror, no repeats."""
+def _fallback_mirrors(catalog: Catalog, mirror: Mirror, specs: Sequence[str],
+                      notes: Optional[list] = None) -> list[Mirror]:
+    """``use --fallback a,b``: each a catalogue name, an alias or a URL (a catalogue host without its
+    path corrected, as for the main mirror; no request is made for a fall-back); not the main
+    mirror, no repeats."""
     out: list[Mirror] = []
     for spec in [p.strip() for item in specs for p in item.split(",")]:
         if not spec:
             continue
-        backup = catalog.resolve(spec)
+        backup = given_mirror(catalog, spec, notes if notes is not None else [])
         if urls.same_index(backup.url, mirror.url):
             raise UsageError(_("--fallback {spec}: that is the mirror being switched to").format(spec=spec),
                              hint=_("name other mirrors as fall-backs"))

@@ -63,8 +63,6 @@ def configured(environ) -> Optional[str]:
 
 def load(ctx, *, builtin: list, user: list, user_allows_shadow: bool, network: bool = True) -> TeamCatalogue:
     """The team catalogue named by the context's environment, vetted against ``builtin``."""
-    from mirrorctl.urls import mask_url
-
     source = configured(ctx.environ)
     if source is None:
         return TeamCatalogue()
@@ -75,14 +73,25 @@ def load(ctx, *, builtin: list, user: list, user_allows_shadow: bool, network: b
         team = _memo[key]
     else:
         team = _load(ctx, source, network=network)
-    out = TeamCatalogue(source=mask_url(source), notes=list(team.notes), failed=team.failed)
+    out = TeamCatalogue(source=masked(source), notes=list(team.notes), failed=team.failed)
+    from mirrorctl import urls
+    from mirrorctl.catalog import RESERVED_NAMES
+
     taken = {n for m in builtin for n in m.names()}
     mine = {n for m in user for n in m.names()}
     refused = []
     for mirror in team.mirrors:
+        reserved = [n for n in mirror.names() if n in RESERVED_NAMES]
+        if reserved:  # `use fastest`, `use cache`, the label of a URL given: never a team's entry
+            refused.append(_("{name} ({names}: reserved)").format(name=mirror.name, names=", ".join(reserved)))
+            continue
         clash = [n for n in mirror.names() if n in taken]
-        if clash and not user_allows_shadow:
-            refused.append(f"{mirror.name} ({', '.join(clash)})")
+        # a built-in's URL under another name would take it over too: `use URL`, status, list match by URL
+        # first, and the team's conda channels or uv_python would come with it
+        same = next((b.name for b in builtin if urls.same_index(b.url, mirror.url)), None)
+        if (clash or same) and not user_allows_shadow:
+            refused.append(f"{mirror.name} ({', '.join(clash)})" if clash else
+                           _("{name} (the URL of {builtin})").format(name=mirror.name, builtin=same))
             continue
         if mirror.name in mine:
             continue  # the user's own entry of that name wins
@@ -94,6 +103,18 @@ def load(ctx, *, builtin: list, user: list, user_allows_shadow: bool, network: b
     return out
 
 
+def masked(source: str) -> str:
+    """The catalogue's path or URL as shown: a password masked, and every query value too (raw-file
+    URLs of GitLab and GitHub carry their token there: ``?private_token=...``)."""
+    from mirrorctl.urls import mask_url
+
+    base, sep, query = source.partition("?")
+    if not sep:
+        return mask_url(source)
+    names = [part.split("=", 1)[0] for part in query.split("&") if part]
+    return mask_url(base) + "?" + "&".join(f"{name}=****" for name in names)
+
+
 def _is_url(source: str) -> bool:
     return "://" in source
 
@@ -101,9 +122,8 @@ def _is_url(source: str) -> bool:
 def _load(ctx, source: str, *, network: bool) -> TeamCatalogue:
     from mirrorctl.catalog import parse_catalog
     from mirrorctl.errors import MirrorctlError
-    from mirrorctl.urls import mask_url
 
-    shown = mask_url(source)
+    shown = masked(source)
     team = TeamCatalogue(source=shown)
     try:
         if _is_url(source):
@@ -148,9 +168,8 @@ def _cache_path(ctx, url: str) -> Path:
 def _from_url(ctx, url: str, *, network: bool) -> Tuple[Optional[str], Optional[str]]:
     """(text, note): the fetched or kept text; a note when the kept copy stands in."""
     from mirrorctl.errors import MirrorctlError
-    from mirrorctl.urls import mask_url
 
-    shown = mask_url(url)
+    shown = masked(url)
     cached = _cache_path(ctx, url)
     kept = _read_kept(cached)
     if kept is not None and (not network or time.time() - kept[1] < FRESH_SECONDS):
@@ -216,10 +235,13 @@ def fetch(url: str, *, environ) -> str:
     from mirrorctl import netpolicy, proxy
     from mirrorctl.urls import mask_url
 
-    shown = mask_url(url)
+    shown = masked(url)
     if not url.lower().startswith("https://"):
         raise FetchError(_("{source}: only https:// URLs are fetched").format(source=shown),
                            hint=_("serve it over https, or give a path to a checked-out copy"))
+    import time
+
+    deadline = time.monotonic() + TIMEOUT_SECONDS  # the whole answer: a server sending a byte at a time too
     try:
         with netpolicy.client(plan=proxy.plan(environ=environ), timeout=TIMEOUT_SECONDS,
                               headers={"Accept": "application/toml, text/plain"}) as client:
@@ -230,19 +252,22 @@ def fetch(url: str, *, environ) -> str:
                     raise FetchError(_("{source}: HTTP {status}{extra}").format(
                         source=shown, status=response.status_code, extra=extra),
                         hint=_("check the URL in {variable} or --catalogue").format(variable=ENV))
-                chunks, size = [], 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > MAX_BYTES:
-                        raise FetchError(_("{source}: larger than {limit} KB").format(
-                            source=shown, limit=MAX_BYTES // 1024), hint=_("is the URL the catalogue file?"))
-                    chunks.append(chunk)
+                body = netpolicy.read_body(response, max_bytes=MAX_BYTES, deadline=deadline)
+    except netpolicy.TooLarge:
+        raise FetchError(_("{source}: larger than {limit} KB").format(source=shown, limit=MAX_BYTES // 1024),
+                         hint=_("is the URL the catalogue file?")) from None
+    except netpolicy.TooSlow:
+        raise FetchError(_("{source}: no whole answer within {s:g} s").format(source=shown, s=TIMEOUT_SECONDS),
+                         hint=_("check your network or proxy; the kept copy is used when there is one")) from None
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise FetchError(_("{source}: not a URL that can be fetched ({reason})").format(source=shown, reason=exc),
+                         hint=_("check the URL in {variable} or --catalogue").format(variable=ENV)) from None
     except httpx.HTTPError as exc:
         raise FetchError("{source}: {reason}".format(
             source=shown, reason=netpolicy.describe_error(exc, host=netpolicy.url_host(url))),
             hint=_("check your network or proxy; the kept copy is used when there is one")) from None
     try:
-        return b"".join(chunks).decode("utf-8-sig")
+        return body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise FetchError(_("{source}: not UTF-8 text").format(source=shown),
                            hint=_("is the URL the catalogue file?")) from None

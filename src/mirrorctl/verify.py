@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 
 #: the project whose page is asked for when none is named (every PyPI mirror has it)
 DEFAULT_PACKAGE = "pip"
-#: seconds for each step (connect, each read)
+#: seconds for each step (connect, each read), and for the whole check (a trickling server costs
+#: this plus one read at most)
 READ_TIMEOUT = 10.0
 #: same-host redirects followed at most
 MAX_HOPS = 3
@@ -158,9 +159,16 @@ def _probe(ctx: "Context", url: str, project: str) -> tuple:
 
     from mirrorctl.netpolicy import redirect_refusal
 
+    import time
+
+    from mirrorctl.netpolicy import TooSlow
+
     current = url.rstrip("/") + "/" + project + "/"
+    deadline = time.monotonic() + READ_TIMEOUT  # the whole check, redirects and a trickling body included
     with _client(ctx, url) as client:
         for _hop in range(MAX_HOPS + 1):
+            if time.monotonic() > deadline:
+                raise Unreachable(_("no whole answer within {s:g} s").format(s=READ_TIMEOUT))
             try:
                 with client.stream("GET", current) as response:
                     if response.has_redirect_location:
@@ -170,6 +178,9 @@ def _probe(ctx: "Context", url: str, project: str) -> tuple:
                         refusal = redirect_refusal(url, target)
                         if refusal is not None:
                             return "refused", refusal, None
+                        if current.lower().startswith("https:") and not target.lower().startswith("https:"):
+                            return "refused", _("it redirects from https to {target}: not followed").format(
+                                target=urls.mask_url(target)), None
                         if urls.host_key(target) == urls.host_key(url):
                             current = target
                             continue
@@ -177,13 +188,15 @@ def _probe(ctx: "Context", url: str, project: str) -> tuple:
                             return "forwards", target, _project_base(current, project)
                         return "refused", _("it redirects to {target}, not to a page of {project}").format(
                             target=urls.mask_url(target), project=project), None
-                    return _judge(response, current, project)
-            except httpx.HTTPError as exc:
+                    return _judge(response, current, project, deadline)
+            except TooSlow:
+                raise Unreachable(_("no whole answer within {s:g} s").format(s=READ_TIMEOUT)) from None
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 raise Unreachable(_reason(exc)) from None
         return "refused", _("too many redirects"), None
 
 
-def _judge(response: "httpx.Response", page_url: str, project: str) -> tuple:
+def _judge(response: "httpx.Response", page_url: str, project: str, deadline: float) -> tuple:
     from mirrorctl.bench.listing import MAX_PAGE_BYTES, PageError, check_project, parse_listing
 
     code = response.status_code
@@ -196,13 +209,14 @@ def _judge(response: "httpx.Response", page_url: str, project: str) -> tuple:
             project=project, code=code, page=urls.mask_url(page_url)), None
     if code != 200:
         return "refused", _("HTTP {code} for {page}").format(code=code, page=urls.mask_url(page_url)), None
-    body = bytearray()
-    for chunk in response.iter_bytes():
-        body.extend(chunk)
-        if len(body) > MAX_PAGE_BYTES:
-            return "refused", _("its page for {project} is larger than {size} MB").format(
-                project=project, size=MAX_PAGE_BYTES // 2**20), None
-    listing = parse_listing(bytes(body), response.headers.get("content-type", ""), page_url, project)
+    from mirrorctl.netpolicy import TooLarge, read_body
+
+    try:
+        body = read_body(response, max_bytes=MAX_PAGE_BYTES, deadline=deadline, url=page_url)
+    except TooLarge:
+        return "refused", _("its page for {project} is larger than {size} MB").format(
+            project=project, size=MAX_PAGE_BYTES // 2**20), None
+    listing = parse_listing(body, response.headers.get("content-type", ""), page_url, project)
     if listing is None:
         return "refused", _("its page for {project} lists no files (not a PEP 503/691 project page)").format(
             project=project), None

@@ -64,6 +64,19 @@ def upstreams_for(ctx: Context, names: Sequence[str]) -> List[Upstream]:
     return out
 
 
+def valid_host(host: str) -> bool:
+    """An IP address (IPv6 with or without brackets) or a DNS host name; never a port or a path."""
+    import ipaddress
+    import re
+
+    try:
+        ipaddress.ip_address(host[1:-1] if host.startswith("[") and host.endswith("]") else host)
+        return True
+    except ValueError:
+        label = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+        return bool(re.fullmatch(rf"{label}(?:\.{label})*\.?", host)) and len(host) <= 253
+
+
 def start(ctx: Context, names: Sequence[str] = (), *, host: Optional[str] = None, port: Optional[int] = None,
           uploads: Optional[bool] = None, timeout: Optional[float] = None,
           step: Step = lambda message: None) -> StartResult:
@@ -78,6 +91,9 @@ def start(ctx: Context, names: Sequence[str] = (), *, host: Optional[str] = None
     if timeout is not None and not 1 <= timeout <= 600:
         raise UsageError(_("bad upstream timeout {seconds}").format(seconds=timeout),
                          hint=_("a number of seconds from 1 to 600"))
+    if host is not None and not valid_host(host.strip()):
+        raise UsageError(_("bad --host {value!r}: an address or a host name, without a port").format(value=host),
+                         hint=_("for example 127.0.0.1, 0.0.0.0 or ::1; the port goes in --port"))
     settings = CacheSettings(
         host=(host or (previous.host if previous else DEFAULT_HOST)).strip(),
         port=port or (previous.port if previous else DEFAULT_PORT),

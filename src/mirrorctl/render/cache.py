@@ -48,7 +48,7 @@ def render_start(result: "StartResult", as_json: bool) -> None:
     for warning in result.warnings:
         render.warn(warning)
     if as_json:
-        render.print_json(result.to_dict())
+        render.print_json(_masked(result.to_dict()))
         return
     settings = result.settings
     if result.already_running:
@@ -65,7 +65,7 @@ def render_stop(result: "StopResult", as_json: bool) -> None:
     for warning in result.warnings:
         render.warn(warning)
     if as_json:
-        render.print_json(result.to_dict())
+        render.print_json(_masked(result.to_dict()))
         return
     if result.pid is None:
         render.write(_("the cache was not running"))
@@ -76,7 +76,7 @@ def render_stop(result: "StopResult", as_json: bool) -> None:
 
 def render_status(report: "CacheStatus", as_json: bool) -> None:
     if as_json:
-        render.print_json(report.to_dict())
+        render.print_json(_masked(report.to_dict()))
         return
     for warning in report.warnings:
         render.warn(warning)
@@ -118,3 +118,16 @@ def render_status(report: "CacheStatus", as_json: bool) -> None:
 
 def render_service(text: str) -> None:
     render.out(text)
+
+
+def _masked(data):
+    """The JSON document with every password in a URL masked (an upstream may carry its login)."""
+    from mirrorctl.urls import mask_url
+
+    if isinstance(data, str):
+        return mask_url(data)
+    if isinstance(data, dict):
+        return {key: _masked(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_masked(value) for value in data]
+    return data
