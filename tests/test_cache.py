@@ -202,7 +202,7 @@ def test_a_port_already_taken_is_said_before_starting(run, sandbox):
         sock.bind(("127.0.0.1", 0))
         sock.listen(1)
         port = sock.getsockname()[1]
-        result = run("cache", "start", "--port", str(port))
+        result = run("cache", "start", "https://pypi.corp.example/simple", "--port", str(port))
     assert result.exit_code == 1
     assert f"already listens on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
     assert engine.running_pid(CachePaths.of(Context.from_os())) is None
@@ -407,3 +407,37 @@ def test_good_hosts_are_taken():
     from mirrorctl.cache.control import valid_host
 
     assert all(valid_host(h) for h in ("127.0.0.1", "0.0.0.0", "::1", "[::1]", "cache.lan", "host-1.corp.example"))
+
+
+# -- upstreams measured: `cache start fastest [NAMES]`, and the first start with none named -------
+
+AN_HOUR = 1200  # serials: about an hour of the official index's events
+
+
+def test_fastest_upstreams_are_the_fresh_ones_fastest_first(sandbox):
+    from bench_servers import Behaviour, LoopbackServers
+    from mirrorctl.cache.control import fastest_upstreams
+
+    with LoopbackServers() as pool:
+        slow = pool.start(Behaviour(delay=0.25, serial=25_000_000, serial_in="header"))
+        fast = pool.start(Behaviour(delay=0.02, serial=25_000_000, serial_in="header"))
+        behind = pool.start(Behaviour(delay=0.0, serial=25_000_000 - AN_HOUR, serial_in="header"))
+        down = f"http://127.0.0.1:{free_port()}/simple"
+        chosen = fastest_upstreams(Context.from_os(), [slow.url, behind.url, down, fast.url], samples=2)
+    assert [u.url for u in chosen] == [fast.url, slow.url]  # the stale one is fastest, and left out
+
+
+def test_the_first_start_with_no_mirror_named_measures(run, sandbox, monkeypatch):
+    from mirrorctl.cache import control
+
+    asked = []
+
+    def measured(ctx, names, **options):
+        asked.append(list(names))
+        raise control.UsageError("stop here")  # before any engine is started
+
+    monkeypatch.setattr(engine, "require", lambda: None)
+    monkeypatch.setattr(control, "fastest_upstreams", measured)
+    assert run("cache", "start", "--port", str(free_port())).exit_code == 2
+    assert run("cache", "start", "fastest", "tuna", "aliyun", "--port", str(free_port())).exit_code == 2
+    assert asked == [[], ["tuna", "aliyun"]]

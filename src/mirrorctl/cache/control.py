@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence
 
 from mirrorctl.cache import api, engine
-from mirrorctl.cache.settings import (DEFAULT_HOST, DEFAULT_PORT, OFFICIAL_INDEX, REQUEST_TIMEOUT, CachePaths,
+from mirrorctl.cache.settings import (DEFAULT_HOST, DEFAULT_PORT, REQUEST_TIMEOUT, CachePaths,
                                       CacheSettings, Upstream, read_settings, write_settings)
 from mirrorctl.context import Context
 from mirrorctl.errors import MirrorctlError, UsageError
@@ -64,6 +64,34 @@ def upstreams_for(ctx: Context, names: Sequence[str]) -> List[Upstream]:
     return out
 
 
+FASTEST = "fastest"
+BENCHED_UPSTREAMS = 3  # the cache goes on through the next: three fresh mirrors ride out two going down
+
+
+def fastest_upstreams(ctx: Context, names: Sequence[str], *, samples: int = 3, timeout: float = 3.0) -> List[Upstream]:
+    """The fastest fresh mirrors from here, fastest first (at most :data:`BENCHED_UPSTREAMS`):
+    ``names`` measured, or the catalogue's reliable mirrors, as `use fastest` measures them (a
+    stale mirror never wins). :class:`NoHealthyMirrorError` when none answers."""
+    from mirrorctl import bench as core
+    from mirrorctl.catalog import load_catalog
+    from mirrorctl.proxy import plan
+
+    catalog = load_catalog(ctx)
+    selection = core.select_mirrors(catalog, [n for n in names if n.strip().lower() != "cache"])
+    network = core.pip_network_settings(ctx)
+    report = core.run_bench(selection.mirrors, samples=samples, timeout=timeout,
+                            proxy_plan=plan(pip=core.pip_proxy_setting(ctx), environ=ctx.environ),
+                            ca_bundle=network["ca_bundle"])
+    core.winning_mirror(report, selection.mirrors)  # NoHealthyMirrorError, with its reasons, when none won
+    ranked = sorted(report.healthy, key=lambda r: r.rank or 0)[:BENCHED_UPSTREAMS]
+    out = []
+    for result in ranked:
+        mirror = selection.mirrors[result.index]
+        name = mirror.name if mirror.name != "custom" else (urlsplit(mirror.url).netloc.rpartition("@")[2] or "custom")
+        out.append(Upstream(name, mirror.url))
+    return out
+
+
 def valid_host(host: str) -> bool:
     """An IP address (IPv6 with or without brackets) or a DNS host name; never a port or a path."""
     import ipaddress
@@ -94,11 +122,20 @@ def start(ctx: Context, names: Sequence[str] = (), *, host: Optional[str] = None
     if host is not None and not valid_host(host.strip()):
         raise UsageError(_("bad --host {value!r}: an address or a host name, without a port").format(value=host),
                          hint=_("for example 127.0.0.1, 0.0.0.0 or ::1; the port goes in --port"))
+    if names and names[0].strip().lower() == FASTEST:  # `cache start fastest [NAMES]`: measured, ranked
+        step(_("measuring the mirrors for the cache's upstreams"))
+        upstreams = fastest_upstreams(ctx, names[1:])
+    elif names:
+        upstreams = upstreams_for(ctx, names)
+    elif previous is not None:
+        upstreams = previous.upstreams
+    else:  # the first start, nothing named: the fastest fresh mirrors from here
+        step(_("measuring the mirrors for the cache's upstreams"))
+        upstreams = fastest_upstreams(ctx, ())
     settings = CacheSettings(
         host=(host or (previous.host if previous else DEFAULT_HOST)).strip(),
         port=port or (previous.port if previous else DEFAULT_PORT),
-        upstreams=(upstreams_for(ctx, names) if names
-                   else (previous.upstreams if previous else [Upstream("pypi", OFFICIAL_INDEX)])),
+        upstreams=upstreams,
         uploads=uploads if uploads is not None else (previous.uploads if previous else False),
         timeout=timeout or (previous.timeout if previous else REQUEST_TIMEOUT),
     )

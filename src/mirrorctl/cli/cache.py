@@ -29,12 +29,13 @@ app.add_typer(cache_app, name="cache")
 
 
 @cache_app.command(help=_("Start the cache in the background (set up on the first run), or bring the running one "
-                            "to these upstreams.\n\nExample: mirrorctl cache start tuna aliyun --port 3141"))
+                            "to these upstreams.\n\nExamples:\n\n  mirrorctl cache start tuna aliyun --port 3141\n\n  mirrorctl cache start fastest"))
 @handled
 def start(
     mirrors: Optional[List[str]] = typer.Argument(
         None, help=_("Upstream mirrors in order (catalogue names or URLs); the cache goes on through the next "
-                     "when one is down. Default: those of the last start, else the official index.")),
+                     "when one is down. 'fastest [NAMES]': the three fastest fresh ones, measured as `use "
+                     "fastest` does. Default: those of the last start, else the fastest fresh mirrors from here.")),
     host: Optional[str] = typer.Option(None, "--host", help=_("Address to listen on (default 127.0.0.1; "
                                                               "0.0.0.0 for a team on the LAN).")),
     port: Optional[int] = typer.Option(None, "--port", help=_("Port to listen on (default 3141).")),
