@@ -223,7 +223,9 @@ def render_change(result: ChangeResult, as_json: bool) -> None:
         for change in changed:
             verb = {"create": _("created {path}"), "delete": _("removed {path}"),
                     "modify": _("updated {path}")}[change.action].format(path=shown(str(change.path)))
-            label = f"{shown(change.tool)}: " if change.tool else ""
+            # tool names stay as they are; mirrorctl's own file is "the catalogue" in the user's language
+            tool = _("catalogue") if change.tool == "catalogue" else change.tool
+            label = f"{shown(tool)}: " if tool else ""
             say(f"{label}{verb}")
         if changed and result.action in ("use", "reset"):
             say(_("{what} (undo with `mirrorctl undo`)").format(what=_what(result)))
