@@ -441,3 +441,9 @@ def test_the_first_start_with_no_mirror_named_measures(run, sandbox, monkeypatch
     assert run("cache", "start", "--port", str(free_port())).exit_code == 2
     assert run("cache", "start", "fastest", "tuna", "aliyun", "--port", str(free_port())).exit_code == 2
     assert asked == [[], ["tuna", "aliyun"]]
+
+
+@pytest.mark.parametrize("seconds", ["-1", "0", "61"])
+def test_status_refuses_a_timeout_out_of_range(run, sandbox, seconds):
+    shown = run("cache", "status", "--timeout", seconds)
+    assert shown.exit_code == 2 and "bad --timeout" in shown.stderr

@@ -76,6 +76,11 @@ def status(
     from mirrorctl.cache.report import status as cache_status
     from mirrorctl.render.cache import render_status
 
+    if not 0 < timeout <= 60:
+        from mirrorctl.errors import UsageError
+
+        raise UsageError(_("bad --timeout {seconds}").format(seconds=timeout),
+                         hint=_("a number of seconds above 0, at most 60"))
     render_status(cache_status(make_context(), check_upstreams=not offline, timeout=timeout), as_json)
 
 
