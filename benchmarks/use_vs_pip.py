@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-from status_vs_pip import sandbox_env, time_once  # this folder is on sys.path when run
+from status_vs_pip import print_times, sandbox_env, time_once  # this folder is on sys.path when run
 
 URL = "https://pypi.tuna.tsinghua.edu.cn/simple"
 
@@ -46,15 +45,7 @@ def main() -> None:
                 if run:  # the first round warms the file cache and writes bytecode
                     times[name].append(elapsed)
     print(f"{args.runs} runs each, interleaved, fresh processes and fresh HOMEs, python {sys.version.split()[0]}")
-    print(f"{'command':<22} {'median':>9} {'min':>9} {'max':>9}")
-    for name, values in times.items():
-        print(f"{name:<22} {statistics.median(values) * 1000:8.0f}ms {min(values) * 1000:8.0f}ms "
-              f"{max(values) * 1000:8.0f}ms")
-    use = statistics.median(times["mirrorctl use"])
-    pip = statistics.median(times["pip config set"])
-    verdict = "meets" if use <= pip / 2 else "misses"
-    print(f"ratio use/pip = {use / pip:.2f} ({verdict} the goal of <= 0.50)")
-
+    print_times(times, ours="mirrorctl use", theirs="pip config set")
 
 if __name__ == "__main__":
     main()
