@@ -122,3 +122,13 @@ def test_version_alone_imports_no_command_module(sandbox):
     found = _probe("--version")
     assert found["code"] == 0
     assert [m for m in found["cli"] if m not in ("mirrorctl.cli.app", "mirrorctl.cli.fast", "mirrorctl.cli.guard")] == []
+
+
+def test_a_stale_table_entry_falls_back_to_every_command(sandbox):
+    """A command the table sends to the wrong module still runs: nothing registered it there, so
+    every module is loaded (the table test above is what catches the stale entry)."""
+    probe = ("import sys\nimport mirrorctl.cli as cli\ncli.COMMANDS['env'] = 'catalog'\n"
+             "sys.exit(cli._main(['env', '--help']))\n")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Usage: mirrorctl env" in proc.stdout
