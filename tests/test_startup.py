@@ -132,3 +132,42 @@ def test_a_stale_table_entry_falls_back_to_every_command(sandbox):
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "Usage: mirrorctl env" in proc.stdout
+
+
+_GC_PROBE = r"""
+import atexit, gc, json, sys
+import mirrorctl.ops as ops
+seen = {}
+real = ops.use_mirror
+def spy(*args, **kwargs):
+    seen["during"] = gc.isenabled()
+    return real(*args, **kwargs)
+ops.use_mirror = spy
+atexit.register(lambda: sys.__stderr__.write("GC " + json.dumps(
+    {"during": seen.get("during"), "at_exit": gc.isenabled(), "frozen": gc.get_freeze_count()}) + "\n"))
+sys.argv = ["mirrorctl", *sys.argv[1:]]
+from mirrorctl.cli import main
+main()
+"""
+
+
+def _gc_probe(*args: str):
+    proc = subprocess.run([sys.executable, "-c", _GC_PROBE, *args], capture_output=True, text=True, timeout=120)
+    line = [x for x in proc.stderr.splitlines() if x.startswith("GC ")]
+    assert line, proc.stderr
+    return proc, json.loads(line[-1][3:])
+
+
+def test_the_collector_is_off_for_start_up_only_and_the_command_is_whole(sandbox):
+    """main() turns the cycle collector off while modules load, back on for the command itself
+    (bench and cache run long), and freezes what is left before the interpreter's shutdown."""
+    url = "https://mirror.example.invalid/simple"
+    proc, gc_state = _gc_probe("use", url, "--tool", "pip", "--no-verify")
+    assert proc.returncode == 0, proc.stderr
+    assert gc_state["during"] is True and gc_state["at_exit"] is True and gc_state["frozen"] > 0
+    assert pip_config_list()["global.index-url"] == url  # written, flushed, read back by pip
+    for args in (["status"], ["usee"], ["--version"]):  # the fast path, an error, no command
+        proc, gc_state = _gc_probe(*args)
+        assert gc_state["at_exit"] is True, args
+    assert _probe("undo")["code"] == 0  # the journal entry is whole
+    assert "global.index-url" not in pip_config_list()

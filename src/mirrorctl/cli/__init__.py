@@ -121,9 +121,24 @@ def first_sentence(text: str) -> str:
 
 
 def main() -> None:
-    _standard_streams()
-    code = _main(sys.argv[1:])
-    closed = _flush_output()
+    import gc
+
+    # Start-up makes long-lived objects only (modules, classes, functions, the typer app): the
+    # cycle collector would walk them again and again and free nothing. It is off until the
+    # command's own module is loaded (``_main`` turns it back on), and on for the command.
+    gc.disable()
+    try:
+        _standard_streams()
+        code = _main(sys.argv[1:])
+        closed = _flush_output()
+    finally:
+        gc.enable()
+    # Every file is written, fsynced and closed, the lock let go, the output flushed. The garbage
+    # the command left is collected (finalizers run) here, over the command's objects only; then
+    # what is still alive is frozen, which spares the interpreter's shutdown its collections over
+    # every object of every module (about a tenth of a `use`). atexit handlers still run.
+    gc.collect()
+    gc.freeze()
     sys.exit(closed if closed is not None else code)
 
 
@@ -148,7 +163,9 @@ def _main(argv: list) -> int:
 
     def run() -> None:
         try:
-            result[0] = load_app(argv)(args=argv, prog_name="mirrorctl", standalone_mode=False)
+            app = load_app(argv)
+            _start_up_done()
+            result[0] = app(args=argv, prog_name="mirrorctl", standalone_mode=False)
         except Exception as exc:  # the CLI framework's usage errors: one line too, like ours
             if type(exc).__name__ == "Abort":  # Ctrl-C or end of input while the framework was reading
                 from mirrorctl.i18n import _
@@ -173,6 +190,16 @@ def _main(argv: list) -> int:
     leading = argv[:next((i for i, a in enumerate(argv) if not a.startswith("-")), len(argv))]
     code = guarded(run, verbose="-v" in leading or "--verbose" in leading) or result[0]
     return code if isinstance(code, int) else 0
+
+
+def _start_up_done() -> None:
+    """The app is loaded: what start-up made stays for good (frozen: no collection walks it
+    again), and the cycle collector is back on for the command, if ``main`` turned it off."""
+    import gc
+
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def split_lang(argv: list):
