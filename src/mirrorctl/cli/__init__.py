@@ -13,17 +13,84 @@ import sys
 # command modules, each registering its commands on the app; one module per area
 COMMAND_MODULES = ("catalog", "config", "bench", "shell", "completion", "cache")
 
+# the command word -> the module that registers it, so that a command imports and builds only
+# its own module and command (typer turns every registered command into a click command, its
+# annotations evaluated, on each run). tests/test_startup.py fails when this table and what the
+# modules register part ways; a word not in it loads everything. `__complete` walks the whole
+# command tree, so it is not here.
+COMMANDS = {
+    "list": "catalog", "add": "catalog", "remove": "catalog",
+    "use": "config", "reset": "config", "status": "config", "undo": "config", "history": "config",
+    "bench": "bench",
+    "env": "shell", "exec": "shell",
+    "completion": "completion",
+    "cache": "cache",
+}
 
-def load_app():
-    """The typer app with every command registered."""
+# the options before the command word (see _root in cli/app.py; --lang is taken out by main)
+_ROOT_FLAGS = ("-v", "--verbose", "--version")
+_ROOT_VALUE_OPTIONS = ("--catalogue",)
+
+
+def load_app(argv=None):
+    """The typer app. Given the arguments, and their command word is in ``COMMANDS``: a view of
+    the app that holds only that command, with only its module imported (the options are
+    still parsed, and every error reported, by typer). Otherwise (no arguments, ``--help``, an
+    unknown word, ``__complete``): the app with every command registered."""
     import importlib
 
     from mirrorctl.cli.app import app
 
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"mirrorctl.cli.{name}")
-    _whole_short_help(app)
-    return app
+    command = command_word(argv) if argv is not None else None
+    if command is None or (command and command not in COMMANDS):
+        for name in COMMAND_MODULES:
+            importlib.import_module(f"mirrorctl.cli.{name}")
+        _whole_short_help(app)
+        return app
+    if command:
+        importlib.import_module(f"mirrorctl.cli.{COMMANDS[command]}")
+    view = only(app, command)
+    if view is None:  # not registered where the table says: never expected (see the test); all
+        return load_app()
+    _whole_short_help(view)
+    return view
+
+
+def command_word(argv):
+    """The command word of ``argv``; "" for `--version` without one; None when it cannot be told
+    before typer parses (``--help``, an option of the app's that is not known here)."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in _ROOT_FLAGS:
+            i += 1
+        elif arg in _ROOT_VALUE_OPTIONS:
+            i += 2
+        elif arg.startswith(tuple(o + "=" for o in _ROOT_VALUE_OPTIONS)):
+            i += 1
+        elif arg.startswith("-"):
+            return None
+        else:
+            return arg
+    return "" if i == len(argv) and "--version" in argv else None
+
+
+def only(app, command: str):
+    """A shallow copy of the typer app that registers only ``command`` ("" for none), or None if
+    the app has no such command. The app itself keeps every command (completion walks it)."""
+    import copy
+
+    from typer.main import get_command_name
+
+    commands = [info for info in app.registered_commands
+                if (info.name or get_command_name(info.callback.__name__)) == command]
+    groups = [info for info in app.registered_groups if info.name == command]
+    if command and not commands and not groups:
+        return None
+    view = copy.copy(app)
+    view.registered_commands = commands
+    view.registered_groups = groups
+    return view
 
 
 def _whole_short_help(app) -> None:
@@ -54,9 +121,24 @@ def first_sentence(text: str) -> str:
 
 
 def main() -> None:
-    _standard_streams()
-    code = _main(sys.argv[1:])
-    closed = _flush_output()
+    import gc
+
+    # Start-up makes long-lived objects only (modules, classes, functions, the typer app): the
+    # cycle collector would walk them again and again and free nothing. It is off until the
+    # command's own module is loaded (``_main`` turns it back on), and on for the command.
+    gc.disable()
+    try:
+        _standard_streams()
+        code = _main(sys.argv[1:])
+        closed = _flush_output()
+    finally:
+        gc.enable()
+    # Every file is written, fsynced and closed, the lock let go, the output flushed. The garbage
+    # the command left is collected (finalizers run) here, over the command's objects only; then
+    # what is still alive is frozen, which spares the interpreter's shutdown its collections over
+    # every object of every module (about a tenth of a `use`). atexit handlers still run.
+    gc.collect()
+    gc.freeze()
     sys.exit(closed if closed is not None else code)
 
 
@@ -81,7 +163,9 @@ def _main(argv: list) -> int:
 
     def run() -> None:
         try:
-            result[0] = load_app()(args=argv, prog_name="mirrorctl", standalone_mode=False)
+            app = load_app(argv)
+            _start_up_done()
+            result[0] = app(args=argv, prog_name="mirrorctl", standalone_mode=False)
         except Exception as exc:  # the CLI framework's usage errors: one line too, like ours
             if type(exc).__name__ == "Abort":  # Ctrl-C or end of input while the framework was reading
                 from mirrorctl.i18n import _
@@ -106,6 +190,16 @@ def _main(argv: list) -> int:
     leading = argv[:next((i for i, a in enumerate(argv) if not a.startswith("-")), len(argv))]
     code = guarded(run, verbose="-v" in leading or "--verbose" in leading) or result[0]
     return code if isinstance(code, int) else 0
+
+
+def _start_up_done() -> None:
+    """The app is loaded: what start-up made stays for good (frozen: no collection walks it
+    again), and the cycle collector is back on for the command, if ``main`` turned it off."""
+    import gc
+
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 def split_lang(argv: list):
@@ -201,4 +295,4 @@ def _usage_error(exc) -> int:
     return int(getattr(exc, "exit_code", 2) or 2)
 
 
-__all__ = ["load_app", "main"]
+__all__ = ["COMMANDS", "load_app", "main"]
