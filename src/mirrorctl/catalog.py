@@ -301,9 +301,9 @@ def load_catalog(ctx: Context, *, network: bool = True) -> Catalog:
     text = read_user_catalog_text(path)
     user = parse_catalog(text, source=USER, origin=str(path)) if text is not None else []
     catalog = Catalog(mirrors=user + builtin, user_file=path)
-    from mirrorctl import team
+    if (ctx.environ.get("MIRRORCTL_CATALOGUE") or "").strip():  # team.ENV; team.py imported only then
+        from mirrorctl import team
 
-    if team.configured(ctx.environ):
         allows = text is not None and tomllib.loads(text).get("team_may_shadow") is True
         found = team.load(ctx, builtin=builtin, user=user, user_allows_shadow=allows, network=network)
         catalog.mirrors = user + found.mirrors + builtin

@@ -7,9 +7,6 @@ Nothing here imports the engine: ``status`` and ``use cache`` read these files c
 
 from __future__ import annotations
 
-import hashlib
-import ipaddress
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import List, Optional
@@ -35,6 +32,8 @@ class Upstream:
     def index(self) -> str:
         """The engine's mirror index for this upstream: named after the URL, so the same URL
         keeps its cached files when the list changes."""
+        import hashlib  # here: `status` reads these settings on every run, cheaply
+
         digest = hashlib.sha256(self.url.encode()).hexdigest()[:10]
         return f"root/up-{digest}"
 
@@ -90,6 +89,8 @@ def is_loopback(host: str) -> bool:
     if host.strip("[]").lower() == "localhost":
         return True
     try:
+        import ipaddress
+
         return ipaddress.ip_address(host.strip("[]")).is_loopback and host.strip("[]") in ("127.0.0.1", "::1")
     except ValueError:
         return False
@@ -146,6 +147,8 @@ def read_settings(paths: CachePaths) -> Optional[CacheSettings]:
         raise ConfigFileError(_("cannot read {path}: {reason}").format(path=paths.settings, reason=exc.strerror),
                               hint=_("check its permissions")) from None
     try:
+        import json
+
         data = json.loads(text)
         if not isinstance(data, dict):
             raise ValueError(_("not an object"))
@@ -164,4 +167,6 @@ def write_private(path: Path, text: str) -> None:
 
 
 def write_settings(paths: CachePaths, settings: CacheSettings) -> None:
+    import json
+
     write_private(paths.settings, json.dumps(settings.to_dict(), indent=2) + "\n")
