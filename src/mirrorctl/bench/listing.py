@@ -15,6 +15,7 @@ it to the end at once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -223,6 +224,10 @@ def _versions_from_files(files: Sequence[Tuple[str, str]], project: str) -> Gene
     A file whose ``<name>-<version>`` stem was read already is skipped: a release's sdist and
     wheels share it, so each release is read once (sdists first: they are the cheaper to read).
     """
+    names = (project, tuple(f for f, _url in files))
+    known = _VERSIONS_READ.get(names)
+    if known is not None:  # another mirror listed the very same files: the same versions
+        return list(known)
     seen: Dict[str, None] = {}
     stems: set = set()
     wheels_last = [f for f, _url in files if not f.lower().endswith(".whl")] + \
@@ -239,9 +244,16 @@ def _versions_from_files(files: Sequence[Tuple[str, str]], project: str) -> Gene
         version = version_from_filename(filename, project)
         if version is not None:
             seen.setdefault(version, None)
+    if len(_VERSIONS_READ) < 256:
+        _VERSIONS_READ[names] = tuple(seen)
     return list(seen)
 
 
+#: (project, the file names a page lists) -> the versions read from them, for this run
+_VERSIONS_READ: Dict[Tuple[str, Tuple[str, ...]], Tuple[str, ...]] = {}
+
+
+@functools.lru_cache(maxsize=16384)  # mirrors of one project list the same file names: read each once a run
 def version_from_filename(filename: str, project: str) -> Optional[str]:
     """The version in a wheel or sdist file name of ``project`` (normalised, PEP 440), or None.
 
@@ -279,6 +291,7 @@ def version_from_filename(filename: str, project: str) -> Optional[str]:
 _MAX_VERSION_CHARS = 100
 
 
+@functools.lru_cache(maxsize=16384)  # a Version is immutable: parse each version string once a run
 def version_key(version: str) -> Optional[Any]:
     """A sort key for a PEP 440 version: ``packaging.version.Version``, or None if it is not one."""
     if len(version) > _MAX_VERSION_CHARS:
