@@ -21,6 +21,7 @@ else:  # pragma: no cover - exercised on older Pythons only
 BUILTIN = "builtin"
 USER = "user"
 TEAM = "team"  # a team's catalogue (team.py)
+TEAM_ENV = "MIRRORCTL_CATALOGUE"  # names it (the global --catalogue sets it)
 ADHOC = "url"  # a URL given on the command line
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -301,7 +302,7 @@ def load_catalog(ctx: Context, *, network: bool = True) -> Catalog:
     text = read_user_catalog_text(path)
     user = parse_catalog(text, source=USER, origin=str(path)) if text is not None else []
     catalog = Catalog(mirrors=user + builtin, user_file=path)
-    if (ctx.environ.get("MIRRORCTL_CATALOGUE") or "").strip():  # team.ENV; team.py imported only then
+    if (ctx.environ.get(TEAM_ENV) or "").strip():  # team.py imported only then
         from mirrorctl import team
 
         allows = text is not None and tomllib.loads(text).get("team_may_shadow") is True

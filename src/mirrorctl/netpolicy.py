@@ -350,6 +350,31 @@ def causes(exc: BaseException) -> List[BaseException]:
     return chain
 
 
+#: how resolvers word a failed lookup, when the error carries no socket.gaierror
+_DNS_FAILURE_TEXTS = ("name or service not known", "nodename nor servname", "getaddrinfo",
+                      "temporary failure in name resolution", "no address associated")
+
+
+def failure_kind(exc: BaseException) -> Optional[str]:
+    """What failed, for a caller that words it its own way: "dns", "refused" or "tls" (from the
+    exception or its causes, else its text, as :func:`describe_error` reads them), or None."""
+    for err in causes(exc):
+        if isinstance(err, socket.gaierror):
+            return "dns"
+        if isinstance(err, ConnectionRefusedError):
+            return "refused"
+        if isinstance(err, ssl.SSLError):
+            return "tls"
+    lowered = str(exc).lower()
+    if any(text in lowered for text in _DNS_FAILURE_TEXTS):
+        return "dns"
+    if "refused" in lowered:
+        return "refused"
+    if "certificate" in lowered or "ssl" in lowered:
+        return "tls"
+    return None
+
+
 def describe_error(exc: BaseException, *, host: str = "?") -> str:
     """A reason a person understands, from an httpx/OS/TLS exception."""
     import httpx
@@ -377,8 +402,7 @@ def describe_error(exc: BaseException, *, host: str = "?") -> str:
         return _("redirect loop")
     if isinstance(exc, httpx.ProxyError):
         return _("proxy: {reason}").format(reason=message)
-    if any(text in lowered for text in ("name or service not known", "nodename nor servname", "getaddrinfo",
-                                         "temporary failure in name resolution", "no address associated")):
+    if any(text in lowered for text in _DNS_FAILURE_TEXTS):
         return _("DNS lookup failed for {host}").format(host=host)
     if "ssl" in lowered or "tls" in lowered or "certificate verify failed" in lowered:
         return _("TLS: {reason}").format(reason=message)

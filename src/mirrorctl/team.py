@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from mirrorctl.catalog import TEAM
+from mirrorctl.catalog import TEAM, TEAM_ENV
 from mirrorctl.i18n import _
 
-ENV = "MIRRORCTL_CATALOGUE"
+ENV = TEAM_ENV
 FRESH_SECONDS = 3600.0  # a team list changes rarely; an hour keeps every command off the network
 TIMEOUT_SECONDS = 5.0
 MAX_BYTES = 1 << 20  # a catalogue of a few hundred mirrors is ~100 KB

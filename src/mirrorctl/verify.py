@@ -234,14 +234,15 @@ def _reason(exc: Exception) -> str:
         return _("no answer within {s:g} s").format(s=READ_TIMEOUT)
     if isinstance(exc, httpx.ProxyError):
         return _("the proxy failed: {error}").format(error=urls.mask_url(str(exc)) or type(exc).__name__)
+    from mirrorctl.netpolicy import failure_kind
+
     text = str(exc) or type(exc).__name__
-    lowered = text.lower()
-    if "name or service not known" in lowered or "nodename nor servname" in lowered or "getaddrinfo" in lowered \
-            or "temporary failure in name resolution" in lowered or "no address associated" in lowered:
+    kind = failure_kind(exc)
+    if kind == "dns":
         return _("its host name does not resolve")
-    if "refused" in lowered:
+    if kind == "refused":
         return _("the connection was refused")
-    if "certificate" in lowered or "ssl" in lowered:
+    if kind == "tls":
         return _("TLS failed: {error}").format(error=text)
     return urls.mask_url(text)
 

@@ -9,10 +9,6 @@ from __future__ import annotations
 
 import sys
 
-
-# command modules, each registering its commands on the app; one module per area
-COMMAND_MODULES = ("catalog", "config", "bench", "shell", "completion", "cache")
-
 # the command word -> the module that registers it, so that a command imports and builds only
 # its own module and command (typer turns every registered command into a click command, its
 # annotations evaluated, on each run). tests/test_startup.py fails when this table and what the
@@ -26,6 +22,9 @@ COMMANDS = {
     "completion": "completion",
     "cache": "cache",
 }
+# the command modules, each registering its commands on the app (one module per area), in the
+# order `--help` lists them: the table's, so the two cannot part ways
+COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
 # the options before the command word (see _root in cli/app.py; --lang is taken out by main)
 _ROOT_FLAGS = ("-v", "--verbose", "--version")
