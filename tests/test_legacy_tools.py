@@ -182,7 +182,8 @@ def test_legacy_tools_are_configured_only_when_named(run, sandbox):
 
 
 def test_only_user_scope(run, sandbox):
-    result = run("use", "tuna", "--tool", "easy_install", "--scope", "global")
+    # --root: were the refusal missing, nothing of this machine's would be written
+    result = run("use", "tuna", "--tool", "easy_install", "--scope", "global", "--root", str(sandbox.etc))
     assert result.exit_code == 2 and "easy_install takes --scope user" in result.stderr
 
 
