@@ -138,7 +138,7 @@ def test_the_pyz_holds_mirrorctl_its_catalogue_and_only_pure_python(pyz):
     assert any(re.match(r"certifi-[^/]+\.dist-info/(licenses/)?LICENSE", n) for n in names)
     assert not [n for n in names if n.endswith(".dist-info/RECORD")]
     for top in ("typer", "rich", "httpx", "httpcore", "h11", "anyio", "idna", "certifi", "tomlkit",
-                "configupdater", "ruamel.yaml", "filelock", "shellingham", "pygments", "markdown_it"):
+                "configupdater", "ruamel.yaml", "fasteners", "shellingham", "pygments", "markdown_it"):
         assert top in pyz.top_level_modules(), top
     assert pyz.path.read_bytes().startswith(b"#!/usr/bin/env python3\n")
 
@@ -194,11 +194,11 @@ def test_the_build_refuses_a_compiled_extension(tmp_path):
     for name, version in pins.items():
         with zipfile.ZipFile(wheels / f"{name.replace('-', '_')}-{version}-py3-none-any.whl", "w") as whl:
             whl.writestr(f"{name.replace('-', '_')}/__init__.py", "")
-            if name == "filelock":
-                whl.writestr("filelock/_speedups.cpython-311-x86_64-linux-gnu.so", b"\x7fELF")
+            if name == "fasteners":
+                whl.writestr("fasteners/_speedups.cpython-311-x86_64-linux-gnu.so", b"\x7fELF")
     proc = _run([sys.executable, str(BUILD), "--wheels", str(wheels), "-o", str(tmp_path / "x.pyz")])
     assert proc.returncode == 1
-    assert "filelock/_speedups.cpython-311-x86_64-linux-gnu.so is a compiled extension" in proc.stderr
+    assert "fasteners/_speedups.cpython-311-x86_64-linux-gnu.so is a compiled extension" in proc.stderr
     assert not (tmp_path / "x.pyz").exists()
 
 
@@ -330,7 +330,7 @@ def test_every_module_comes_from_the_pyz(python, pyz, sandbox, index):
     prefix = str(pyz.path) + os.sep
     for name in ["mirrorctl.catalog", "mirrorctl.targets.conda", *found["tops"]]:  # every bundled module
         assert (found["files"].get(name) or "").startswith(prefix), (name, found["files"].get(name))
-    assert {"mirrorctl", "typer", "rich", "httpx", "certifi", "tomlkit", "ruamel.yaml", "filelock"} <= set(found["tops"])
+    assert {"mirrorctl", "typer", "rich", "httpx", "certifi", "tomlkit", "ruamel.yaml", "fasteners"} <= set(found["tops"])
     assert found["certificates"] > 50  # certifi's bundle, read out of the zip into a real file
     assert found["yaml"] == "# keep\nchannels: [defaults, conda-forge]\n"
     if tuple(found["version"]) < (3, 11):  # the catalogue is read with tomli there (tomllib after)

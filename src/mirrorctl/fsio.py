@@ -11,7 +11,7 @@ import stat
 from pathlib import Path
 from typing import Optional, Sequence
 
-from mirrorctl.changes import first_file_ancestor
+from mirrorctl.changes import check_replaceable, first_file_ancestor
 from mirrorctl.errors import ConfigFileError, MirrorctlError, NotWritableError
 from mirrorctl.journal import make_private_dir
 from mirrorctl.i18n import _
@@ -21,25 +21,40 @@ TEMP_SUFFIX = ".mirrorctl-tmp"
 
 
 class Locked:
+    """mirrorctl's one lock: the file ``lock`` in the state folder, held while files change.
+
+    fasteners' inter-process lock (``lockf`` on POSIX, ``msvcrt.locking`` on Windows; the kernel
+    lets go when the process ends, however it ends). Waits up to ``LOCK_TIMEOUT`` seconds."""
+
     def __init__(self, state_dir: Path):
         self.state_dir = state_dir
         self._lock = None
 
     def __enter__(self):
-        from filelock import FileLock, Timeout
+        from fasteners import InterProcessLock
 
+        path = self.state_dir / "lock"
         make_private_dir(self.state_dir)
-        self._lock = FileLock(str(self.state_dir / "lock"), timeout=LOCK_TIMEOUT)
+        check_replaceable(path)  # a FIFO there would block the open for writing, a folder fail it
+        lock = InterProcessLock(str(path))
         try:
-            self._lock.acquire()
-        except Timeout:
+            acquired = lock.acquire(timeout=LOCK_TIMEOUT, delay=0.01, max_delay=0.1)
+        except OSError as exc:  # the file cannot be opened (read-only, full)
+            raise not_writable(path, exc, what="mirrorctl's lock") from None
+        except RuntimeError as exc:  # fasteners' ThreadError: the system refused the lock itself
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, OSError):
+                raise not_writable(path, cause, what="mirrorctl's lock") from None
+            raise
+        if not acquired:
+            if lock.lockfile is not None:
+                lock.lockfile.close()
             raise MirrorctlError(
                 _("another mirrorctl has held {value} for {lock_timeout:.0f} s")
-                .format(value=self.state_dir / 'lock', lock_timeout=LOCK_TIMEOUT),
+                .format(value=path, lock_timeout=LOCK_TIMEOUT),
                 hint=_("wait for it to finish and run again (the lock is let go when that process ends)"),
-            ) from None
-        except OSError as exc:
-            raise not_writable(self.state_dir / "lock", exc, what="mirrorctl's lock") from None
+            )
+        self._lock = lock
         return self
 
     def __exit__(self, *exc):
