@@ -4,7 +4,10 @@ Each run is a fresh process in a fresh throw-away HOME (so `use` really writes p
 journal entry each time, and pip really writes its file), interleaved so that machine noise hits
 both alike. `mirrorctl use URL --tool pip` writes the index through the whole transaction (lock,
 journal, durable writes); `--no-verify`, as pip checks nothing either. Also timed: `python -c pass`
-(the interpreter's own start-up, the floor of both) and `mirrorctl --version`.
+(the interpreter's own start-up, the floor of both), `mirrorctl --version`, and "core only": the
+same switch with no CLI framework at all (the core's ``ops.use_mirror`` called straight from
+``python -c``, its result rendered as `use` renders it), the floor that any lazier framework
+import could reach.
 Goal: `use` at most half of pip's time.
 
     python benchmarks/use_vs_pip.py [--runs 21]
@@ -13,6 +16,7 @@ Goal: `use` at most half of pip's time.
 from __future__ import annotations
 
 import argparse
+import statistics
 import shutil
 import sys
 import tempfile
@@ -21,6 +25,24 @@ from pathlib import Path
 from status_vs_pip import print_times, sandbox_env, time_once  # this folder is on sys.path when run
 
 URL = "https://pypi.tuna.tsinghua.edu.cn/simple"
+
+# `use URL --tool pip --no-verify` without typer: the same context, core call, rendering and guard
+CORE_ONLY = f"""
+import sys
+from mirrorctl import i18n
+i18n.setup()
+from mirrorctl import ops
+from mirrorctl.cli.guard import guarded, make_context
+from mirrorctl.context import Scope
+from mirrorctl.render.results import render_change
+
+def run():
+    result = ops.use_mirror(make_context(), {URL!r}, tools=["pip"], scope=Scope.USER, dry_run=False, check=False,
+                            command="mirrorctl use", verify=False)
+    render_change(result, False)
+
+sys.exit(guarded(run, verbose=False))
+"""
 
 
 def main() -> None:
@@ -32,6 +54,7 @@ def main() -> None:
     commands = {
         "mirrorctl use": ours + ["use", URL, "--tool", "pip", "--no-verify"],
         "pip config set": [sys.executable, "-m", "pip", "config", "--user", "set", "global.index-url", URL],
+        "core only": [sys.executable, "-c", CORE_ONLY],
         "mirrorctl --version": ours + ["--version"],
         "python -c pass": [sys.executable, "-c", "pass"],
     }
@@ -46,6 +69,8 @@ def main() -> None:
                     times[name].append(elapsed)
     print(f"{args.runs} runs each, interleaved, fresh processes and fresh HOMEs, python {sys.version.split()[0]}")
     print_times(times, ours="mirrorctl use", theirs="pip config set")
+    floor = statistics.median(times["core only"]) / statistics.median(times["pip config set"])
+    print(f"ratio core only/pip config set = {floor:.2f} (the same switch with no CLI framework imported)")
 
 if __name__ == "__main__":
     main()
