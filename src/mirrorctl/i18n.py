@@ -168,6 +168,7 @@ FRAMEWORK = (
     N_("default: {default}"), N_("required"), N_("env var: {var}"), N_("Error: {message}"),
     N_("No such option: {name}"), N_("No such command {name!r}."), N_("Missing argument"), N_("Missing option"),
     N_("Missing command."), N_("Invalid value for {param_hint}: {message}"), N_("Try '{command} {option}' for help."),
+    N_("(dynamic)"), N_("Aborted!"),
 )
 
 
