@@ -255,5 +255,7 @@ def test_wrap_wide_cuts_only_a_word_wider_than_a_line():
     lines = wrap_wide("见 https://pypi.tuna.tsinghua.edu.cn/simple/some/long/path 了", 20)
     assert all(cell_width(line) <= 20 for line in lines)
     assert "".join(lines).replace(" ", "") == "见https://pypi.tuna.tsinghua.edu.cn/simple/some/long/path了"
-    assert wrap_wide("", 20) == [""]
+    assert wrap_wide("", 20, "  ") == wrap_wide("   ", 20) == []  # as textwrap
     assert wrap_wide("中文", 20, "用法: ") == ["用法: 中文"]
+    # a first line its indent takes (a long usage prefix): the word goes on the next, whole
+    assert wrap_wide("[OPTIONS] 中", 20, "用法: mirrorctl x ", "  ") == ["用法: mirrorctl x", "  [OPTIONS] 中"]

@@ -59,6 +59,9 @@ def wrap_wide(text: str, width: int, initial_indent: str = "", subsequent_indent
         if not fresh and used + cell_width(space) + need > width:
             lines.append(line)
             line, used, space, fresh = subsequent_indent, cell_width(subsequent_indent), "", True
+        if fresh and used + need > width and line.strip() and cell_width(subsequent_indent) + need <= width:
+            lines.append(line.rstrip())  # a first line taken by its indent (a usage prefix): the word goes on
+            line, used = subsequent_indent, cell_width(subsequent_indent)
         while fresh and used + need > width and len(unit) > 1:  # a word wider than a line: cut it
             cut, cut_width = "", 0
             for ch in unit:
@@ -71,9 +74,9 @@ def wrap_wide(text: str, width: int, initial_indent: str = "", subsequent_indent
         line += space + unit
         used += cell_width(space) + need
         space, fresh = "", False
-    if not fresh or not lines:
+    if not fresh:
         lines.append(line)
-    return lines
+    return lines  # no words, no lines (as the standard library's wrapper)
 
 
 _wrapper = None
