@@ -107,6 +107,28 @@ def test_every_marked_message_has_a_chinese_translation():
     assert len(_marked_messages()) > 300  # the extractor really saw the sources
 
 
+def test_the_frameworks_own_words_are_in_the_catalogue():
+    """typer (and click 8.1) say their own words through gettext, which mirrorctl points at its
+    catalogue: every one typer.core says (section titles, defaults, command errors) is there,
+    as are the words mirrorctl says for typer's vendored click (cli/app.py, cli/framework.py)."""
+    import inspect
+    import io
+
+    import typer.core
+    from babel.messages.extract import DEFAULT_KEYWORDS, extract_python
+
+    from mirrorctl import i18n
+
+    catalog = _po()
+    said = [m[0] if isinstance(m, tuple) else m for _line, _func, m, _comments in extract_python(
+        io.BytesIO(inspect.getsource(typer.core).encode()), list(DEFAULT_KEYWORDS), [], {})]
+    assert len(said) >= 8
+    words = set(said) | set(i18n.FRAMEWORK) | {"Usage:", "Show this message and exit.", "{heading}:",
+                                               "Missing argument {name}.", "{value} is not a valid integer."}
+    missing = sorted(w for w in words if catalog.get(w) is None or not catalog.get(w).string)
+    assert not missing, missing
+
+
 def test_the_catalogue_has_no_message_the_sources_lost():
     marked = {m[0] if isinstance(m, tuple) else m for m in _marked_messages()}
     stale = sorted(m.id if isinstance(m.id, str) else m.id[0] for m in _po() if m.id

@@ -159,14 +159,16 @@ def _from_langid(langid: int) -> str:
     return ENGLISH
 
 
-# The CLI framework's own words in help and usage errors. click (and typer.core) take them from
-# the standard library's ``gettext.gettext`` when their modules are imported: see
-# :func:`translate_framework`. typer's vendored click (0.24 on) writes "Usage:" untranslated.
+# The CLI framework's own words in help and usage errors. click 8.1 (and typer.core) take them
+# from the standard library's ``gettext.gettext`` when their modules are imported: see
+# :func:`translate_framework`. typer's vendored click (0.24 on) has its words in English only:
+# cli/app.py's command classes and cli/framework.py say them through ``_`` instead.
 FRAMEWORK = (
     N_("Usage:"), N_("Options"), N_("Arguments"), N_("Commands"), N_("Show this message and exit."),
     N_("default: {default}"), N_("required"), N_("env var: {var}"), N_("Error: {message}"),
     N_("No such option: {name}"), N_("No such command {name!r}."), N_("Missing argument"), N_("Missing option"),
     N_("Missing command."), N_("Invalid value for {param_hint}: {message}"), N_("Try '{command} {option}' for help."),
+    N_("(dynamic)"), N_("Aborted!"),
 )
 
 

@@ -285,12 +285,16 @@ def _standard_streams() -> None:
 
 def _usage_error(exc) -> int:
     from mirrorctl import render
+    from mirrorctl.cli.framework import is_help_request, usage_message
     from mirrorctl.errors import UsageError
     from mirrorctl.i18n import _
 
     ctx = getattr(exc, "ctx", None)
+    if is_help_request(exc):  # a group given no command (`mirrorctl cache`): its help, as a usage error
+        sys.stderr.write(exc.format_message().rstrip("\n") + "\n")
+        return int(getattr(exc, "exit_code", 2) or 2)
     where = ctx.command_path if ctx is not None else "mirrorctl"
-    render.error(UsageError(exc.format_message(), hint=_("see `{command} --help`").format(command=where)))
+    render.error(UsageError(usage_message(exc), hint=_("see `{command} --help`").format(command=where)))
     return int(getattr(exc, "exit_code", 2) or 2)
 
 

@@ -8,10 +8,109 @@ import sys
 from typing import Callable, List, Optional
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from mirrorctl import __version__
 from mirrorctl.errors import ExitCode
 from mirrorctl.i18n import _
+
+# The CLI framework's own words (the help option, "Usage:", headings, usage errors) in the
+# user's language, and help wrapped by display width, on click 8.1 (typer <= 0.23, gettext) and
+# on typer's vendored click (0.24 on, English only) alike: the app is declared with the Group
+# below, which gives every command typer builds under it these classes. The work itself is in
+# cli/framework.py, loaded only for help and usage errors.
+_FrameworkContext = TyperCommand.context_class  # click's Context, or typer._click's
+_FRAMEWORK = _FrameworkContext.__module__.rpartition(".")[0]  # "click" or "typer._click"
+
+
+class Formatter(_FrameworkContext.formatter_class):
+    """The framework's help formatter: its words translated, text measured in columns."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        from mirrorctl.cli.framework import install_wrapper
+
+        install_wrapper()
+
+    def write_usage(self, prog: str, args: str = "", prefix: Optional[str] = None) -> None:
+        from mirrorctl.cli.framework import wrapper_class
+        from mirrorctl.render import cell_width
+
+        if prefix is None:
+            prefix = _("Usage:") + " "
+        usage_prefix = f"{prefix:>{self.current_indent}}{prog} "
+        text_width = self.width - self.current_indent
+        if text_width >= cell_width(usage_prefix) + 20:  # the arguments fit right of the prefix
+            first = usage_prefix
+            indent = " " * cell_width(usage_prefix)
+        else:  # under it
+            self.write(usage_prefix + "\n")
+            first = indent = " " * (max(self.current_indent, cell_width(prefix)) + 4)
+        self.write(wrapper_class()(text_width, initial_indent=first, subsequent_indent=indent,
+                                   replace_whitespace=False).fill(args))
+        self.write("\n")
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}" + _("{heading}:").format(heading=heading) + "\n")
+
+
+class Context(_FrameworkContext):
+    formatter_class = Formatter
+
+
+def _in_our_words(base):
+    """``base`` (one of typer's command classes) with its help option and usage errors in the
+    user's language. Methods only, no state, single inheritance: a command typer built is
+    adopted by changing its class (see Group)."""
+
+    class Words(base):
+        __slots__ = ()
+        context_class = Context
+
+        def get_help_option(self, ctx):
+            option = super().get_help_option(ctx)
+            if option is not None:  # typer._click's says it in English only
+                option.help = _("Show this message and exit.")
+            return option
+
+        def parse_args(self, ctx, args):
+            try:
+                return super().parse_args(ctx, args)
+            except sys.modules[_FRAMEWORK + ".exceptions"].UsageError as exc:
+                # the parser raises some (an option without its value) with no context: they
+                # belong to the command being parsed, whose help the hint then names
+                if getattr(exc, "ctx", None) is None:
+                    exc.ctx = ctx
+                    exc.cmd = ctx.command
+                raise
+
+    return Words
+
+
+class Command(_in_our_words(TyperCommand)):
+    __slots__ = ()
+
+
+class Group(_in_our_words(TyperGroup)):
+    """The app's class. typer builds each command with its own default class unless told
+    otherwise (and `cache`'s are declared on a Typer of their own): the Group gives the commands
+    built under it ours, which add methods only; one declared with a class of its own keeps it."""
+
+    __slots__ = ()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _adopt(self)
+
+
+def _adopt(group) -> None:
+    for command in list(group.commands.values()):
+        if type(command) is TyperCommand:
+            command.__class__ = Command
+        elif type(command) is TyperGroup:  # built before the group it is in: its commands too
+            command.__class__ = Group
+            _adopt(command)
+
 
 app = typer.Typer(
     name="mirrorctl",
@@ -24,6 +123,7 @@ app = typer.Typer(
         "  mirrorctl status\n\n"
         "  mirrorctl undo"
     ),
+    cls=Group,  # every command's help and usage errors in the user's language (see Group)
     invoke_without_command=True,  # no command: the help, exit 0 (see _root)
     add_completion=False,
     pretty_exceptions_enable=False,
