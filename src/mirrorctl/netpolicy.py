@@ -17,9 +17,10 @@ cache's health check:
 * **address family**: ``family=4`` or ``6`` binds the local side to ``0.0.0.0`` or ``::``, so
   that names resolve to, and connections use, that family only (``-4``/``-6``).
 
-Public API: :func:`ssl_context`, :func:`async_client`, :func:`client`, :func:`send_following`,
-:func:`get` (one capped GET with the redirect rule), :func:`redirect_refusal`,
-:func:`describe_error`. httpx is imported inside the functions, off the start-up path.
+Public API: :func:`ssl_context`, :func:`async_client` (and its :func:`async_transport`),
+:func:`client`, :func:`send_following`, :func:`get` (one capped GET with the redirect rule),
+:func:`redirect_refusal`, :func:`describe_error`. httpx is imported inside the functions, off
+the start-up path.
 """
 
 from __future__ import annotations
@@ -217,22 +218,40 @@ def _no_proxy_plan() -> "ProxyPlan":
     return ProxyPlan()
 
 
-def async_client(*, plan: Optional["ProxyPlan"] = None, ca_bundle: Optional[str] = None,
-                 timeout: float = DEFAULT_TIMEOUT, family: Optional[int] = None, connections: int = 4,
-                 headers: Optional[Mapping[str, str]] = None) -> "httpx.AsyncClient":
-    """An httpx.AsyncClient under the policy; give it its own pool (one per server, say).
+def async_transport(*, plan: Optional["ProxyPlan"] = None, ca_bundle: Optional[str] = None,
+                    family: Optional[int] = None, connections: int = 4) -> "httpx.AsyncBaseTransport":
+    """The transport under an :func:`async_client`: proxies, TLS, address family, a pool of its own.
 
-    Redirects are not followed by httpx: use :func:`send_following`. ``connections`` bounds
-    the pool (one per server keeps httpcore's per-request scan of the pool short).
+    A caller that sends the same request many times (bench's samples) may send it here
+    directly, without the client's per-request work (cookies, auth, redirects); it must
+    then treat a redirect as :func:`send_following` would. ``connections`` bounds the pool.
     """
     import httpx
 
     from mirrorctl.proxy import routing_transport
 
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return routing_transport(plan or _no_proxy_plan(), verify=ssl_context(ca_bundle), limits=limits,
+                             local_address=_local_address(family))
+
+
+def async_client(*, plan: Optional["ProxyPlan"] = None, ca_bundle: Optional[str] = None,
+                 timeout: float = DEFAULT_TIMEOUT, family: Optional[int] = None, connections: int = 4,
+                 headers: Optional[Mapping[str, str]] = None,
+                 transport: Optional["httpx.AsyncBaseTransport"] = None) -> "httpx.AsyncClient":
+    """An httpx.AsyncClient under the policy; give it its own pool (one per server, say).
+
+    Redirects are not followed by httpx: use :func:`send_following`. ``connections`` bounds
+    the pool (one per server keeps httpcore's per-request scan of the pool short).
+    ``transport``: one made by :func:`async_transport` (then ``plan``, ``ca_bundle``,
+    ``family`` and ``connections`` are its own).
+    """
+    import httpx
+
+    if transport is None:
+        transport = async_transport(plan=plan, ca_bundle=ca_bundle, family=family, connections=connections)
     return httpx.AsyncClient(
-        transport=routing_transport(plan or _no_proxy_plan(), verify=ssl_context(ca_bundle), limits=limits,
-                                    local_address=_local_address(family)),
+        transport=transport,
         trust_env=False,
         follow_redirects=False,
         timeout=httpx.Timeout(timeout),

@@ -3,9 +3,12 @@
 1. **Warm-up round**: every mirror's client is made and sends its untimed first request
    (connection set-up, the page read and parsed). This is where the client is busy: making
    clients, handshakes, parsing pages.
-2. **Sample rounds**: round *k* sends sample *k* of every mirror at once, and the next round
-   starts when every mirror has answered. Within a round the loop has little else to do, so
-   the fast mirrors' answers, which come first, are read as they arrive. A round that is not
+2. **Sample rounds**: round *k* sends sample *k* of every mirror, in three quick waves (the
+   slowest, the contenders, the rest: :func:`sending_waves`), and the next round starts when
+   every mirror has answered. Within a round the loop has little else to do, so the fast
+   mirrors' answers, which come first, are read as they arrive. The samples are sent to each
+   mirror's transport directly (:meth:`Probe._send_sample`), and Python's cyclic garbage
+   collector waits until the bench is over: both kept the loop busy as answers came. A round that is not
    over after :data:`ROUND_WAIT` seconds lets the slow mirrors go on by themselves (they
    cannot win, and must not hold the others: a mirror costs one ``--timeout`` at most).
 3. ``--throughput``: the downloads, all at once.
@@ -18,11 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
+import gc
 import math
 import re
 import threading
 import time
-from typing import TYPE_CHECKING, Any, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
 from mirrorctl.bench import conda
 from mirrorctl.bench.conda import ENDPOINT_CONDA, ENDPOINTS
@@ -50,6 +55,11 @@ DEFAULT_THROUGHPUT_BYTES = 8 * 1024 * 1024
 ROUND_WAIT = 1.0
 #: the warm-up round (connection set-up, page parse) waits this long at most for its slowest mirror
 WARM_UP_WAIT = 2.0
+#: a mirror up to this many times as slow as the fastest so far is a contender (see :func:`sending_order`)
+CONTENDER_FACTOR = 1.5
+#: a sample round sends its requests in waves (see :func:`sending_waves`), each once the one before
+#: is on the wire (on kept-alive connections: at once), or after this long at most
+SEND_WAIT = 0.05
 
 _PACKAGE_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
@@ -123,11 +133,13 @@ async def bench_async(
     started = time.perf_counter()
     _warm_up_imports()
     probes: List[Probe] = []
+    collector_was_on = gc.isenabled()
+    gc.disable()  # see _drive: a full collection would stop the loop for tens of ms while answers arrive
     try:
         for i, mirror in enumerate(mirrors):
-            client = netpolicy.async_client(plan=proxy_plan, ca_bundle=ca_bundle, timeout=float(timeout) + 1.0,
-                                            family=family, connections=2)
-            probe = Probe(i, mirror, options, client)
+            transport = netpolicy.async_transport(plan=proxy_plan, ca_bundle=ca_bundle, family=family, connections=2)
+            client = netpolicy.async_client(timeout=float(timeout) + 1.0, transport=transport)
+            probe = Probe(i, mirror, options, client, transport=transport)
             probe.proxy = probe.result.proxy = proxy_plan.for_url(probe.url) if probe.url else None
             probes.append(probe)
             refusal = conda.no_conda() if not probe.url else netpolicy.family_refusal(probe.url, family)
@@ -136,6 +148,8 @@ async def bench_async(
         await _drive(probes, options)
     finally:
         await asyncio.gather(*(p.client.aclose() for p in probes), return_exceptions=True)
+        if collector_was_on:
+            gc.enable()
     results = [p.finish() for p in probes]
     proxy_info = proxy_plan.describe([p.url for p in probes if p.url])
     proxy_info["error"] = _proxy_error(results)
@@ -150,15 +164,29 @@ async def bench_async(
 
 
 async def _drive(probes: Sequence[Probe], options: Options) -> None:
-    """The rounds of the module docstring."""
+    """The rounds of the module docstring.
+
+    Python's cyclic garbage collector is off meanwhile (:func:`bench_async`): at 200 mirrors a
+    full collection took 30-40 ms, twice a run, and the samples it fell into measured that too.
+    What a bench allocates is freed by reference counting; the few cycles (tracebacks of failed
+    requests) wait for the collector until the bench ends, bounded by the number of requests.
+    """
     alone: List["asyncio.Task[None]"] = []  # mirrors that fell behind a round and go on by themselves
 
-    async def round_of(members: Sequence[Probe], number: Optional[int], wait: float) -> List[Probe]:
-        tasks = {}
-        for probe in members:
-            step = probe.warm_up if number is None else probe.sample
-            coro = probe.guarded(step) if number is None else probe.guarded(step, number)
-            tasks[asyncio.ensure_future(coro)] = probe
+    async def round_of(waves: Sequence[Sequence[Probe]], number: Optional[int], wait: float) -> List[Probe]:
+        tasks: Dict["asyncio.Task[None]", Probe] = {}
+        for position, wave in enumerate(waves):
+            if position:  # the wave before is on the wire (or done with): send this one
+                await _sent(launched, SEND_WAIT)
+            launched = []
+            for probe in wave:
+                sent = asyncio.get_running_loop().create_future()
+                probe.on_sent = functools.partial(_settle, sent)
+                step = probe.guarded(probe.warm_up) if number is None else probe.guarded(probe.sample, number)
+                task = asyncio.ensure_future(step)
+                task.add_done_callback(functools.partial(_settle_after, sent))
+                tasks[task] = probe
+                launched.append(sent)
         if not tasks:
             return []
         _done, pending = await asyncio.wait(tasks, timeout=wait)
@@ -167,16 +195,61 @@ async def _drive(probes: Sequence[Probe], options: Options) -> None:
             alone.append(asyncio.ensure_future(_after(task, probe, number, options.samples)))
         return [p for t, p in tasks.items() if t not in pending and not p.failed]
 
-    members = await round_of([p for p in probes if not p.failed], None, min(WARM_UP_WAIT, options.timeout + 0.5))
-    # each round sends to the fastest first (by the warm-up): their answers, the ones that decide
-    # the winner, come back first, before the loop is busy with the slower mirrors' answers
-    members.sort(key=lambda p: p.result.warmup_ms or 0.0)
+    # warm-ups open connections, which may take round trips: they all start at once
+    members = await round_of([[p for p in probes if not p.failed]], None, min(WARM_UP_WAIT, options.timeout + 0.5))
     for number in range(1, options.samples + 1):
-        members = await round_of(members, number, min(ROUND_WAIT, options.timeout + 0.5))
+        members = await round_of(sending_waves(members), number, min(ROUND_WAIT, options.timeout + 0.5))
     if alone:
         await asyncio.gather(*alone)
     if options.throughput:
         await asyncio.gather(*(p.guarded(p.download) for p in probes if not p.failed))
+
+
+def _settle(future: "asyncio.Future[None]") -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _settle_after(future: "asyncio.Future[None]", _task: "asyncio.Future[None]") -> None:
+    _settle(future)
+
+
+async def _sent(futures: Sequence["asyncio.Future[None]"], timeout: float) -> None:
+    """Until every one of ``futures`` is settled (its request on the wire, or its step over), or ``timeout``."""
+    waiting = [f for f in futures if not f.done()]
+    if waiting:
+        await asyncio.wait(waiting, timeout=timeout)
+
+
+def sending_waves(members: Sequence[Probe]) -> List[List[Probe]]:
+    """The waves a sample round sends its requests in, each once the wave before is on the wire.
+
+    Starting a request takes the client a fraction of a millisecond of the loop's time: at 200
+    mirrors, tens of milliseconds for a round. Requests started together go out nearly together,
+    once all have been prepared; so they are started in waves, by speed (the best sample so far,
+    else the warm-up's answer, timed at the transport):
+
+    1. the slower half of the mirrors that cannot be contenders, slowest first: the slowest
+       answer ends the round, and must not wait for every other request to be sent;
+    2. the contenders, at most :data:`CONTENDER_FACTOR` times as slow as the fastest, fastest
+       first: their answers decide the winner, and come back to a loop that is done sending
+       and not yet busy with the others' answers (those take longer by their own definition);
+    3. the others, slowest first.
+    """
+    def speed(probe: Probe) -> float:
+        samples = probe.result.samples_ms
+        if samples:
+            return min(samples)
+        return probe.first_answer_ms if probe.first_answer_ms is not None else (probe.result.warmup_ms or 0.0)
+
+    ordered = sorted(members, key=lambda p: (speed(p), p.index))
+    if not ordered:
+        return []
+    limit = speed(ordered[0]) * CONTENDER_FACTOR
+    contenders = [p for p in ordered if speed(p) <= limit]
+    others = ordered[len(contenders):][::-1]  # slowest first
+    slower = (len(others) + 1) // 2
+    return [wave for wave in (others[:slower], contenders, others[slower:]) if wave]
 
 
 async def _after(task: "asyncio.Task[None]", probe: Probe, number: Optional[int], samples: int) -> None:
