@@ -1,16 +1,23 @@
-"""Running a bench: every mirror at once, in rounds, each under its own deadline.
+"""Running a bench: every mirror at once, each under its own deadline.
 
 1. **Warm-up round**: every mirror's client is made and sends its untimed first request
    (connection set-up, the page read and parsed). This is where the client is busy: making
-   clients, handshakes, parsing pages.
-2. **Sample rounds**: round *k* sends sample *k* of every mirror, in three quick waves (the
-   slowest, the contenders, the rest: :func:`sending_waves`), and the next round starts when
-   every mirror has answered. Within a round the loop has little else to do, so the fast
-   mirrors' answers, which come first, are read as they arrive. The samples are sent to each
-   mirror's transport directly (:meth:`Probe._send_sample`), and Python's cyclic garbage
-   collector waits until the bench is over: both kept the loop busy as answers came. A round that is not
-   over after :data:`ROUND_WAIT` seconds lets the slow mirrors go on by themselves (they
-   cannot win, and must not hold the others: a mirror costs one ``--timeout`` at most).
+   clients, handshakes, parsing pages. No sample is taken before every warm-up is over (or
+   left to finish alone after :data:`WARM_UP_WAIT`): the client's start-up never falls into
+   a sample.
+2. **Samples**. The *contenders*, at most :data:`CONTENDER_FACTOR` times as slow as the
+   fastest (by the warm-up's answer, timed at the transport), take theirs in rounds: round
+   *k* sends sample *k* of each, in quick waves (:func:`sending_waves`), and the next round
+   starts when all have answered; the loop has little else to do meanwhile, so their
+   answers are read as they arrive. The other mirrors cannot win: each takes its samples
+   alone, one after the other, from the start. They keep the loop a little busy at random
+   moments, which costs the contenders' samples a fraction of a millisecond at 200 mirrors;
+   holding them in the rounds would make every round wait for the slowest answer of all
+   (with +-25 % jitter, 1.25 times the slowest round trip, every round).
+   Samples are sent to each mirror's transport directly (:meth:`Probe._send_sample`), and
+   Python's cyclic garbage collector waits until the bench is over: both kept the loop busy
+   as answers came. A round that is not over after :data:`ROUND_WAIT` seconds lets its slow
+   mirrors go on by themselves (a mirror costs one ``--timeout`` at most).
 3. ``--throughput``: the downloads, all at once.
 
 The wall time is about one warm-up plus ``samples`` times the slowest round trip: what a
@@ -175,18 +182,14 @@ async def _drive(probes: Sequence[Probe], options: Options) -> None:
 
     async def round_of(waves: Sequence[Sequence[Probe]], number: Optional[int], wait: float) -> List[Probe]:
         tasks: Dict["asyncio.Task[None]", Probe] = {}
+        launched: List["asyncio.Future[None]"] = []
         for position, wave in enumerate(waves):
             if position:  # the wave before is on the wire (or done with): send this one
                 await _sent(launched, SEND_WAIT)
             launched = []
             for probe in wave:
-                sent = asyncio.get_running_loop().create_future()
-                probe.on_sent = functools.partial(_settle, sent)
                 step = probe.guarded(probe.warm_up) if number is None else probe.guarded(probe.sample, number)
-                task = asyncio.ensure_future(step)
-                task.add_done_callback(functools.partial(_settle_after, sent))
-                tasks[task] = probe
-                launched.append(sent)
+                tasks[_launch(probe, step, launched)] = probe
         if not tasks:
             return []
         _done, pending = await asyncio.wait(tasks, timeout=wait)
@@ -197,12 +200,31 @@ async def _drive(probes: Sequence[Probe], options: Options) -> None:
 
     # warm-ups open connections, which may take round trips: they all start at once
     members = await round_of([[p for p in probes if not p.failed]], None, min(WARM_UP_WAIT, options.timeout + 0.5))
+    # the mirrors that cannot win take their samples alone, one after the other, slowest first
+    contenders = _contenders(members)
+    chosen = {id(p) for p in contenders}
+    launched: List["asyncio.Future[None]"] = []
+    for probe in sorted((p for p in members if id(p) not in chosen), key=_speed, reverse=True):
+        alone.append(_launch(probe, _after(None, probe, 0, options.samples), launched))
+    await _sent(launched, SEND_WAIT)
+    # the contenders in rounds
+    members = contenders
     for number in range(1, options.samples + 1):
         members = await round_of(sending_waves(members), number, min(ROUND_WAIT, options.timeout + 0.5))
     if alone:
         await asyncio.gather(*alone)
     if options.throughput:
         await asyncio.gather(*(p.guarded(p.download) for p in probes if not p.failed))
+
+
+def _launch(probe: Probe, step: Any, launched: List["asyncio.Future[None]"]) -> "asyncio.Task[None]":
+    """Start ``step`` of ``probe``; add to ``launched`` a future settled once its request is on the wire."""
+    sent: "asyncio.Future[None]" = asyncio.get_running_loop().create_future()
+    probe.on_sent = functools.partial(_settle, sent)
+    task = asyncio.ensure_future(step)
+    task.add_done_callback(functools.partial(_settle_after, sent))
+    launched.append(sent)
+    return task
 
 
 def _settle(future: "asyncio.Future[None]") -> None:
@@ -221,6 +243,22 @@ async def _sent(futures: Sequence["asyncio.Future[None]"], timeout: float) -> No
         await asyncio.wait(waiting, timeout=timeout)
 
 
+def _speed(probe: Probe) -> float:
+    """The best sample so far, else the warm-up's answer timed at the transport, else its wall time (ms)."""
+    samples = probe.result.samples_ms
+    if samples:
+        return min(samples)
+    return probe.first_answer_ms if probe.first_answer_ms is not None else (probe.result.warmup_ms or 0.0)
+
+
+def _contenders(members: Sequence[Probe]) -> List[Probe]:
+    """The mirrors at most :data:`CONTENDER_FACTOR` times as slow as the fastest (see :func:`_speed`)."""
+    if not members:
+        return []
+    limit = min(_speed(p) for p in members) * CONTENDER_FACTOR
+    return [p for p in members if _speed(p) <= limit]
+
+
 def sending_waves(members: Sequence[Probe]) -> List[List[Probe]]:
     """The waves a sample round sends its requests in, each once the wave before is on the wire.
 
@@ -236,12 +274,7 @@ def sending_waves(members: Sequence[Probe]) -> List[List[Probe]]:
        and not yet busy with the others' answers (those take longer by their own definition);
     3. the others, slowest first.
     """
-    def speed(probe: Probe) -> float:
-        samples = probe.result.samples_ms
-        if samples:
-            return min(samples)
-        return probe.first_answer_ms if probe.first_answer_ms is not None else (probe.result.warmup_ms or 0.0)
-
+    speed = _speed
     ordered = sorted(members, key=lambda p: (speed(p), p.index))
     if not ordered:
         return []
@@ -252,9 +285,10 @@ def sending_waves(members: Sequence[Probe]) -> List[List[Probe]]:
     return [wave for wave in (others[:slower], contenders, others[slower:]) if wave]
 
 
-async def _after(task: "asyncio.Task[None]", probe: Probe, number: Optional[int], samples: int) -> None:
-    """A mirror left behind by a round: finish its step, then take its other samples one by one."""
-    await task
+async def _after(task: Optional["asyncio.Task[None]"], probe: Probe, number: Optional[int], samples: int) -> None:
+    """A mirror on its own: finish its step ``task`` (sample ``number``), then take the others one by one."""
+    if task is not None:
+        await task
     for later in range(1 if number is None else number + 1, samples + 1):
         await probe.guarded(probe.sample, later)
 
