@@ -67,6 +67,8 @@ CONTENDER_FACTOR = 1.5
 #: a sample round sends its requests in waves (see :func:`sending_waves`), each once the one before
 #: is on the wire (on kept-alive connections: at once), or after this long at most
 SEND_WAIT = 0.05
+#: the mirrors that cannot win start sampling this many at a time, the same way
+SEND_WAVE = 16
 
 _PACKAGE_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
@@ -200,13 +202,17 @@ async def _drive(probes: Sequence[Probe], options: Options) -> None:
 
     # warm-ups open connections, which may take round trips: they all start at once
     members = await round_of([[p for p in probes if not p.failed]], None, min(WARM_UP_WAIT, options.timeout + 0.5))
-    # the mirrors that cannot win take their samples alone, one after the other, slowest first
+    # the mirrors that cannot win take their samples alone, one after the other; they start
+    # slowest first, a few at a time (requests started together go out together, once all are
+    # prepared: the slowest would wait for every other to be ready)
     contenders = _contenders(members)
     chosen = {id(p) for p in contenders}
-    launched: List["asyncio.Future[None]"] = []
-    for probe in sorted((p for p in members if id(p) not in chosen), key=_speed, reverse=True):
-        alone.append(_launch(probe, _after(None, probe, 0, options.samples), launched))
-    await _sent(launched, SEND_WAIT)
+    others = sorted((p for p in members if id(p) not in chosen), key=_speed, reverse=True)
+    for start in range(0, len(others), SEND_WAVE):
+        launched: List["asyncio.Future[None]"] = []
+        for probe in others[start:start + SEND_WAVE]:
+            alone.append(_launch(probe, _after(None, probe, 0, options.samples), launched))
+        await _sent(launched, SEND_WAIT)
     # the contenders in rounds
     members = contenders
     for number in range(1, options.samples + 1):
