@@ -215,7 +215,7 @@ class Probe:
             return self._status_error(page.status)
         result.bytes = page.wire_bytes
         if self.transport is not None and not page.redirected:
-            self.template = self.client.build_request("GET", self.url, headers=self._headers()[0])
+            self.template = _sample_request(self.client, self.url, self._headers()[0])
         if self.conda:
             result.api = "repodata"
             return page.unusable
@@ -448,6 +448,20 @@ async def within(awaitable: Any, seconds: float) -> Any:
 
 
 _TIMEOUT = getattr(asyncio, "timeout", None)
+
+
+def _sample_request(client: "httpx.AsyncClient", url: str, headers: Dict[str, str]) -> "httpx.Request":
+    """The request each sample sends to the transport: what the client would send for ``url``.
+
+    The client's headers and cookies come from ``build_request``; credentials in the URL are
+    turned into an ``Authorization`` header here, as the client does when it sends.
+    """
+    import httpx
+
+    request = client.build_request("GET", url, headers=headers)
+    if request.url.username or request.url.password:
+        next(httpx.BasicAuth(request.url.username, request.url.password).sync_auth_flow(request))
+    return request
 
 
 def _request_type() -> Any:
