@@ -308,7 +308,9 @@ class Probe:
             status = await self._send_sample(trace)
             if status is not None:
                 return status
-            trace.restart()  # redirected after all: sent again the policy's way, every hop timed
+            # redirected after all: sent again the policy's way, every hop timed; and from now on
+            self.template = None
+            trace.restart()
         page = await self._get_page(trace)
         return page.status
 
