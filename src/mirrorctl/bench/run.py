@@ -126,6 +126,8 @@ async def bench_async(
     if endpoint == ENDPOINT_CONDA and throughput:
         raise UsageError(_("--throughput measures PyPI files: not with --conda"), hint=_("leave one of them out"))
     from mirrorctl import netpolicy
+
+    netpolicy.prefetch_ssl_context(ca_bundle)  # the CA bundle loads beside the imports below
     from mirrorctl.proxy import check_usable, plan
 
     project = normalize_project(package)
@@ -133,6 +135,7 @@ async def bench_async(
         import os
 
         proxy_plan = plan(option=proxy, environ=os.environ)
+    _warm_up_imports()  # httpx and the rest, while the CA bundle loads
     verify = netpolicy.ssl_context(ca_bundle)  # once for every mirror, before any is timed
     check_usable(proxy_plan, verify=verify)
     options = Options(samples=samples, timeout=float(timeout), project=project, throughput=throughput,
@@ -140,7 +143,6 @@ async def bench_async(
                       throughput_seconds=float(throughput_seconds) if throughput_seconds else float(timeout),
                       on_event=on_event, endpoint=endpoint)
     started = time.perf_counter()
-    _warm_up_imports()
     probes: List[Probe] = []
     collector_was_on = gc.isenabled()
     gc.disable()  # see _drive: a full collection would stop the loop for tens of ms while answers arrive
@@ -338,8 +340,11 @@ def check_arguments(*, samples: int, timeout: float, package: str, max_lag: Opti
 
 
 def _warm_up_imports() -> None:
-    """Load what httpcore loads lazily on its first request, before the first request."""
+    """Load httpx, and what httpcore loads lazily on its first request, before the first request."""
+    import importlib
     import sys
+
+    importlib.import_module("httpx")
 
     try:
         import anyio
