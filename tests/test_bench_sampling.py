@@ -210,3 +210,25 @@ def test_an_unclosed_href_quote_falls_back_to_the_general_reading():
     listing = parse_listing(page, "text/html", "https://m.example/simple/pip/", "pip")
     # no closing quote: _HREF_RE reads the value unquoted, up to the space, quote included
     assert listing is not None and listing.links == [("pip-1.0.tar.gz", '"../../f/pip-1.0.tar.gz')]
+
+
+# -- the live view draws little: rich draws it in a thread that holds the GIL ----------------------
+
+
+def test_the_live_view_draws_a_screenful_of_lines_a_few_times_a_second():
+    import io
+
+    from rich.console import Console
+
+    from mirrorctl.render.bench import LIVE_REFRESH_PER_SECOND, LiveBench
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=100, height=30)
+    live = LiveBench([Mirror(f"mirror-{i}", f"https://m{i}.example/simple") for i in range(200)], 5, console)
+    assert live.progress.live.refresh_per_second == LIVE_REFRESH_PER_SECOND <= 4
+    shown = [task for task in live.progress.tasks if task.visible]
+    assert len(shown) == 29  # what 30 lines show (the terminal would crop the rest anyway)
+    with live:
+        live("done", SimpleNamespace(index=150, ok=True, median_ms=12.0))  # a hidden line: no error
+        live.progress.refresh()
+    drawn = console.file.getvalue()
+    assert "mirror-28" in drawn and "mirror-29" not in drawn
