@@ -62,7 +62,7 @@ DEFAULT_THROUGHPUT_BYTES = 8 * 1024 * 1024
 ROUND_WAIT = 1.0
 #: the warm-up round (connection set-up, page parse) waits this long at most for its slowest mirror
 WARM_UP_WAIT = 2.0
-#: a mirror up to this many times as slow as the fastest so far is a contender (see :func:`sending_order`)
+#: a mirror up to this many times as slow as the fastest so far is a contender (see :func:`_contenders`)
 CONTENDER_FACTOR = 1.5
 #: a sample round sends its requests in waves (see :func:`sending_waves`), each once the one before
 #: is on the wire (on kept-alive connections: at once), or after this long at most
@@ -179,10 +179,12 @@ async def _drive(probes: Sequence[Probe], options: Options) -> None:
 
     Python's cyclic garbage collector is off meanwhile (:func:`bench_async`): at 200 mirrors a
     full collection took 30-40 ms, twice a run, and the samples it fell into measured that too.
-    What a bench allocates is freed by reference counting; the few cycles (tracebacks of failed
-    requests) wait for the collector until the bench ends, bounded by the number of requests.
+    Most of what a bench allocates is freed by reference counting; the cycles (those of closed
+    connections, about 70 objects a mirror, and tracebacks of failed requests) wait for the
+    collector until the bench ends, bounded by the number of mirrors and requests.
     """
-    alone: List["asyncio.Task[None]"] = []  # mirrors that fell behind a round and go on by themselves
+    # the mirrors that sample on their own: those that cannot win, and those a round left behind
+    alone: List["asyncio.Task[None]"] = []
 
     async def round_of(waves: Sequence[Sequence[Probe]], number: Optional[int], wait: float) -> List[Probe]:
         tasks: Dict["asyncio.Task[None]", Probe] = {}
@@ -282,12 +284,8 @@ def sending_waves(members: Sequence[Probe]) -> List[List[Probe]]:
        and not yet busy with the others' answers (those take longer by their own definition);
     3. the others, slowest first.
     """
-    speed = _speed
-    ordered = sorted(members, key=lambda p: (speed(p), p.index))
-    if not ordered:
-        return []
-    limit = speed(ordered[0]) * CONTENDER_FACTOR
-    contenders = [p for p in ordered if speed(p) <= limit]
+    ordered = sorted(members, key=lambda p: (_speed(p), p.index))
+    contenders = _contenders(ordered)
     others = ordered[len(contenders):][::-1]  # slowest first
     slower = (len(others) + 1) // 2
     return [wave for wave in (others[:slower], contenders, others[slower:]) if wave]
