@@ -11,9 +11,12 @@ connection of a pool on every request, so one shared pool costs N² at N mirrors
   transport, from the request sent to the response headers received (httpcore's trace
   events): the time the network and the server took, not the client. The body is read (so
   the connection can be used again) but neither it nor any parsing is inside the sample.
+  The request, built once by the client after the warm-up, goes to the client's transport
+  directly (:meth:`Probe._send_sample`): the client's per-request work would keep the loop
+  busy at 200 mirrors. A redirect is handed to the HTTP policy, as the warm-up's are.
 
-The driver (:mod:`mirrorctl.bench.run`) runs these steps for every mirror in rounds, so no
-sample is taken while the client is busy starting other mirrors.
+The driver (:mod:`mirrorctl.bench.run`) runs these steps for every mirror, so that no sample
+is taken while the client is busy starting other mirrors.
 """
 
 from __future__ import annotations
