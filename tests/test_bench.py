@@ -445,6 +445,22 @@ def test_credentials_are_sent_but_never_shown(servers):
     assert report.results[0].url == url  # the real URL stays in the result, for `use`
 
 
+def test_every_sample_sends_the_warm_up_request_credentials_included(servers):
+    """Samples go to the transport directly, without the client's per-request work: they must
+    still send what the client sent first (URL credentials as Authorization, pip's Accept...)."""
+    server = servers.start(Behaviour())
+    url = server.url.replace("http://", "http://alice:s3cret@")
+    report = run_bench([Mirror("private", url)], samples=3, timeout=5)
+    assert report.results[0].ok
+    pages = [r for r in server.requests if r.path.endswith("/pip/")]
+    assert len(pages) == 4  # the warm-up and 3 samples
+    wanted = ("authorization", "accept", "user-agent", "cache-control", "host")
+    first = {key: pages[0].headers.get(key) for key in wanted}
+    assert first["authorization"].startswith("Basic ") and first["accept"] == PIP_ACCEPT
+    for page in pages[1:]:
+        assert {key: page.headers.get(key) for key in wanted} == first
+
+
 # -- arguments and selection -------------------------------------------------------------
 
 

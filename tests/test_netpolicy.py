@@ -6,6 +6,7 @@ Loopback only: every request here goes to a server on 127.0.0.1 (or ::1).
 from __future__ import annotations
 
 import socket
+import ssl
 
 import httpx
 import pytest
@@ -87,6 +88,36 @@ def test_get_refuses_a_redirect_from_a_remote_host_to_this_machine():
 def test_a_bad_ca_bundle_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="cannot use the CA bundle"):
         netpolicy.ssl_context(str(tmp_path / "missing.pem"))
+
+
+def test_a_bad_ca_bundle_loaded_ahead_is_the_same_usage_error(tmp_path):
+    missing = str(tmp_path / "missing.pem")
+    netpolicy.prefetch_ssl_context(missing)  # the error happens in the loading thread...
+    with pytest.raises(UsageError, match="cannot use the CA bundle"):
+        netpolicy.ssl_context(missing)  # ...and is raised here, where the context is asked for
+    with pytest.raises(UsageError, match="cannot use the CA bundle"):
+        netpolicy.ssl_context(missing)  # and again (failures are not kept)
+
+
+def test_a_context_loaded_ahead_is_the_one_given_and_verifies(tmp_path, monkeypatch):
+    from bench_servers import self_signed_cert
+
+    made = self_signed_cert(tmp_path)
+    if made is None:
+        pytest.skip("needs the openssl command")
+    cert = made[0]
+    netpolicy.prefetch_ssl_context(str(cert))
+    netpolicy.prefetch_ssl_context(str(cert))  # asked twice: loaded once
+    context = netpolicy.ssl_context(str(cert))
+    assert netpolicy.ssl_context(str(cert)) is context
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert len(context.get_ca_certs()) == 1
+    # without a bundle: httpx's trust store (SSL_CERT_FILE honoured, as httpx does)
+    monkeypatch.setattr(netpolicy, "_SSL_CACHE", {})
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    netpolicy.prefetch_ssl_context(None)
+    default = netpolicy.ssl_context(None)
+    assert [c["subject"] for c in default.get_ca_certs()] == [c["subject"] for c in context.get_ca_certs()]
 
 
 def test_describe_error_names_the_cause():

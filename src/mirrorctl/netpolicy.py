@@ -17,9 +17,10 @@ cache's health check:
 * **address family**: ``family=4`` or ``6`` binds the local side to ``0.0.0.0`` or ``::``, so
   that names resolve to, and connections use, that family only (``-4``/``-6``).
 
-Public API: :func:`ssl_context`, :func:`async_client`, :func:`client`, :func:`send_following`,
-:func:`get` (one capped GET with the redirect rule), :func:`redirect_refusal`,
-:func:`describe_error`. httpx is imported inside the functions, off the start-up path.
+Public API: :func:`ssl_context` (and :func:`prefetch_ssl_context`), :func:`async_client` (and
+its :func:`async_transport`), :func:`client`, :func:`send_following`, :func:`get` (one capped
+GET with the redirect rule), :func:`redirect_refusal`, :func:`describe_error`. httpx is imported
+inside the functions, off the start-up path.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from mirrorctl.errors import UsageError
 from mirrorctl.i18n import _
 
 if TYPE_CHECKING:  # pragma: no cover
+    import concurrent.futures
+
     import httpx
 
     from mirrorctl.proxy import ProxyPlan
@@ -52,6 +55,7 @@ LOCAL_ADDRESS = {4: "0.0.0.0", 6: "::"}
 _CREDENTIALS_RE = re.compile(r"(//[^/\s:@]*):[^/\s@]*@")
 _Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 _SSL_CACHE: Dict[Optional[str], ssl.SSLContext] = {}
+_SSL_LOADING: Dict[Optional[str], "concurrent.futures.Future[ssl.SSLContext]"] = {}
 
 
 class RedirectRefused(Exception):
@@ -191,24 +195,57 @@ def ssl_context(ca_bundle: Optional[str] = None) -> ssl.SSLContext:
     cached = _SSL_CACHE.get(ca_bundle)
     if cached is not None:
         return cached
-    if ca_bundle:
-        import os
+    loading = _SSL_LOADING.pop(ca_bundle, None)
+    context = loading.result() if loading is not None else _new_ssl_context(ca_bundle)
+    _SSL_CACHE[ca_bundle] = context
+    return context
 
+
+def prefetch_ssl_context(ca_bundle: Optional[str] = None) -> None:
+    """Start building :func:`ssl_context` in a thread of its own; :func:`ssl_context` then waits for it.
+
+    Loading a CA bundle takes tens of milliseconds, mostly in OpenSSL, without the GIL: the
+    imports and set-up the caller does meanwhile go on beside it. Errors (an unreadable
+    bundle) are raised by :func:`ssl_context`, as if it had built the context itself.
+    """
+    if ca_bundle in _SSL_CACHE or ca_bundle in _SSL_LOADING:
+        return
+    import concurrent.futures
+    import threading
+
+    future: "concurrent.futures.Future[ssl.SSLContext]" = concurrent.futures.Future()
+
+    def build() -> None:
+        try:
+            future.set_result(_new_ssl_context(ca_bundle))
+        except BaseException as exc:  # noqa: BLE001 - raised again by ssl_context
+            future.set_exception(exc)
+
+    _SSL_LOADING[ca_bundle] = future
+    threading.Thread(target=build, name="mirrorctl-tls", daemon=True).start()
+
+
+def _new_ssl_context(ca_bundle: Optional[str]) -> ssl.SSLContext:
+    import os
+
+    if ca_bundle:
         try:
             if os.path.isdir(ca_bundle):
-                context = ssl.create_default_context(capath=ca_bundle)
-            else:
-                context = ssl.create_default_context(cafile=ca_bundle)
+                return ssl.create_default_context(capath=ca_bundle)
+            return ssl.create_default_context(cafile=ca_bundle)
         except (OSError, ssl.SSLError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise UsageError(_("cannot use the CA bundle {path}: {reason}").format(path=ca_bundle, reason=reason),
                              hint=_("check pip's `cert` setting (or PIP_CERT)")) from None
-    else:
-        import httpx
+    # httpx's trust store, as httpx.create_ssl_context(trust_env=True) builds it, without
+    # importing httpx (this may run in prefetch_ssl_context's thread, beside that import)
+    if os.environ.get("SSL_CERT_FILE"):
+        return ssl.create_default_context(cafile=os.environ["SSL_CERT_FILE"])
+    if os.environ.get("SSL_CERT_DIR"):
+        return ssl.create_default_context(capath=os.environ["SSL_CERT_DIR"])
+    import certifi
 
-        context = httpx.create_ssl_context(trust_env=True)
-    _SSL_CACHE[ca_bundle] = context
-    return context
+    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _no_proxy_plan() -> "ProxyPlan":
@@ -217,22 +254,40 @@ def _no_proxy_plan() -> "ProxyPlan":
     return ProxyPlan()
 
 
-def async_client(*, plan: Optional["ProxyPlan"] = None, ca_bundle: Optional[str] = None,
-                 timeout: float = DEFAULT_TIMEOUT, family: Optional[int] = None, connections: int = 4,
-                 headers: Optional[Mapping[str, str]] = None) -> "httpx.AsyncClient":
-    """An httpx.AsyncClient under the policy; give it its own pool (one per server, say).
+def async_transport(*, plan: Optional["ProxyPlan"] = None, ca_bundle: Optional[str] = None,
+                    family: Optional[int] = None, connections: int = 4) -> "httpx.AsyncBaseTransport":
+    """The transport under an :func:`async_client`: proxies, TLS, address family, a pool of its own.
 
-    Redirects are not followed by httpx: use :func:`send_following`. ``connections`` bounds
-    the pool (one per server keeps httpcore's per-request scan of the pool short).
+    A caller that sends the same request many times (bench's samples) may send it here
+    directly, without the client's per-request work (cookies, auth, redirects); it must
+    then treat a redirect as :func:`send_following` would. ``connections`` bounds the pool.
     """
     import httpx
 
     from mirrorctl.proxy import routing_transport
 
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return routing_transport(plan or _no_proxy_plan(), verify=ssl_context(ca_bundle), limits=limits,
+                             local_address=_local_address(family))
+
+
+def async_client(*, plan: Optional["ProxyPlan"] = None, ca_bundle: Optional[str] = None,
+                 timeout: float = DEFAULT_TIMEOUT, family: Optional[int] = None, connections: int = 4,
+                 headers: Optional[Mapping[str, str]] = None,
+                 transport: Optional["httpx.AsyncBaseTransport"] = None) -> "httpx.AsyncClient":
+    """An httpx.AsyncClient under the policy; give it its own pool (one per server, say).
+
+    Redirects are not followed by httpx: use :func:`send_following`. ``connections`` bounds
+    the pool (one per server keeps httpcore's per-request scan of the pool short).
+    ``transport``: one made by :func:`async_transport` (then ``plan``, ``ca_bundle``,
+    ``family`` and ``connections`` are its own).
+    """
+    import httpx
+
+    if transport is None:
+        transport = async_transport(plan=plan, ca_bundle=ca_bundle, family=family, connections=connections)
     return httpx.AsyncClient(
-        transport=routing_transport(plan or _no_proxy_plan(), verify=ssl_context(ca_bundle), limits=limits,
-                                    local_address=_local_address(family)),
+        transport=transport,
         trust_env=False,
         follow_redirects=False,
         timeout=httpx.Timeout(timeout),

@@ -29,8 +29,9 @@ from mirrorctl.i18n import _
 MAX_PAGE_BYTES = 8 * 1024 * 1024
 #: a file name, version or href longer than this is not one (keeps every per-item step small)
 MAX_ITEM_CHARS = 1000
-#: the parser yields to the event loop after this many anchors or files
+#: the parser yields to the event loop after this many files, or this many characters of a page
 STEP = 256
+STEP_CHARS = 64 * 1024
 
 NOT_SIMPLE = "not a Simple-API page"  # translated where it is raised
 
@@ -190,28 +191,44 @@ def _parse_json(body: bytes, base_url: str, project: str) -> Generator[None, Non
 def _parse_html(body: bytes, base_url: str, project: str) -> Generator[None, None, Optional[Listing]]:
     text = body.decode("utf-8", errors="replace")
     files = []
-    for number, match in enumerate(_ANCHOR_RE.finditer(text), 1):
-        if number % STEP == 0:
+    append = files.append
+    position, end = 0, len(text)
+    while position < end:
+        # a stretch of the page ending at a "<": no anchor crosses it (neither part of
+        # _ANCHOR_RE passes a "<"), so the stretches together find what the whole page would
+        cut = text.find("<", position + STEP_CHARS)
+        stop = end if cut < 0 else cut
+        for attrs, inner in _ANCHOR_RE.findall(text, position, stop):
+            # the usual form, href first and double-quoted, read directly: what _HREF_RE would find
+            close = attrs.find('"', 6) if attrs.startswith('href="') else -1
+            href = attrs[6:close] if close >= 0 else _href(attrs)
+            if href is None or len(href) > 4 * MAX_ITEM_CHARS:
+                continue
+            if "&" in href:
+                href = unescape(href)
+            path = href.partition("#")[0].partition("?")[0]
+            last = path[path.rfind("/") + 1:]  # the path's last part
+            # a file name is at most 4 x MAX_ITEM_CHARS long: from an href or an anchor's text, both bounded
+            filename = (unquote(last) if "%" in last else last) or unescape(inner[:MAX_ITEM_CHARS]).strip()
+            if filename.lower().endswith(DIST_SUFFIXES):
+                append((filename, href))
+        position = stop
+        if position < end:
             yield
-        attrs, inner = match.groups()
-        href_match = _HREF_RE.search(attrs)
-        if not href_match:
-            continue
-        href = next(g for g in href_match.groups() if g is not None)
-        if len(href) > 4 * MAX_ITEM_CHARS:
-            continue
-        if "&" in href:
-            href = unescape(href)
-        last = href.split("#", 1)[0].split("?", 1)[0].rsplit("/", 1)[-1]  # the path's last part
-        filename = (unquote(last) if "%" in last else last) or unescape(inner[:MAX_ITEM_CHARS]).strip()
-        if _sized(filename) and filename.lower().endswith(DIST_SUFFIXES):
-            files.append((filename, href))
     if not files:
         return None
     match = _SERIAL_COMMENT_RE.search(body)
     serial = int_or_none(match.group(1).decode("ascii")) if match else None
     versions = yield from _versions_from_files(files, project)
     return Listing(api="html", serial=serial, links=files, versions=versions, base_url=base_url)
+
+
+def _href(attrs: str) -> Optional[str]:
+    match = _HREF_RE.search(attrs)
+    if not match:
+        return None
+    first, second, third = match.groups()
+    return first if first is not None else second if second is not None else third
 
 
 def _sized(*items: str) -> bool:

@@ -11,9 +11,12 @@ connection of a pool on every request, so one shared pool costs N² at N mirrors
   transport, from the request sent to the response headers received (httpcore's trace
   events): the time the network and the server took, not the client. The body is read (so
   the connection can be used again) but neither it nor any parsing is inside the sample.
+  The request, built once by the client after the warm-up, goes to the client's transport
+  directly (:meth:`Probe._send_sample`): the client's per-request work would keep the loop
+  busy at 200 mirrors. A redirect is handed to the HTTP policy, as the warm-up's are.
 
-The driver (:mod:`mirrorctl.bench.run`) runs these steps for every mirror in rounds, so no
-sample is taken while the client is busy starting other mirrors.
+The driver (:mod:`mirrorctl.bench.run`) runs these steps for every mirror, so that no sample
+is taken while the client is busy starting other mirrors.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, Union
 
 from mirrorctl.bench.errors import ProbeFailed, describe_error, http_status_error, scrub, timed_out, too_large
 from mirrorctl.bench.listing import MAX_PAGE_BYTES, Listing, PageError, int_or_none, newest_version, pick_file, read_listing
@@ -64,6 +67,11 @@ class Trace:
         self.network = 0.0  # seconds from request sent to headers received, summed over redirects
         self.answers = 0
         self._sent: Optional[float] = None
+        self.on_sent: Optional[Callable[[], None]] = None  # called once the request is on the wire
+
+    def restart(self) -> None:
+        """Forget the answers timed so far (a request sent again another way)."""
+        self.network, self.answers, self._sent = 0.0, 0, None
 
     async def __call__(self, name: str, info: Dict[str, Any]) -> None:
         now = time.perf_counter()
@@ -75,6 +83,8 @@ class Trace:
             self.network += now - self._sent
             self.answers += 1
             self._sent = None
+        elif name.endswith("send_request_body.complete") and self.on_sent is not None:
+            self.on_sent()
         self.times.setdefault(name, now)
         # a cancelled request still reports its clean-up: keep the step it was stuck in
         if not name.endswith(".failed") and "response_closed" not in name:
@@ -132,12 +142,16 @@ def project_url(index_url: str, project: str) -> str:
 
 class Probe:
     def __init__(self, index: int, mirror: "Mirror", options: Options, client: "httpx.AsyncClient",
-                 proxy: Optional[str] = None) -> None:
+                 proxy: Optional[str] = None, transport: Optional["httpx.AsyncBaseTransport"] = None) -> None:
         self.index = index
         self.proxy = proxy
         self.mirror = mirror
         self.options = options
         self.client = client
+        #: the client's transport: samples are sent to it directly (see :meth:`_send_sample`)
+        self.transport = transport
+        #: the sample request, built once by the client after a warm-up that was not redirected
+        self.template: Optional["httpx.Request"] = None
         self.result = ProbeResult(name=mirror.name, url=mirror.url, index=index, proxy=proxy)
         self.conda = options.endpoint == "conda"
         if self.conda:
@@ -149,6 +163,10 @@ class Probe:
         else:
             self.url = project_url(mirror.url, options.project)
         self.listing: Optional[Listing] = None
+        #: set by the round for the next sample: called once its request is on the wire
+        self.on_sent: Optional[Callable[[], None]] = None
+        #: the warm-up's answer timed at the transport (request sent to first byte), in ms
+        self.first_answer_ms: Optional[float] = None
         self.started = time.perf_counter()
         self.failed = False
 
@@ -184,19 +202,23 @@ class Probe:
         trace = Trace()
         t0 = time.perf_counter()
         try:
-            page = await asyncio.wait_for(self._get_page(trace, parse=True), self.options.timeout)
+            page = await within(self._get_page(trace, parse=True), self.options.timeout)
         except Exception as exc:  # noqa: BLE001 - any failure is a result, never a crash
             return self._failure(exc, trace)
         finally:
             result.connect_ms = trace.span_ms("connect_tcp")
             result.tls_ms = trace.span_ms("start_tls")
         result.warmup_ms = (time.perf_counter() - t0) * 1000
+        if trace.answers:
+            self.first_answer_ms = trace.network * 1000
         result.status = page.status
         if page.redirected:
             result.final_url = page.url
         if not 200 <= page.status < 300:
             return self._status_error(page.status)
         result.bytes = page.wire_bytes
+        if self.transport is not None and not page.redirected:
+            self.template = _sample_request(self.client, self.url, self._headers()[0])
         if self.conda:
             result.api = "repodata"
             return page.unusable
@@ -215,14 +237,15 @@ class Probe:
         """Take sample ``number`` (1-based); an error message if the mirror failed."""
         result = self.result
         trace = Trace()
+        trace.on_sent, self.on_sent = self.on_sent, None
         t0 = time.perf_counter()
         try:
-            page = await asyncio.wait_for(self._get_page(trace), self.options.timeout)
+            status = await within(self._sample_status(trace), self.options.timeout)
         except Exception as exc:  # noqa: BLE001
             return self._on_sample(self._failure(exc, trace), number)
-        result.status = page.status
-        if not 200 <= page.status < 300:
-            return self._on_sample(self._status_error(page.status), number)
+        result.status = status
+        if not 200 <= status < 300:
+            return self._on_sample(self._status_error(status), number)
         # the network's time; the wall time only if the transport said nothing (it always does over httpcore)
         elapsed = trace.network if trace.answers else time.perf_counter() - t0
         result.samples_ms.append(elapsed * 1000)
@@ -274,17 +297,61 @@ class Probe:
             self.result.proxy_failed = True
         return message
 
+    def _headers(self) -> Tuple[Dict[str, str], int]:
+        """The request's headers and the cap on its answer's size."""
+        if self.conda:
+            from mirrorctl.bench import conda
+
+            return conda.HEADERS, conda.MAX_BYTES
+        return PAGE_HEADERS, MAX_PAGE_BYTES
+
+    async def _sample_status(self, trace: Trace) -> int:
+        """One sample's request, its answer read and dropped; the status."""
+        if self.template is not None:
+            status = await self._send_sample(trace)
+            if status is not None:
+                return status
+            # redirected after all: sent again the policy's way, every hop timed; and from now on
+            self.template = None
+            trace.restart()
+        page = await self._get_page(trace)
+        return page.status
+
+    async def _send_sample(self, trace: Trace) -> Optional[int]:
+        """The sample request sent to the transport directly; None if the answer is a redirect.
+
+        The same request as the client would send (built by it once, after the warm-up), without
+        the client's per-request work: merging headers and cookies, reading cookies back, auth
+        and redirect bookkeeping. At 200 mirrors that work kept the loop busy while answers came.
+        """
+        template = self.template
+        assert template is not None and self.transport is not None
+        request = _request_type()("GET", template.url, headers=template.headers,
+                                  extensions={**template.extensions, "trace": trace})
+        response = await self.transport.handle_async_request(request)
+        try:
+            if response.has_redirect_location:
+                return None
+            if 200 <= response.status_code < 300:
+                cap = self._headers()[1]
+                size = 0
+                trace.reading_body = True
+                async for chunk in response.aiter_raw():
+                    size += len(chunk)
+                    if size > cap:
+                        if not self.conda:
+                            raise ProbeFailed(too_large())
+                        break  # the start of the file is all a conda probe needs
+        finally:
+            await response.aclose()
+        return response.status_code
+
     async def _get_page(self, trace: Trace, *, parse: bool = False) -> Page:
         """GET the project page (redirects as the HTTP policy allows); parse it if asked.
 
         Runs under the request's deadline, parse included: the parser yields to the loop.
         """
-        if self.conda:
-            from mirrorctl.bench import conda
-
-            headers, cap = conda.HEADERS, conda.MAX_BYTES
-        else:
-            headers, cap = PAGE_HEADERS, MAX_PAGE_BYTES
+        headers, cap = self._headers()
         request = self.client.build_request("GET", self.url, headers=headers, extensions={"trace": trace})
         response, redirected = await send_following(self.client, request, origin=self.url)
         try:
@@ -371,6 +438,41 @@ class Probe:
         result.throughput_bytes = state["bytes"]
         result.throughput_mbps = state["bytes"] / 1e6 / max(elapsed, 1e-6)
         return None
+
+
+async def within(awaitable: Any, seconds: float) -> Any:
+    """``await awaitable``, cancelled after ``seconds`` (asyncio.TimeoutError then).
+
+    ``asyncio.timeout`` where there is one (Python 3.11+): ``wait_for`` there makes a task
+    per call, one per sample of every mirror.
+    """
+    if _TIMEOUT is None:
+        return await asyncio.wait_for(awaitable, seconds)
+    async with _TIMEOUT(seconds):
+        return await awaitable
+
+
+_TIMEOUT = getattr(asyncio, "timeout", None)
+
+
+def _sample_request(client: "httpx.AsyncClient", url: str, headers: Dict[str, str]) -> "httpx.Request":
+    """The request each sample sends to the transport: what the client would send for ``url``.
+
+    The client's headers and cookies come from ``build_request``; credentials in the URL are
+    turned into an ``Authorization`` header here, as the client does when it sends.
+    """
+    import httpx
+
+    request = client.build_request("GET", url, headers=headers)
+    if request.url.username or request.url.password:
+        next(httpx.BasicAuth(request.url.username, request.url.password).sync_auth_flow(request))
+    return request
+
+
+def _request_type() -> Any:
+    import httpx
+
+    return httpx.Request
 
 
 def _timeout_errors() -> type:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 from mirrorctl.bench.listing import version_key
 from mirrorctl.bench.report import RANK_THROUGHPUT, ProbeResult
@@ -34,13 +34,21 @@ def compute_lag(results: Sequence[ProbeResult], max_lag: Optional[int], *, allow
     best_serial = max((r.serial for r in with_serial), default=None)  # type: ignore[type-var]
     if with_serial:
         reference = next(r for r in with_serial if r.serial == best_serial)
-    # every version seen anywhere, and the newest of them
+    # every version seen anywhere, and the newest of them; mirrors of one project mostly list the
+    # same versions: each distinct list is read once (36,000 versions at 200 mirrors of pip)
+    keys_of: Dict[Tuple[str, ...], FrozenSet[object]] = {}
     all_versions: Dict[object, str] = {}
     for r in ok:
-        for v in r.versions:
+        listed = tuple(r.versions)
+        if listed in keys_of:
+            continue
+        mine_keys = []
+        for v in listed:
             key = version_key(v)
+            mine_keys.append(key)  # None too: a mirror listing only versions that are not PEP 440 ones
             if key is not None:
                 all_versions.setdefault(key, v)
+        keys_of[listed] = frozenset(mine_keys)
     newest_key = max(all_versions) if all_versions else None
     for r in ok:
         if r.serial is not None and best_serial is not None:
@@ -53,7 +61,7 @@ def compute_lag(results: Sequence[ProbeResult], max_lag: Optional[int], *, allow
     if reference is None:  # no serials: the first mirror with every release
         reference = next((r for r in ok if r.lag == 0 and r.lag_unit == "releases"), None)
     for r in ok:
-        mine = {version_key(v) for v in r.versions}
+        mine = keys_of[tuple(r.versions)]
         if allow_stale:
             continue
         if max_lag is not None:

@@ -1,13 +1,23 @@
-"""Running a bench: every mirror at once, in rounds, each under its own deadline.
+"""Running a bench: every mirror at once, each under its own deadline.
 
 1. **Warm-up round**: every mirror's client is made and sends its untimed first request
    (connection set-up, the page read and parsed). This is where the client is busy: making
-   clients, handshakes, parsing pages.
-2. **Sample rounds**: round *k* sends sample *k* of every mirror at once, and the next round
-   starts when every mirror has answered. Within a round the loop has little else to do, so
-   the fast mirrors' answers, which come first, are read as they arrive. A round that is not
-   over after :data:`ROUND_WAIT` seconds lets the slow mirrors go on by themselves (they
-   cannot win, and must not hold the others: a mirror costs one ``--timeout`` at most).
+   clients, handshakes, parsing pages. No sample is taken before every warm-up is over (or
+   left to finish alone after :data:`WARM_UP_WAIT`): the client's start-up never falls into
+   a sample.
+2. **Samples**. The *contenders*, at most :data:`CONTENDER_FACTOR` times as slow as the
+   fastest (by the warm-up's answer, timed at the transport), take theirs in rounds: round
+   *k* sends sample *k* of each, in quick waves (:func:`sending_waves`), and the next round
+   starts when all have answered; the loop has little else to do meanwhile, so their
+   answers are read as they arrive. The other mirrors cannot win: each takes its samples
+   alone, one after the other, from the start. They keep the loop a little busy at random
+   moments, which costs the contenders' samples a fraction of a millisecond at 200 mirrors;
+   holding them in the rounds would make every round wait for the slowest answer of all
+   (with +-25 % jitter, 1.25 times the slowest round trip, every round).
+   Samples are sent to each mirror's transport directly (:meth:`Probe._send_sample`), and
+   Python's cyclic garbage collector waits until the bench is over: both kept the loop busy
+   as answers came. A round that is not over after :data:`ROUND_WAIT` seconds lets its slow
+   mirrors go on by themselves (a mirror costs one ``--timeout`` at most).
 3. ``--throughput``: the downloads, all at once.
 
 The wall time is about one warm-up plus ``samples`` times the slowest round trip: what a
@@ -18,11 +28,13 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
+import gc
 import math
 import re
 import threading
 import time
-from typing import TYPE_CHECKING, Any, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
 from mirrorctl.bench import conda
 from mirrorctl.bench.conda import ENDPOINT_CONDA, ENDPOINTS
@@ -50,6 +62,13 @@ DEFAULT_THROUGHPUT_BYTES = 8 * 1024 * 1024
 ROUND_WAIT = 1.0
 #: the warm-up round (connection set-up, page parse) waits this long at most for its slowest mirror
 WARM_UP_WAIT = 2.0
+#: a mirror up to this many times as slow as the fastest so far is a contender (see :func:`_contenders`)
+CONTENDER_FACTOR = 1.5
+#: a sample round sends its requests in waves (see :func:`sending_waves`), each once the one before
+#: is on the wire (on kept-alive connections: at once), or after this long at most
+SEND_WAIT = 0.05
+#: the mirrors that cannot win start sampling this many at a time, the same way
+SEND_WAVE = 16
 
 _PACKAGE_RE = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
@@ -107,6 +126,8 @@ async def bench_async(
     if endpoint == ENDPOINT_CONDA and throughput:
         raise UsageError(_("--throughput measures PyPI files: not with --conda"), hint=_("leave one of them out"))
     from mirrorctl import netpolicy
+
+    netpolicy.prefetch_ssl_context(ca_bundle)  # the CA bundle loads beside the imports below
     from mirrorctl.proxy import check_usable, plan
 
     project = normalize_project(package)
@@ -114,6 +135,7 @@ async def bench_async(
         import os
 
         proxy_plan = plan(option=proxy, environ=os.environ)
+    _warm_up_imports()  # httpx and the rest, while the CA bundle loads
     verify = netpolicy.ssl_context(ca_bundle)  # once for every mirror, before any is timed
     check_usable(proxy_plan, verify=verify)
     options = Options(samples=samples, timeout=float(timeout), project=project, throughput=throughput,
@@ -121,13 +143,14 @@ async def bench_async(
                       throughput_seconds=float(throughput_seconds) if throughput_seconds else float(timeout),
                       on_event=on_event, endpoint=endpoint)
     started = time.perf_counter()
-    _warm_up_imports()
     probes: List[Probe] = []
+    collector_was_on = gc.isenabled()
+    gc.disable()  # see _drive: a full collection would stop the loop for tens of ms while answers arrive
     try:
         for i, mirror in enumerate(mirrors):
-            client = netpolicy.async_client(plan=proxy_plan, ca_bundle=ca_bundle, timeout=float(timeout) + 1.0,
-                                            family=family, connections=2)
-            probe = Probe(i, mirror, options, client)
+            transport = netpolicy.async_transport(plan=proxy_plan, ca_bundle=ca_bundle, family=family, connections=2)
+            client = netpolicy.async_client(timeout=float(timeout) + 1.0, transport=transport)
+            probe = Probe(i, mirror, options, client, transport=transport)
             probe.proxy = probe.result.proxy = proxy_plan.for_url(probe.url) if probe.url else None
             probes.append(probe)
             refusal = conda.no_conda() if not probe.url else netpolicy.family_refusal(probe.url, family)
@@ -136,6 +159,8 @@ async def bench_async(
         await _drive(probes, options)
     finally:
         await asyncio.gather(*(p.client.aclose() for p in probes), return_exceptions=True)
+        if collector_was_on:
+            gc.enable()
     results = [p.finish() for p in probes]
     proxy_info = proxy_plan.describe([p.url for p in probes if p.url])
     proxy_info["error"] = _proxy_error(results)
@@ -150,15 +175,27 @@ async def bench_async(
 
 
 async def _drive(probes: Sequence[Probe], options: Options) -> None:
-    """The rounds of the module docstring."""
-    alone: List["asyncio.Task[None]"] = []  # mirrors that fell behind a round and go on by themselves
+    """The rounds of the module docstring.
 
-    async def round_of(members: Sequence[Probe], number: Optional[int], wait: float) -> List[Probe]:
-        tasks = {}
-        for probe in members:
-            step = probe.warm_up if number is None else probe.sample
-            coro = probe.guarded(step) if number is None else probe.guarded(step, number)
-            tasks[asyncio.ensure_future(coro)] = probe
+    Python's cyclic garbage collector is off meanwhile (:func:`bench_async`): at 200 mirrors a
+    full collection took 30-40 ms, twice a run, and the samples it fell into measured that too.
+    Most of what a bench allocates is freed by reference counting; the cycles (those of closed
+    connections, about 70 objects a mirror, and tracebacks of failed requests) wait for the
+    collector until the bench ends, bounded by the number of mirrors and requests.
+    """
+    # the mirrors that sample on their own: those that cannot win, and those a round left behind
+    alone: List["asyncio.Task[None]"] = []
+
+    async def round_of(waves: Sequence[Sequence[Probe]], number: Optional[int], wait: float) -> List[Probe]:
+        tasks: Dict["asyncio.Task[None]", Probe] = {}
+        launched: List["asyncio.Future[None]"] = []
+        for position, wave in enumerate(waves):
+            if position:  # the wave before is on the wire (or done with): send this one
+                await _sent(launched, SEND_WAIT)
+            launched = []
+            for probe in wave:
+                step = probe.guarded(probe.warm_up) if number is None else probe.guarded(probe.sample, number)
+                tasks[_launch(probe, step, launched)] = probe
         if not tasks:
             return []
         _done, pending = await asyncio.wait(tasks, timeout=wait)
@@ -167,21 +204,97 @@ async def _drive(probes: Sequence[Probe], options: Options) -> None:
             alone.append(asyncio.ensure_future(_after(task, probe, number, options.samples)))
         return [p for t, p in tasks.items() if t not in pending and not p.failed]
 
-    members = await round_of([p for p in probes if not p.failed], None, min(WARM_UP_WAIT, options.timeout + 0.5))
-    # each round sends to the fastest first (by the warm-up): their answers, the ones that decide
-    # the winner, come back first, before the loop is busy with the slower mirrors' answers
-    members.sort(key=lambda p: p.result.warmup_ms or 0.0)
+    # warm-ups open connections, which may take round trips: they all start at once
+    members = await round_of([[p for p in probes if not p.failed]], None, min(WARM_UP_WAIT, options.timeout + 0.5))
+    # the mirrors that cannot win take their samples alone, one after the other; they start
+    # slowest first, a few at a time (requests started together go out together, once all are
+    # prepared: the slowest would wait for every other to be ready)
+    contenders = _contenders(members)
+    chosen = {id(p) for p in contenders}
+    others = sorted((p for p in members if id(p) not in chosen), key=_speed, reverse=True)
+    for start in range(0, len(others), SEND_WAVE):
+        launched: List["asyncio.Future[None]"] = []
+        for probe in others[start:start + SEND_WAVE]:
+            alone.append(_launch(probe, _after(None, probe, 0, options.samples), launched))
+        await _sent(launched, SEND_WAIT)
+    # the contenders in rounds
+    members = contenders
     for number in range(1, options.samples + 1):
-        members = await round_of(members, number, min(ROUND_WAIT, options.timeout + 0.5))
+        members = await round_of(sending_waves(members), number, min(ROUND_WAIT, options.timeout + 0.5))
     if alone:
         await asyncio.gather(*alone)
     if options.throughput:
         await asyncio.gather(*(p.guarded(p.download) for p in probes if not p.failed))
 
 
-async def _after(task: "asyncio.Task[None]", probe: Probe, number: Optional[int], samples: int) -> None:
-    """A mirror left behind by a round: finish its step, then take its other samples one by one."""
-    await task
+def _launch(probe: Probe, step: Any, launched: List["asyncio.Future[None]"]) -> "asyncio.Task[None]":
+    """Start ``step`` of ``probe``; add to ``launched`` a future settled once its request is on the wire."""
+    sent: "asyncio.Future[None]" = asyncio.get_running_loop().create_future()
+    probe.on_sent = functools.partial(_settle, sent)
+    task = asyncio.ensure_future(step)
+    task.add_done_callback(functools.partial(_settle_after, sent))
+    launched.append(sent)
+    return task
+
+
+def _settle(future: "asyncio.Future[None]") -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _settle_after(future: "asyncio.Future[None]", _task: "asyncio.Future[None]") -> None:
+    _settle(future)
+
+
+async def _sent(futures: Sequence["asyncio.Future[None]"], timeout: float) -> None:
+    """Until every one of ``futures`` is settled (its request on the wire, or its step over), or ``timeout``."""
+    waiting = [f for f in futures if not f.done()]
+    if waiting:
+        await asyncio.wait(waiting, timeout=timeout)
+
+
+def _speed(probe: Probe) -> float:
+    """The best sample so far, else the warm-up's answer timed at the transport, else its wall time (ms)."""
+    samples = probe.result.samples_ms
+    if samples:
+        return min(samples)
+    return probe.first_answer_ms if probe.first_answer_ms is not None else (probe.result.warmup_ms or 0.0)
+
+
+def _contenders(members: Sequence[Probe]) -> List[Probe]:
+    """The mirrors at most :data:`CONTENDER_FACTOR` times as slow as the fastest (see :func:`_speed`)."""
+    if not members:
+        return []
+    limit = min(_speed(p) for p in members) * CONTENDER_FACTOR
+    return [p for p in members if _speed(p) <= limit]
+
+
+def sending_waves(members: Sequence[Probe]) -> List[List[Probe]]:
+    """The waves a sample round sends its requests in, each once the wave before is on the wire.
+
+    Starting a request takes the client a fraction of a millisecond of the loop's time: at 200
+    mirrors, tens of milliseconds for a round. Requests started together go out nearly together,
+    once all have been prepared; so they are started in waves, by speed (the best sample so far,
+    else the warm-up's answer, timed at the transport):
+
+    1. the slower half of the mirrors that cannot be contenders, slowest first: the slowest
+       answer ends the round, and must not wait for every other request to be sent;
+    2. the contenders, at most :data:`CONTENDER_FACTOR` times as slow as the fastest, fastest
+       first: their answers decide the winner, and come back to a loop that is done sending
+       and not yet busy with the others' answers (those take longer by their own definition);
+    3. the others, slowest first.
+    """
+    ordered = sorted(members, key=lambda p: (_speed(p), p.index))
+    contenders = _contenders(ordered)
+    others = ordered[len(contenders):][::-1]  # slowest first
+    slower = (len(others) + 1) // 2
+    return [wave for wave in (others[:slower], contenders, others[slower:]) if wave]
+
+
+async def _after(task: Optional["asyncio.Task[None]"], probe: Probe, number: Optional[int], samples: int) -> None:
+    """A mirror on its own: finish its step ``task`` (sample ``number``), then take the others one by one."""
+    if task is not None:
+        await task
     for later in range(1 if number is None else number + 1, samples + 1):
         await probe.guarded(probe.sample, later)
 
@@ -225,8 +338,11 @@ def check_arguments(*, samples: int, timeout: float, package: str, max_lag: Opti
 
 
 def _warm_up_imports() -> None:
-    """Load what httpcore loads lazily on its first request, before the first request."""
+    """Load httpx, and what httpcore loads lazily on its first request, before the first request."""
+    import importlib
     import sys
+
+    importlib.import_module("httpx")
 
     try:
         import anyio
