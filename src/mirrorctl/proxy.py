@@ -20,6 +20,7 @@ Nothing here prints; httpx is imported only where it is needed.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 from dataclasses import dataclass, field
@@ -253,6 +254,37 @@ def missing_socks_support() -> Optional[str]:
 # the transport that sends each request the way the plan says
 
 
+@functools.lru_cache(maxsize=None)
+def _router_classes() -> Tuple[type, type]:
+    """(the async, the sync) transport sending each request through the transport its plan picks;
+    made once, when httpx is first needed (a bench at 200 mirrors makes 200 of them)."""
+    import httpx
+
+    class AsyncRouter(httpx.AsyncBaseTransport):
+        def __init__(self, transports: Dict[Optional[str], Any], plan: ProxyPlan) -> None:
+            self.transports, self.plan = transports, plan
+
+        async def handle_async_request(self, request: "httpx.Request") -> "httpx.Response":
+            return await self.transports[self.plan.for_url(str(request.url))].handle_async_request(request)
+
+        async def aclose(self) -> None:
+            for transport in self.transports.values():
+                await transport.aclose()
+
+    class Router(httpx.BaseTransport):
+        def __init__(self, transports: Dict[Optional[str], Any], plan: ProxyPlan) -> None:
+            self.transports, self.plan = transports, plan
+
+        def handle_request(self, request: "httpx.Request") -> "httpx.Response":
+            return self.transports[self.plan.for_url(str(request.url))].handle_request(request)
+
+        def close(self) -> None:
+            for transport in self.transports.values():
+                transport.close()
+
+    return AsyncRouter, Router
+
+
 def routing_transport(plan: ProxyPlan, *, verify: Any, limits: Any = None, local_address: Optional[str] = None) -> Any:
     """An httpx transport sending each request through ``plan.for_url(url)`` (or directly).
 
@@ -270,15 +302,7 @@ def routing_transport(plan: ProxyPlan, *, verify: Any, limits: Any = None, local
     for proxy in sorted(p for p in proxies if p):
         transports[proxy] = _proxy_transport(proxy, httpx.AsyncHTTPTransport, options)
 
-    class Router(httpx.AsyncBaseTransport):
-        async def handle_async_request(self, request: "httpx.Request") -> "httpx.Response":
-            return await transports[plan.for_url(str(request.url))].handle_async_request(request)
-
-        async def aclose(self) -> None:
-            for transport in transports.values():
-                await transport.aclose()
-
-    return Router()
+    return _router_classes()[0](transports, plan)
 
 
 def sync_transport(plan: ProxyPlan, *, verify: Any, local_address: Optional[str] = None) -> Any:
@@ -291,15 +315,7 @@ def sync_transport(plan: ProxyPlan, *, verify: Any, local_address: Optional[str]
     for proxy in sorted(p for p in proxies if p):
         transports[proxy] = _proxy_transport(proxy, httpx.HTTPTransport, options)
 
-    class Router(httpx.BaseTransport):
-        def handle_request(self, request: "httpx.Request") -> "httpx.Response":
-            return transports[plan.for_url(str(request.url))].handle_request(request)
-
-        def close(self) -> None:
-            for transport in transports.values():
-                transport.close()
-
-    return Router()
+    return _router_classes()[1](transports, plan)
 
 
 def check_usable(plan: ProxyPlan, *, verify: Any) -> None:
