@@ -101,6 +101,38 @@ def test_a_sample_redirect_to_link_local_is_refused_like_any_other():
     assert "169.254.169.254" in result.error and "sample 1" in result.error
 
 
+class _BadGzipAfterFirst(_MovesAfterFirst):
+    """The page once, then answers that say gzip and are not (a node that breaks compression)."""
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path == "/simple/pip/" and self.paths.count(self.path) >= 1:
+            self.paths.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", "5")
+            self.end_headers()
+            self.wfile.write(b"hello")
+            return
+        super().do_GET()
+
+
+def test_a_sample_whose_answer_cannot_be_decoded_fails_the_mirror():
+    """A sample's answer is decoded as pip would decode it: a mirror whose answers are corrupt
+    after the first must not win."""
+    _BadGzipAfterFirst.paths = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BadGzipAfterFirst)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/simple"
+        report = run_bench([Mirror("broken", url)], samples=3, timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    result = report.results[0]
+    assert not result.ok and "sample 1" in result.error, result.error
+
+
 # -- who is a contender, and the waves of a round -------------------------------------------
 
 
@@ -172,6 +204,41 @@ def test_the_collector_is_off_while_the_mirrors_are_probed(servers, monkeypatch)
     monkeypatch.setattr(probe.Probe, "sample", sample)
     run_bench([Mirror("a", servers.start(Behaviour()).url)], samples=2, timeout=5)
     assert seen == [False, False]
+
+
+def test_the_collector_is_back_after_the_bench_is_cancelled_twice():
+    """A caller's own timeout, then a second cancellation while the clients close: the collector
+    still comes back on."""
+    import asyncio
+
+    from mirrorctl.bench.run import bench_async
+
+    class Hangs(_MovesAfterFirst):
+        def do_GET(self) -> None:  # noqa: N802
+            threading.Event().wait(10)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hangs)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    async def cancel_twice() -> None:
+        url = f"http://127.0.0.1:{server.server_address[1]}/simple"
+        task = asyncio.ensure_future(bench_async([Mirror("hangs", url)], samples=3, timeout=5, proxy=""))
+        await asyncio.sleep(0.5)
+        task.cancel()
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    assert gc.isenabled()
+    try:
+        asyncio.run(cancel_twice())
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        server.shutdown()
+        server.server_close()
 
 
 # -- the page reader: stretches of the page, the usual href form read directly -----------------

@@ -336,7 +336,9 @@ class Probe:
                 cap = self._headers()[1]
                 size = 0
                 trace.reading_body = True
-                async for chunk in response.aiter_raw():
+                # decoded as the warm-up's page was (and as the tools decode it): a mirror whose
+                # answers turn corrupt after the first fails, rather than wins
+                async for chunk in response.aiter_bytes():
                     size += len(chunk)
                     if size > cap:
                         if not self.conda:

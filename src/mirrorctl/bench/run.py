@@ -158,9 +158,11 @@ async def bench_async(
                 probe.fail(refusal)
         await _drive(probes, options)
     finally:
-        await asyncio.gather(*(p.client.aclose() for p in probes), return_exceptions=True)
-        if collector_was_on:
-            gc.enable()
+        try:
+            await asyncio.gather(*(p.client.aclose() for p in probes), return_exceptions=True)
+        finally:  # also when cancelled again while the clients close
+            if collector_was_on:
+                gc.enable()
     results = [p.finish() for p in probes]
     proxy_info = proxy_plan.describe([p.url for p in probes if p.url])
     proxy_info["error"] = _proxy_error(results)
