@@ -276,7 +276,8 @@ def test_a_local_mirror_may_redirect_to_this_machine(servers, connections):
     ("https://mirror.example/simple/pip/", "http://[fe80::1%25eth0]/", True),
     ("https://mirror.example/simple/pip/", "http://0xa9.0xfe.0xa9.0xfe/", True),
     ("https://mirror.example/simple/pip/", "javascript:alert(1)", True),
-    ("https://mirror.example/simple/pip/", "http://169.253.1.1/", False),
+    ("http://mirror.example/simple/pip/", "http://169.253.1.1/", False),
+    ("https://mirror.example/simple/pip/", "http://169.253.1.1/", True),  # from https to plain http
 ])
 def test_redirect_policy(origin, target, refused):
     assert (redirect_refusal(origin, target) is not None) == refused

@@ -88,7 +88,7 @@ def test_chinese_help_fits_the_terminal_and_keeps_words_whole(mirrorctl):
             result = mirrorctl("--lang", "zh", *words, "--help", columns=columns)
             assert result.returncode == 0, result.stderr
             out = outs[columns] = result.stdout
-            assert out.startswith("用法: mirrorctl"), out[:80]
+            assert out.startswith("用法： mirrorctl"), out[:80]
             assert "显示此帮助并退出。" in out and "选项：" in out
             assert not re.search(r"Usage|Show this message|Options", out), out
             assert _too_wide(out, columns) == [], (words, columns, _too_wide(out, columns))
@@ -113,7 +113,7 @@ def test_chinese_help_breaks_between_chinese_characters_not_before_their_punctua
 
 def test_the_usage_line_of_a_long_command_wraps_under_its_chinese_prefix(mirrorctl):
     out = mirrorctl("--lang", "zh", "cache", "start", "--help", columns=60).stdout
-    assert out.splitlines()[0].startswith("用法: mirrorctl cache start [OPTIONS]")
+    assert out.splitlines()[0].startswith("用法： mirrorctl cache start [OPTIONS]")
     assert _too_wide(out, 60) == []
 
 
@@ -172,7 +172,7 @@ def test_a_group_given_no_command_shows_its_help_whole(mirrorctl):
     result = mirrorctl("--lang", "zh", "cache")
     out = result.stdout + result.stderr  # typer._click: stderr, exit 2; click 8.1: stdout, exit 0
     assert result.returncode in (0, 2)
-    assert out.startswith("用法: mirrorctl cache [OPTIONS] COMMAND [ARGS]...\n")
+    assert out.startswith("用法： mirrorctl cache [OPTIONS] COMMAND [ARGS]...\n")
     assert "\\n" not in out and "错误" not in out
     assert "软件包索引的本地缓存" in out
 

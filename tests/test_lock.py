@@ -93,3 +93,59 @@ def test_a_fifo_where_the_lock_goes_is_named_not_waited_on(run_cli, sandbox):
     assert result.exit_code != 0 and "Traceback" not in result.stderr
     assert f"{state / 'lock'}: is a FIFO (named pipe), not a regular file" in result.stderr, result.stderr
     assert not sandbox.user_pip_conf.exists()
+
+
+TRY_LOCK = """
+import sys
+from mirrorctl import fsio
+fsio.LOCK_TIMEOUT = 0.2
+try:
+    with fsio.locked(fsio.Path(sys.argv[1])):
+        print("free")
+except fsio.MirrorctlError:
+    print("held")
+"""
+
+
+def other_process_sees(state) -> str:
+    proc = subprocess.run([sys.executable, "-c", TRY_LOCK, str(state)], capture_output=True, text=True, timeout=60)
+    return proc.stdout.strip() or proc.stderr
+
+
+def test_a_lock_taken_again_in_the_same_process_waits_and_keeps_the_first(sandbox, monkeypatch):
+    """lockf belongs to the process: without the in-process lock a nested take would succeed at
+    once and its release would drop the outer one."""
+    from mirrorctl import fsio
+    from mirrorctl.errors import MirrorctlError
+
+    monkeypatch.setattr(fsio, "LOCK_TIMEOUT", 0.2)
+    state = sandbox.root / "state"
+    with fsio.locked(state):
+        with pytest.raises(MirrorctlError, match="another mirrorctl has held"):
+            with fsio.locked(state):
+                pass
+        assert other_process_sees(state) == "held"  # the outer lock is still there
+    assert other_process_sees(state) == "free"
+
+
+def test_threads_take_turns(sandbox):
+    import threading
+
+    from mirrorctl import fsio
+
+    state = sandbox.root / "state"
+    events: list = []
+
+    def worker(n: int) -> None:
+        with fsio.locked(state):
+            events.append(("in", n))
+            time.sleep(0.05)
+            events.append(("out", n))
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(events) == 8
+    assert all(events[i][0] == "in" and events[i + 1] == ("out", events[i][1]) for i in range(0, 8, 2)), events

@@ -85,6 +85,15 @@ def test_get_refuses_a_redirect_from_a_remote_host_to_this_machine():
     assert netpolicy.redirect_refusal("http://127.0.0.1:1/simple/", "http://127.0.0.1:2/x") is None
 
 
+def test_a_redirect_from_https_to_plain_http_is_refused():
+    """What was asked over TLS is not measured (nor read) in the clear."""
+    assert netpolicy.redirect_refusal("https://mirror.example/simple/", "http://mirror.example/simple/pip/") == \
+        "redirect from https to plain http (mirror.example) refused"
+    assert netpolicy.redirect_refusal("https://127.0.0.1:1/simple/", "HTTP://127.0.0.1:1/pip/") is not None
+    assert netpolicy.redirect_refusal("https://mirror.example/simple/", "https://cdn.example/simple/pip/") is None
+    assert netpolicy.redirect_refusal("http://mirror.example/simple/", "http://mirror.example/simple/pip/") is None
+
+
 def test_a_bad_ca_bundle_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="cannot use the CA bundle"):
         netpolicy.ssl_context(str(tmp_path / "missing.pem"))

@@ -24,42 +24,78 @@ class Locked:
     """mirrorctl's one lock: the file ``lock`` in the state folder, held while files change.
 
     fasteners' inter-process lock (``lockf`` on POSIX, ``msvcrt.locking`` on Windows; the kernel
-    lets go when the process ends, however it ends). Waits up to ``LOCK_TIMEOUT`` seconds."""
+    lets go when the process ends, however it ends). Waits up to ``LOCK_TIMEOUT`` seconds.
+    A ``lockf`` lock belongs to the process, not to the open file: a second ``Locked`` in the
+    same process would get it at once, and its release (closing the file) would drop the
+    first's. So each lock file also has a thread lock, taken first: threads take turns, and a
+    nested ``Locked`` waits out its timeout as another process would."""
 
     def __init__(self, state_dir: Path):
         self.state_dir = state_dir
         self._lock = None
+        self._in_process = None
 
     def __enter__(self):
-        from fasteners import InterProcessLock
-
         path = self.state_dir / "lock"
-        make_private_dir(self.state_dir)
-        check_replaceable(path)  # a FIFO there would block the open for writing, a folder fail it
-        lock = InterProcessLock(str(path))
+        in_process = _in_process_lock(path)
+        if not in_process.acquire(timeout=LOCK_TIMEOUT):
+            raise _held_too_long(path)
         try:
-            acquired = lock.acquire(timeout=LOCK_TIMEOUT, delay=0.01, max_delay=0.1)
-        except OSError as exc:  # the file cannot be opened (read-only, full)
-            raise not_writable(path, exc, what="mirrorctl's lock") from None
-        except RuntimeError as exc:  # fasteners' ThreadError: the system refused the lock itself
-            cause = exc.__cause__ or exc.__context__
-            if isinstance(cause, OSError):
-                raise not_writable(path, cause, what="mirrorctl's lock") from None
+            self._lock = _take(path, self.state_dir)
+        except BaseException:
+            in_process.release()
             raise
-        if not acquired:
-            if lock.lockfile is not None:
-                lock.lockfile.close()
-            raise MirrorctlError(
-                _("another mirrorctl has held {value} for {lock_timeout:.0f} s")
-                .format(value=path, lock_timeout=LOCK_TIMEOUT),
-                hint=_("wait for it to finish and run again (the lock is let go when that process ends)"),
-            )
-        self._lock = lock
+        self._in_process = in_process
         return self
 
     def __exit__(self, *exc):
-        self._lock.release()
+        try:
+            self._lock.release()
+        finally:
+            self._in_process.release()
         return False
+
+
+_IN_PROCESS: dict = {}
+
+
+def _in_process_lock(path: Path):
+    import threading
+
+    return _IN_PROCESS.setdefault(os.path.abspath(path), threading.Lock())  # setdefault: atomic
+
+
+def _take(path: Path, state_dir: Path):
+    """fasteners' lock on ``path``, taken within ``LOCK_TIMEOUT``; one line when it cannot be."""
+    from fasteners import InterProcessLock
+
+    make_private_dir(state_dir)
+    try:
+        check_replaceable(path)  # a FIFO there would block the open for writing, a folder fail it
+    except ConfigFileError as exc:
+        exc.hint = _("remove it: mirrorctl makes its lock file itself")
+        raise
+    lock = InterProcessLock(str(path))
+    try:
+        acquired = lock.acquire(timeout=LOCK_TIMEOUT, delay=0.01, max_delay=0.1)
+    except OSError as exc:  # the file cannot be opened (read-only, full)
+        raise not_writable(path, exc, what="mirrorctl's lock") from None
+    except RuntimeError as exc:  # fasteners' ThreadError: the system refused the lock itself
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, OSError):
+            raise not_writable(path, cause, what="mirrorctl's lock") from None
+        raise
+    if not acquired:
+        if lock.lockfile is not None:
+            lock.lockfile.close()
+        raise _held_too_long(path)
+    return lock
+
+
+def _held_too_long(path: Path) -> MirrorctlError:
+    return MirrorctlError(
+        _("another mirrorctl has held {value} for {lock_timeout:.0f} s").format(value=path, lock_timeout=LOCK_TIMEOUT),
+        hint=_("wait for it to finish and run again (the lock is let go when that process ends)"))
 
 
 def locked(state_dir: Path) -> Locked:

@@ -163,12 +163,15 @@ def redirect_refusal(origin: str, target: str) -> Optional[str]:
     if is_link_local(host):
         return _("redirect to the link-local address {host} refused").format(host=host)
     try:
-        origin_host = urlsplit(origin).hostname or ""
+        origin_parts = urlsplit(origin)
+        origin_host = origin_parts.hostname or ""
     except ValueError:
-        origin_host = ""
+        origin_parts, origin_host = None, ""
     if is_loopback(host) and not is_loopback(origin_host):
         return _("redirect from {origin} to this machine ({host}) refused").format(
             origin=origin_host or _("a remote host"), host=host)
+    if scheme == "http" and origin_parts is not None and origin_parts.scheme.lower() == "https":
+        return _("redirect from https to plain http ({host}) refused").format(host=host)
     return None
 
 
