@@ -129,6 +129,7 @@ ERRORS = [
     (["use", "tuna", "--bogus"], "没有此选项：--bogus", "use"),
     (["use", "tuna", "-x"], "没有此选项：-x", "use"),
     (["bogus"], "没有命令 'bogus'。", None),
+    (["cach"], "没有命令 'cach'。你是不是想用 'cache'？", None),  # typer's suggestion, said in English
     (["--catalogue"], "选项 '--catalogue' 需要 1 个值。", None),
     (["reset", "extra"], "多余的参数（extra）", "reset"),
     (["cache", "start", "--port", "x"], "'--port' 的值无效：'x' 不是有效的整数。", "cache start"),

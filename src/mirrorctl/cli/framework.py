@@ -175,6 +175,12 @@ def _rebuilt(exc) -> Optional[str]:
             extra = exc.message[len(head):-len(tail)]
             return ngettext("Got unexpected extra argument ({args})", "Got unexpected extra arguments ({args})",
                             len(extra.split())).format(args=extra)
+        # typer's group adds its suggestion in English to the (translated) "No such command":
+        # f"{message.rstrip('.')}. Did you mean {suggestions}?"
+        said, found, suggestions = exc.message.rpartition(". Did you mean ")
+        if found and said and suggestions.endswith("?"):
+            said = said.rstrip(".")
+            return said + ("" if said.endswith("。") else " ") + _("did you mean {names}?").format(names=suggestions[:-1])
     return None
 
 
