@@ -362,7 +362,7 @@ def test_a_redirect_from_https_to_http_is_refused(run_cli, sandbox):
         secure.status, secure.headers = 301, {"Location": f"http://127.0.0.1:{port}/simple/pip/"}
         used = run_cli("use", f"https://127.0.0.1:{port}/idx", "--tool", "pip",
                        env={"PIP_CERT": str(secure.cert), "MIRRORCTL_NO_VERIFY": ""})  # pip's `cert`, as pip
-        assert used.exit_code == 2 and "redirects from https to http://127.0.0.1" in used.stderr
+        assert used.exit_code == 2 and "redirect from https to plain http (http://127.0.0.1" in used.stderr
         assert not sandbox.user_pip_conf.exists()
     finally:
         secure.stop()

@@ -88,7 +88,8 @@ def test_get_refuses_a_redirect_from_a_remote_host_to_this_machine():
 def test_a_redirect_from_https_to_plain_http_is_refused():
     """What was asked over TLS is not measured (nor read) in the clear."""
     assert netpolicy.redirect_refusal("https://mirror.example/simple/", "http://mirror.example/simple/pip/") == \
-        "redirect from https to plain http (mirror.example) refused"
+        "redirect from https to plain http (http://mirror.example/simple/pip/) refused"
+    assert "secret" not in netpolicy.redirect_refusal("https://mirror.example/", "http://u:secret@mirror.example/x")
     assert netpolicy.redirect_refusal("https://127.0.0.1:1/simple/", "HTTP://127.0.0.1:1/pip/") is not None
     assert netpolicy.redirect_refusal("https://mirror.example/simple/", "https://cdn.example/simple/pip/") is None
     assert netpolicy.redirect_refusal("http://mirror.example/simple/", "http://mirror.example/simple/pip/") is None

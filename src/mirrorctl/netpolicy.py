@@ -171,7 +171,9 @@ def redirect_refusal(origin: str, target: str) -> Optional[str]:
         return _("redirect from {origin} to this machine ({host}) refused").format(
             origin=origin_host or _("a remote host"), host=host)
     if scheme == "http" and origin_parts is not None and origin_parts.scheme.lower() == "https":
-        return _("redirect from https to plain http ({host}) refused").format(host=host)
+        from mirrorctl.urls import mask_url
+
+        return _("redirect from https to plain http ({target}) refused").format(target=mask_url(target))
     return None
 
 

@@ -178,9 +178,6 @@ def _probe(ctx: "Context", url: str, project: str) -> tuple:
                         refusal = redirect_refusal(url, target)
                         if refusal is not None:
                             return "refused", refusal, None
-                        if current.lower().startswith("https:") and not target.lower().startswith("https:"):
-                            return "refused", _("it redirects from https to {target}: not followed").format(
-                                target=urls.mask_url(target)), None
                         if urls.host_key(target) == urls.host_key(url):
                             current = target
                             continue
