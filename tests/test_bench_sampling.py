@@ -6,6 +6,7 @@ Loopback only. No assertion depends on how fast this machine is.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import http.server
 import threading
@@ -55,17 +56,23 @@ class _MovesAfterFirst(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_a_redirect_that_appears_on_a_sample_is_followed_by_the_policy():
-    _MovesAfterFirst.paths = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _MovesAfterFirst)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+@contextlib.contextmanager
+def serving(handler):
+    """``handler`` served on 127.0.0.1 in a thread; yields the index URL (``.../simple``)."""
+    handler.paths = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/simple"
-        report = run_bench([Mirror("moving", url)], samples=3, timeout=5)
+        yield f"http://127.0.0.1:{server.server_address[1]}/simple"
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_redirect_that_appears_on_a_sample_is_followed_by_the_policy():
+    with serving(_MovesAfterFirst) as url:
+        report = run_bench([Mirror("moving", url)], samples=3, timeout=5)
     result = report.results[0]
     assert result.ok, result.error
     assert len(result.samples_ms) == 3
@@ -87,15 +94,8 @@ def test_a_sample_redirect_to_link_local_is_refused_like_any_other():
                 return
             super().do_GET()
 
-    ToMetadata.paths = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ToMetadata)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/simple"
+    with serving(ToMetadata) as url:
         report = run_bench([Mirror("moving", url)], samples=2, timeout=5)
-    finally:
-        server.shutdown()
-        server.server_close()
     result = report.results[0]
     assert not result.ok
     assert "169.254.169.254" in result.error and "sample 1" in result.error
@@ -120,15 +120,8 @@ class _BadGzipAfterFirst(_MovesAfterFirst):
 def test_a_sample_whose_answer_cannot_be_decoded_fails_the_mirror():
     """A sample's answer is decoded as pip would decode it: a mirror whose answers are corrupt
     after the first must not win."""
-    _BadGzipAfterFirst.paths = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BadGzipAfterFirst)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/simple"
+    with serving(_BadGzipAfterFirst) as url:
         report = run_bench([Mirror("broken", url)], samples=3, timeout=5)
-    finally:
-        server.shutdown()
-        server.server_close()
     result = report.results[0]
     assert not result.ok and "sample 1" in result.error, result.error
 
@@ -217,12 +210,7 @@ def test_the_collector_is_back_after_the_bench_is_cancelled_twice():
         def do_GET(self) -> None:  # noqa: N802
             threading.Event().wait(10)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hangs)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-
-    async def cancel_twice() -> None:
-        url = f"http://127.0.0.1:{server.server_address[1]}/simple"
+    async def cancel_twice(url: str) -> None:
         task = asyncio.ensure_future(bench_async([Mirror("hangs", url)], samples=3, timeout=5, proxy=""))
         await asyncio.sleep(0.5)
         task.cancel()
@@ -233,12 +221,11 @@ def test_the_collector_is_back_after_the_bench_is_cancelled_twice():
 
     assert gc.isenabled()
     try:
-        asyncio.run(cancel_twice())
-        assert gc.isenabled()
+        with serving(Hangs) as url:
+            asyncio.run(cancel_twice(url))
+            assert gc.isenabled()
     finally:
         gc.enable()
-        server.shutdown()
-        server.server_close()
 
 
 # -- the page reader: stretches of the page, the usual href form read directly -----------------

@@ -333,20 +333,29 @@ class Probe:
             if response.has_redirect_location:
                 return None
             if 200 <= response.status_code < 300:
-                cap = self._headers()[1]
-                size = 0
                 trace.reading_body = True
                 # decoded as the warm-up's page was (and as the tools decode it): a mirror whose
                 # answers turn corrupt after the first fails, rather than wins
-                async for chunk in response.aiter_bytes():
-                    size += len(chunk)
-                    if size > cap:
-                        if not self.conda:
-                            raise ProbeFailed(too_large())
-                        break  # the start of the file is all a conda probe needs
+                await self._read_body(response, keep=False)
         finally:
             await response.aclose()
         return response.status_code
+
+    async def _read_body(self, response, *, keep: bool) -> bytes:
+        """The answer's body, decoded, up to the cap (kept only if ``keep``): a page over it
+        fails the mirror; a conda probe stops there (the start of the file is all it needs)."""
+        cap = self._headers()[1]
+        chunks = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if keep:
+                chunks.append(chunk)
+            if size > cap:
+                if not self.conda:
+                    raise ProbeFailed(too_large())
+                break
+        return b"".join(chunks)
 
     async def _get_page(self, trace: Trace, *, parse: bool = False) -> Page:
         """GET the project page (redirects as the HTTP policy allows); parse it if asked.
@@ -363,18 +372,10 @@ class Probe:
             if declared is not None and declared > cap and not self.conda:
                 raise ProbeFailed(too_large())
             trace.reading_body = True
-            chunks = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                chunks.append(chunk)
-                if size > cap:
-                    if not self.conda:
-                        raise ProbeFailed(too_large())
-                    break  # the start of the file is all a conda probe needs
+            body = await self._read_body(response, keep=True)
         finally:
             await response.aclose()
-        page = Page(response.status_code, b"".join(chunks), response.headers, str(response.url),
+        page = Page(response.status_code, body, response.headers, str(response.url),
                     response.num_bytes_downloaded, redirected)
         if parse and self.conda:
             from mirrorctl.bench import conda
