@@ -136,3 +136,17 @@ url = "{server.base}/anaconda"
     assert not sandbox.user_pip_conf.exists()  # pip was not switched by a conda measure
     refused = run("bench", "--conda", "--apply", "--tool", "pip", "--no-proxy")
     assert refused.exit_code == 2 and "switches conda only" in refused.stderr
+
+
+@pytest.mark.parametrize("tool, hint", [
+    ("conda", "--conda measures conda's channels; --apply --tool conda switches conda to the winner"),
+    ("pip,conda", "--conda measures conda's channels"),
+    ("pip", "add --apply to switch to the winner"),
+])
+def test_bench_tool_without_apply_says_which_option_was_meant(run, tool, hint):
+    """`bench --tool conda`, as a new user would try it: the hint points to --conda (nothing is probed)."""
+    import mirrorctl.cli.bench  # noqa: F401  (registers `bench`)
+
+    result = run("bench", "http://127.0.0.1:9/simple", "--tool", tool)
+    assert result.exit_code == 2, result.stderr
+    assert "go with --apply" in result.stderr and hint in result.stderr, result.stderr

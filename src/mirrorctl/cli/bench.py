@@ -85,8 +85,10 @@ def bench(
     from mirrorctl.render.bench import live_progress, render_applied, render_bench
 
     if not apply and (tool or dry_run or scope.strip().lower() != "user" or root or venv or project):
+        wants_conda = not conda and any(t.strip().lower() == "conda" for item in tool or () for t in item.split(","))
         raise UsageError(_("--tool, --scope, --root, --venv, --project and --dry-run go with --apply"),
-                         hint=_("add --apply to switch to the winner"))
+                         hint=_("--conda measures conda's channels; --apply --tool conda switches conda to the winner")
+                         if wants_conda else _("add --apply to switch to the winner"))
     family = address_family(ipv4, ipv6)
     if conda and apply:
         if tool and any(t.strip() != "conda" for item in tool for t in item.split(",")):
