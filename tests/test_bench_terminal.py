@@ -1,6 +1,5 @@
 """bench on a terminal: the live view and the table at 60 columns, and with NO_COLOR."""
 
-import os
 import re
 import socket
 import sys

@@ -23,12 +23,13 @@ HTTP clients come from :mod:`mirrorctl.netpolicy`. Nothing here prints.
 
 from __future__ import annotations
 
-from mirrorctl.bench.errors import describe_error, http_status_error, scrub, seconds
+from mirrorctl.bench.errors import http_status_error, seconds
 from mirrorctl.bench.listing import (Listing, PageError, parse_listing, pick_file, read_listing, version_from_filename,
                                      version_key)
 from mirrorctl.bench.probe import PAGE_HEADERS, PIP_ACCEPT, project_url
 from mirrorctl.bench.rank import compute_lag, median, percentile, rank
 from mirrorctl.bench.report import RANK_LATENCY, RANK_THROUGHPUT, BenchReport, ProbeProgress, ProbeResult
+from mirrorctl.netpolicy import describe_error, scrub
 from mirrorctl.bench.run import (DEFAULT_PACKAGE, DEFAULT_SAMPLES, DEFAULT_THROUGHPUT_BYTES, DEFAULT_TIMEOUT,
                                  MAX_SAMPLES, MAX_TIMEOUT, bench_async, check_arguments, run_bench)
 from mirrorctl.bench.select import (Selection, pip_network_settings, pip_proxy_setting, select_mirrors,

@@ -6,7 +6,6 @@ from typing import Optional
 
 from mirrorctl.bench.listing import MAX_PAGE_BYTES
 from mirrorctl.i18n import _
-from mirrorctl.netpolicy import causes, describe_error, scrub, url_host  # noqa: F401 - re-exported for the bench
 
 
 class ProbeFailed(Exception):

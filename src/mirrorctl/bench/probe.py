@@ -26,11 +26,11 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple, Union
 
-from mirrorctl.bench.errors import ProbeFailed, describe_error, http_status_error, scrub, timed_out, too_large
+from mirrorctl.bench.errors import ProbeFailed, http_status_error, timed_out, too_large
 from mirrorctl.bench.listing import MAX_PAGE_BYTES, Listing, PageError, int_or_none, newest_version, pick_file, read_listing
 from mirrorctl.bench.report import ProbeProgress, ProbeResult
 from mirrorctl.i18n import _
-from mirrorctl.netpolicy import RedirectRefused, send_following, url_host
+from mirrorctl.netpolicy import RedirectRefused, describe_error, scrub, send_following, url_host
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
